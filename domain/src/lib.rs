@@ -1,0 +1,9 @@
+//! SaveCorp's domain: the aggregates (Worker, Customer, Call, Request, BackupRun), the value
+//! types they are made of, and the pure policies (routing, SLA, backup schedule, manifest diff,
+//! retention, KPI formulas).
+//!
+//! Architecture Invariant: this crate performs no I/O and reads no clock. Time and fresh ids come
+//! in commands; facts from outside (e.g. how many active admins remain) are looked up by the
+//! caller and put in the command. It depends on no database, HTTP, GraphQL or ARI crate.
+
+pub mod ids;
