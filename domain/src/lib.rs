@@ -7,3 +7,4 @@
 //! caller and put in the command. It depends on no database, HTTP, GraphQL or ARI crate.
 
 pub mod ids;
+pub mod plan;
