@@ -1,1 +1,18 @@
-//! api
+//! The `savecorp` server: configuration, startup (embedded PostgreSQL or `DATABASE_URL`,
+//! migrations), the HTTP surface (GraphQL, health), and the command line.
+//!
+//! This crate is the composition root: the only one that wires the domain, the log and read
+//! models (`projections`) and telephony (`ari-adapter`) together. It holds no business rule of
+//! its own: decisions are the domain's.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod embedded_pg;
+pub mod graphql;
+pub mod http;
+pub mod state;
+
+pub use app::Application;
+pub use config::ServeConfig;

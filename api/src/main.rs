@@ -1,1 +1,5 @@
-fn main() {}
+//! `savecorp`: see `savecorp --help`.
+
+fn main() -> std::process::ExitCode {
+    api::cli::main()
+}

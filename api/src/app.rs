@@ -1,0 +1,100 @@
+//! Startup: bind the port, open the database (embedded or `DATABASE_URL`), migrate, serve until
+//! shut down, then stop everything we started.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeConfig;
+use crate::db::Database;
+use crate::state::AppState;
+
+/// A server ready to run: port bound, database open and migrated.
+pub struct Application {
+    listener: TcpListener,
+    database: Database,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds first (a busy port fails before anything is created), then opens the database.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        check_data_dir(config)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let database = Database::open(
+            config.database.database_url.as_deref(),
+            &config.database.data_dir,
+            config.database.db_connections,
+        )
+        .await?;
+        if let Err(error) = database.migrate().await {
+            database.close().await;
+            return Err(error.into());
+        }
+        let state = AppState::new(database.pool.clone());
+        Ok(Self {
+            listener,
+            database,
+            state,
+        })
+    }
+
+    /// The address actually bound (the port when `:0` was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` is cancelled, then closes the pool and stops an embedded cluster.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let router = crate::http::router(self.state.clone());
+        tracing::info!(address = %self.local_addr(), "listening");
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await;
+        shutdown.cancel();
+        self.database.close().await;
+        served.context("HTTP server failed")
+    }
+}
+
+/// The data folder must be a folder we can write, created if missing.
+fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
+    let dir = &config.database.data_dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("data folder {} cannot be created", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("data folder {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+}

@@ -1,0 +1,113 @@
+//! The `savecorp` command line (PRODUCT §11).
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{cancel_on_signals, Application};
+use crate::config::{DatabaseConfig, ServeConfig};
+use crate::db::Database;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "savecorp",
+    version,
+    about = "SaveCorp call center and backup monitoring backend"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (HTTP + GraphQL), migrating the database first.
+    Serve(ServeConfig),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseConfig),
+    /// Open psql on the server's database (embedded or DATABASE_URL).
+    Psql(DatabaseConfig),
+}
+
+/// Parses the command line, runs the command, and turns an error into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(config) => {
+            let application = Application::build(&config).await?;
+            let shutdown = CancellationToken::new();
+            cancel_on_signals(shutdown.clone());
+            application.run_until_stopped(shutdown).await
+        }
+        Command::Migrate(config) => {
+            let database = open(&config).await?;
+            let migrated = database.migrate().await;
+            database.close().await;
+            migrated?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Psql(config) => {
+            let database = open(&config).await?;
+            let url = database.url.clone();
+            let status = tokio::process::Command::new("psql")
+                .arg(&url)
+                .status()
+                .await
+                .context("cannot run psql (is the PostgreSQL client installed?)");
+            database.close().await;
+            let status = status?;
+            anyhow::ensure!(status.success(), "psql exited with {status}");
+            Ok(())
+        }
+    }
+}
+
+async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "data folder {} cannot be created",
+            config.data_dir.display()
+        )
+    })?;
+    Ok(Database::open(
+        config.database_url.as_deref(),
+        &config.data_dir,
+        config.db_connections.min(4),
+    )
+    .await?)
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`), `SAVECORP_LOG_FORMAT=json` for JSON lines.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SAVECORP_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
