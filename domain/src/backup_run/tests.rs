@@ -363,6 +363,14 @@ fn a_repeated_failure_changes_nothing() {
 }
 
 #[test]
+fn a_failure_reported_after_the_run_timed_out_changes_nothing() {
+    tester()
+        .given(vec![started(), timed_out(7_200)])
+        .when(fail(customer_1(), 7_300))
+        .then_expect_events(vec![]);
+}
+
+#[test]
 fn a_failure_for_a_succeeded_run_is_refused() {
     tester()
         .given(vec![started(), succeeded_after_start(60)])
@@ -502,6 +510,20 @@ fn retention_expires_a_finished_run_once() {
         .then_expect_events(vec![]);
 
     assert!(run_from(vec![started(), succeeded_after_start(60), expired]).expired());
+}
+
+#[test]
+fn a_timed_out_run_can_expire() {
+    tester()
+        .given(vec![started(), timed_out(7_200)])
+        .when(BackupRunCommand::Expire {
+            at: at(900_000),
+            reason: "beyond keep_last 3".to_string(),
+        })
+        .then_expect_events(vec![BackupRunEvent::Expired {
+            reason: "beyond keep_last 3".to_string(),
+            at: at(900_000),
+        }]);
 }
 
 #[test]

@@ -900,6 +900,20 @@ proptest! {
             })
             .count();
         prop_assert!(terminal_events <= 1);
+        let queued_events = emitted
+            .iter()
+            .filter(|event| matches!(event, CallEvent::Queued { .. }))
+            .count();
+        prop_assert!(queued_events <= 1);
+        let attempts: Vec<u32> = emitted
+            .iter()
+            .filter_map(|event| match event {
+                CallEvent::Offered { attempt, .. } => Some(*attempt),
+                _ => None,
+            })
+            .collect();
+        let consecutive: Vec<u32> = (1..).take(attempts.len()).collect();
+        prop_assert_eq!(attempts, consecutive);
         prop_assert_eq!(call_from(emitted), call);
     }
 }
