@@ -6,5 +6,7 @@
 //! in commands; facts from outside (e.g. how many active admins remain) are looked up by the
 //! caller and put in the command. It depends on no database, HTTP, GraphQL or ARI crate.
 
+pub mod backup_run;
+pub mod call;
 pub mod ids;
 pub mod plan;
