@@ -8,3 +8,5 @@
 
 pub mod ids;
 pub mod plan;
+pub mod sla;
+pub mod values;
