@@ -10,3 +10,4 @@ pub mod ids;
 pub mod plan;
 pub mod sla;
 pub mod values;
+pub mod worker;
