@@ -6,6 +6,7 @@
 //! in commands; facts from outside (e.g. how many active admins remain) are looked up by the
 //! caller and put in the command. It depends on no database, HTTP, GraphQL or ARI crate.
 
+pub mod customer;
 pub mod ids;
 pub mod plan;
 pub mod sla;
