@@ -9,6 +9,7 @@
 pub mod customer;
 pub mod ids;
 pub mod plan;
+pub mod request;
 pub mod sla;
 pub mod values;
 pub mod worker;
