@@ -8,5 +8,10 @@
 
 pub mod backup_run;
 pub mod call;
+pub mod customer;
 pub mod ids;
 pub mod plan;
+pub mod request;
+pub mod sla;
+pub mod values;
+pub mod worker;
