@@ -130,7 +130,7 @@ pub fn apply(policy: &RetentionPolicy, runs: &[RunFacts], zone: Tz) -> Vec<RunVe
         .enumerate()
         .filter(|(_, run)| run.successful)
         .collect();
-    successes.sort_by(|(_, a), (_, b)| (b.finished_at, b.id).cmp(&(a.finished_at, a.id)));
+    successes.sort_by_key(|(_, run)| std::cmp::Reverse((run.finished_at, run.id)));
     let newest_success = successes.first().map(|(_, run)| (run.finished_at, run.id));
 
     let mut reasons_by_position: Vec<Vec<KeepReason>> = vec![Vec::new(); runs.len()];

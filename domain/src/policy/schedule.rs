@@ -220,8 +220,13 @@ fn parse_cron(expression: &str) -> Result<Cron, ScheduleError> {
         .parse()
         .map_err(|error| ScheduleError::InvalidCron {
             expression: expression.to_owned(),
-            reason: error.to_string(),
+            reason: tidy_reason(&error),
         })
+}
+
+/// croner's messages are capitalised sentences; ours are lowercase without a trailing period.
+fn tidy_reason(error: &croner::errors::CronError) -> String {
+    error.to_string().trim_end_matches('.').to_lowercase()
 }
 
 /// The first cron time strictly after `after`, read in `zone`.
@@ -250,7 +255,7 @@ fn next_cron_after(
             Err(error) => {
                 return Err(ScheduleError::InvalidCron {
                     expression: cron.pattern.to_string(),
-                    reason: error.to_string(),
+                    reason: tidy_reason(&error),
                 })
             }
         }

@@ -370,3 +370,50 @@ fn huge_periods_mean_never_due_rather_than_overflow() {
         utc("2999-01-01T00:00:00Z")
     ));
 }
+
+#[test]
+fn odd_cron_expressions_are_answered_without_panic() {
+    let odd = [
+        ("*/0 * * * *", false),
+        ("0 0 L * *", true),
+        ("0 0 * * 5#9", false),
+        ("0 0 31 4 *", false),
+        ("99999999999 * * * *", false),
+        ("0-59/99 * * * *", true),
+        ("1-0 * * * *", false),
+        ("0 0 ? * ?", true),
+        ("0 0 15W * *", true),
+        ("@reboot", false),
+        ("@", false),
+        ("- - - - -", false),
+        (", , , , ,", false),
+    ];
+    for (expression, valid) in odd {
+        assert_eq!(
+            validate_cron(expression, "Europe/Paris").is_ok(),
+            valid,
+            "{expression:?}"
+        );
+    }
+}
+
+#[test]
+fn cron_error_messages_are_lowercase_without_trailing_period() {
+    let message = validate_cron("*/0 * * * *", "UTC").unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "invalid cron expression \"*/0 * * * *\": component error: step cannot be zero"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_cron_like_text_is_validated_without_panic(
+        expression in "[0-9*/,LW#?-]{1,4}( [0-9*/,LW#?-]{1,4}){4}",
+    ) {
+        let answer = validate_cron(&expression, "UTC");
+        if let Err(ScheduleError::InvalidCron { reason, .. }) = answer {
+            proptest::prop_assert!(!reason.ends_with('.'));
+        }
+    }
+}
