@@ -11,6 +11,7 @@ pub mod call;
 pub mod customer;
 pub mod ids;
 pub mod plan;
+pub mod policy;
 pub mod request;
 pub mod sla;
 pub mod values;
