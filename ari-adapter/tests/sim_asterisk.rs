@@ -1244,3 +1244,37 @@ async fn recorded_requests_list_every_ari_call_in_order() -> Result {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_playback_can_be_read_and_stopped_until_it_finishes() -> Result {
+    let config = SimConfig {
+        playback_duration: Duration::from_secs(30),
+        record_requests: false,
+        ..SimConfig::default()
+    };
+    let sim = SimAsterisk::start(config).await?;
+    let ari = Ari::new(&sim);
+    let mut events = Events::connect(&sim, "callcenter").await?;
+    let inbound = queued_caller(&sim, &mut events).await?;
+    let play = format!("/channels/{inbound}/play/greeting");
+    let started = ari.call("POST", &play, &[("media", "sound:hello")]).await?;
+    assert_eq!(
+        (started.status, started.body["state"].as_str()),
+        (201, Some("queued"))
+    );
+    let playing = ari.call("GET", "/playbacks/greeting", &[]).await?;
+    assert_eq!(playing.body["state"], "playing");
+    assert_eq!(
+        ari.call("DELETE", "/playbacks/greeting", &[]).await?.status,
+        204
+    );
+    let frames = events.until_quiet().await?;
+    assert_eq!(types(&frames), ["PlaybackStarted", "PlaybackFinished"]);
+    assert_eq!(
+        ari.call("GET", "/playbacks/greeting", &[]).await?.status,
+        404
+    );
+    assert!(sim.requests().is_empty(), "recording was turned off");
+    sim.shutdown().await;
+    Ok(())
+}

@@ -42,6 +42,8 @@ pub struct SimConfig {
     pub missing_media: Vec<String>,
     /// First part of generated channel ids (`{epoch}.{sequence}`); fixed for determinism.
     pub uniqueid_epoch: u64,
+    /// Keep every request for [`super::SimHandle::requests`]; turn off for long benchmarks.
+    pub record_requests: bool,
 }
 
 impl Default for SimConfig {
@@ -65,6 +67,7 @@ impl Default for SimConfig {
             playback_duration: Duration::from_millis(20),
             missing_media: vec!["sound:no-such-file".to_owned()],
             uniqueid_epoch: 1_795_752_774,
+            record_requests: true,
         }
     }
 }

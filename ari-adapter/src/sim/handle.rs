@@ -243,7 +243,10 @@ impl SimHandle {
 
     /// Sockets stop sending for `duration` (TCP stays open); queued events follow afterwards.
     pub fn stall_websockets(&self, duration: Duration) {
-        let until = tokio::time::Instant::now() + duration;
+        let now = tokio::time::Instant::now();
+        let until = now
+            .checked_add(duration)
+            .unwrap_or(now + Duration::from_secs(86_400));
         self.shared
             .with_world(|world| world.stall_until = Some(until));
     }

@@ -169,12 +169,14 @@ async fn authenticate_and_record(State(sim): Sim, request: Request, next: Next) 
     };
     let status = response.status().as_u16();
     sim.with_world(|world| {
-        world.requests.push(RecordedRequest {
-            method,
-            path,
-            query,
-            status,
-        })
+        if world.config.record_requests {
+            world.requests.push(RecordedRequest {
+                method,
+                path,
+                query,
+                status,
+            });
+        }
     });
     response
 }
