@@ -1,1 +1,3 @@
 //! ari-adapter
+
+pub mod sim;
