@@ -1,0 +1,449 @@
+//! ARI events → telephony facts, with no I/O.
+//!
+//! [`Translator`] turns the raw, noisy and sometimes duplicated ARI event stream into a short list
+//! of [`TelephonyFact`]s that a call-center dispatcher can act on without knowing ARI.
+//!
+//! # Which channels it follows
+//! - An **inbound** channel is one whose `StasisStart` has `args[0] == "inbound"`
+//!   (dialplan `Stasis(callcenter,inbound,…)`).
+//! - An **agent leg** is one whose `StasisStart` has `args == ["agent", <inbound channel id>]`
+//!   (`POST /channels/create?appArgs=agent,<id>`), or one registered with
+//!   [`Translator::expect_agent_leg`]. Register legs that may never send `StasisStart` (an
+//!   originate that is rejected with 486 Busy never enters Stasis) **before** the REST call that
+//!   creates them, with the `channelId` you pass, so that no early event is missed.
+//! - Every other channel is ignored.
+//!
+//! # Idempotence rule
+//! A fact is emitted only when the translator's state takes a step forward, and state only moves
+//! forward: per channel *known → ringing → answered → ended*, once each; per endpoint, a new state
+//! differing from the last one emitted. Re-delivering an event that was already applied therefore
+//! finds the step already taken and yields no fact. This absorbs the byte-identical duplicates an
+//! `endpoint:` subscription causes and Asterisk's own repetitions (NOTES §2 item 2), and the many
+//! `EndpointStateChange`s that only change `channel_ids` (NOTES §2 item 3).
+//!
+//! # Ending an agent leg before answer
+//! A `Dial` status `BUSY`/`NOANSWER`/`CHANUNAVAIL`/`CONGESTION`/`CANCEL` ends it with that outcome.
+//! Otherwise the Q.850 cause decides: `ChannelDestroyed.cause`, or at `StasisEnd` the cause of an
+//! earlier non-soft `ChannelHangupRequest`. A `StasisEnd` with no cause known yet waits for the
+//! `ChannelDestroyed` that Asterisk always sends for created and originated channels (NOTES §2 item 1).
+//!
+//! # Memory
+//! A followed channel is remembered until [`Translator::forget`] is called (after the terminal
+//! fact and cleanup), so late duplicates of its events are still recognised and ignored.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{AriEvent, Channel, ChannelState, Endpoint, EndpointStateValue};
+
+/// Why an agent leg ended before it was answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AgentLegOutcome {
+    Busy,
+    NoAnswer,
+    Unreachable,
+    Rejected,
+    Congestion,
+    /// We (or Asterisk on our behalf) cancelled the leg before it was answered.
+    Cancelled,
+    /// Anything else, described (a `Dial` status or a Q.850 cause).
+    Other(String),
+}
+
+impl AgentLegOutcome {
+    /// Maps a `Dial` event's `dialstatus`. `None` for statuses that are progress, not an end
+    /// (`""`, `RINGING`, `PROGRESS`, `PROCEEDING`, `ANSWER`).
+    pub fn from_dial_status(status: &str) -> Option<Self> {
+        match status {
+            "" | "RINGING" | "PROGRESS" | "PROCEEDING" | "ANSWER" => None,
+            "BUSY" => Some(Self::Busy),
+            "NOANSWER" => Some(Self::NoAnswer),
+            "CHANUNAVAIL" => Some(Self::Unreachable),
+            "CONGESTION" => Some(Self::Congestion),
+            "CANCEL" => Some(Self::Cancelled),
+            other => Some(Self::Other(format!("dial status {other}"))),
+        }
+    }
+
+    /// Maps a Q.850 cause of a leg that ended before answer.
+    pub fn from_q850_cause(cause: i64, cause_txt: &str) -> Self {
+        match cause {
+            17 => Self::Busy,
+            18 | 19 => Self::NoAnswer,
+            21 => Self::Rejected,
+            34 | 42 => Self::Congestion,
+            1 | 3 | 20 | 27 => Self::Unreachable,
+            // Normal clearing before answer is a hang-up from our side; 26 = answered elsewhere.
+            16 | 26 => Self::Cancelled,
+            _ if cause_txt.is_empty() => Self::Other(format!("cause {cause}")),
+            _ => Self::Other(format!("cause {cause} ({cause_txt})")),
+        }
+    }
+}
+
+/// What happened on the telephony side, in call-center terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fact")]
+pub enum TelephonyFact {
+    /// An inbound call entered the application.
+    CallerArrived {
+        channel_id: String,
+        caller_number: String,
+        caller_name: String,
+        at: DateTime<Utc>,
+    },
+    /// The inbound call left our control (hung up, or gone).
+    CallerLeft {
+        channel_id: String,
+        at: DateTime<Utc>,
+    },
+    /// The agent's phone is ringing.
+    AgentLegRinging {
+        channel_id: String,
+        inbound_channel_id: String,
+        at: DateTime<Utc>,
+    },
+    /// The agent picked up.
+    AgentLegAnswered {
+        channel_id: String,
+        inbound_channel_id: String,
+        at: DateTime<Utc>,
+    },
+    /// The agent leg ended before it was answered.
+    AgentLegFailed {
+        channel_id: String,
+        inbound_channel_id: String,
+        outcome: AgentLegOutcome,
+        at: DateTime<Utc>,
+    },
+    /// The agent leg ended after it was answered.
+    AgentLegHungUp {
+        channel_id: String,
+        inbound_channel_id: String,
+        at: DateTime<Utc>,
+    },
+    /// An endpoint (a phone) changed reachability; `Online` means registered.
+    EndpointState {
+        technology: String,
+        resource: String,
+        state: EndpointStateValue,
+        at: DateTime<Utc>,
+    },
+    /// Another WebSocket took over our application: this instance no longer receives its events.
+    ApplicationReplaced {
+        application: String,
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    Inbound,
+    AgentLeg { inbound_channel_id: String },
+}
+
+#[derive(Debug, Clone)]
+struct TrackedChannel {
+    role: Role,
+    ringing: bool,
+    answered: bool,
+    ended: bool,
+    /// Q.850 cause of a non-soft `ChannelHangupRequest`.
+    hangup_cause: Option<i64>,
+}
+
+impl TrackedChannel {
+    fn new(role: Role) -> Self {
+        Self {
+            role,
+            ringing: false,
+            answered: false,
+            ended: false,
+            hangup_cause: None,
+        }
+    }
+}
+
+/// Pure, synchronous ARI → [`TelephonyFact`] translator. See the module docs for the rules.
+#[derive(Debug, Default)]
+pub struct Translator {
+    channels: HashMap<String, TrackedChannel>,
+    endpoints: HashMap<(String, String), EndpointStateValue>,
+}
+
+impl Translator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Follows `channel_id` as an agent leg for `inbound_channel_id` even if it never sends
+    /// `StasisStart`. Call it before the REST call that creates the leg. No effect on a channel
+    /// already followed.
+    pub fn expect_agent_leg(
+        &mut self,
+        channel_id: impl Into<String>,
+        inbound_channel_id: impl Into<String>,
+    ) {
+        let inbound_channel_id = inbound_channel_id.into();
+        self.channels
+            .entry(channel_id.into())
+            .or_insert_with(|| TrackedChannel::new(Role::AgentLeg { inbound_channel_id }));
+    }
+
+    /// Stops following a channel (after its terminal fact and cleanup) so memory stays bounded.
+    pub fn forget(&mut self, channel_id: &str) {
+        self.channels.remove(channel_id);
+    }
+
+    /// How many channels are currently followed.
+    pub fn tracked_channels(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// The facts this event adds; empty for noise, unknown channels and repeated events.
+    pub fn translate(&mut self, event: &AriEvent) -> Vec<TelephonyFact> {
+        let mut facts = Vec::new();
+        match event {
+            AriEvent::StasisStart(start) => {
+                let at = start.meta.timestamp;
+                let channel = &start.channel;
+                let first = start.args.first().map(String::as_str);
+                match (first, start.args.get(1)) {
+                    (Some("inbound"), _) if !self.channels.contains_key(&channel.id) => {
+                        self.channels
+                            .insert(channel.id.clone(), TrackedChannel::new(Role::Inbound));
+                        facts.push(TelephonyFact::CallerArrived {
+                            channel_id: channel.id.clone(),
+                            caller_number: channel.caller.number.clone(),
+                            caller_name: channel.caller.name.clone(),
+                            at,
+                        });
+                    }
+                    (Some("agent"), Some(inbound)) if !inbound.is_empty() => {
+                        self.expect_agent_leg(channel.id.clone(), inbound.clone());
+                    }
+                    _ => {}
+                }
+                // An originated leg enters Stasis only once answered (state Up).
+                self.agent_leg_progress(channel, at, &mut facts);
+            }
+            AriEvent::ChannelStateChange(change) => {
+                self.agent_leg_progress(&change.channel, change.meta.timestamp, &mut facts);
+            }
+            AriEvent::Dial(dial) => {
+                self.dial(
+                    &dial.peer.id,
+                    &dial.dialstatus,
+                    dial.meta.timestamp,
+                    &mut facts,
+                );
+            }
+            AriEvent::ChannelHangupRequest(request) => {
+                if let Some(tracked) = self.channels.get_mut(&request.channel.id) {
+                    // With `soft`, the cause is a soft-hangup flag (32), not a Q.850 cause.
+                    if request.soft != Some(true) {
+                        if let Some(cause) = request.cause {
+                            tracked.hangup_cause = Some(cause);
+                        }
+                    }
+                }
+            }
+            AriEvent::StasisEnd(end) => {
+                self.channel_gone(&end.channel.id, None, end.meta.timestamp, &mut facts);
+            }
+            AriEvent::ChannelDestroyed(destroyed) => {
+                let cause = Some((destroyed.cause, destroyed.cause_txt.as_str()));
+                self.channel_gone(
+                    &destroyed.channel.id,
+                    cause,
+                    destroyed.meta.timestamp,
+                    &mut facts,
+                );
+            }
+            AriEvent::EndpointStateChange(change) => {
+                self.endpoint(&change.endpoint, change.meta.timestamp, &mut facts);
+            }
+            // These carry the same endpoint snapshot; a subscribeAll socket gets them but no
+            // EndpointStateChange (NOTES §2 item 4).
+            AriEvent::PeerStatusChange(change) => {
+                self.endpoint(&change.endpoint, change.meta.timestamp, &mut facts);
+            }
+            AriEvent::ContactStatusChange(change) => {
+                self.endpoint(&change.endpoint, change.meta.timestamp, &mut facts);
+            }
+            AriEvent::ApplicationReplaced(replaced) => {
+                facts.push(TelephonyFact::ApplicationReplaced {
+                    application: replaced.meta.application.clone(),
+                    at: replaced.meta.timestamp,
+                });
+            }
+            _ => {}
+        }
+        facts
+    }
+
+    fn agent_leg_progress(
+        &mut self,
+        channel: &Channel,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        match channel.state {
+            ChannelState::Ringing => self.agent_leg_ringing(&channel.id, at, facts),
+            ChannelState::Up => self.agent_leg_answered(&channel.id, at, facts),
+            _ => {}
+        }
+    }
+
+    fn dial(
+        &mut self,
+        peer_id: &str,
+        status: &str,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        match status {
+            "RINGING" => self.agent_leg_ringing(peer_id, at, facts),
+            "ANSWER" => self.agent_leg_answered(peer_id, at, facts),
+            _ => {
+                if let Some(outcome) = AgentLegOutcome::from_dial_status(status) {
+                    self.agent_leg_failed(peer_id, outcome, at, facts);
+                }
+            }
+        }
+    }
+
+    fn live_agent_leg(&mut self, channel_id: &str) -> Option<(&mut TrackedChannel, String)> {
+        let tracked = self.channels.get_mut(channel_id)?;
+        match &tracked.role {
+            Role::AgentLeg { inbound_channel_id } if !tracked.ended => {
+                let inbound_channel_id = inbound_channel_id.clone();
+                Some((tracked, inbound_channel_id))
+            }
+            _ => None,
+        }
+    }
+
+    fn agent_leg_ringing(
+        &mut self,
+        channel_id: &str,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        if let Some((tracked, inbound_channel_id)) = self.live_agent_leg(channel_id) {
+            if !tracked.ringing && !tracked.answered {
+                tracked.ringing = true;
+                facts.push(TelephonyFact::AgentLegRinging {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    at,
+                });
+            }
+        }
+    }
+
+    fn agent_leg_answered(
+        &mut self,
+        channel_id: &str,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        if let Some((tracked, inbound_channel_id)) = self.live_agent_leg(channel_id) {
+            if !tracked.answered {
+                tracked.answered = true;
+                facts.push(TelephonyFact::AgentLegAnswered {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    at,
+                });
+            }
+        }
+    }
+
+    fn agent_leg_failed(
+        &mut self,
+        channel_id: &str,
+        outcome: AgentLegOutcome,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        if let Some((tracked, inbound_channel_id)) = self.live_agent_leg(channel_id) {
+            if !tracked.answered {
+                tracked.ended = true;
+                facts.push(TelephonyFact::AgentLegFailed {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    outcome,
+                    at,
+                });
+            }
+        }
+    }
+
+    /// `StasisEnd` (`cause` = None) or `ChannelDestroyed` (`cause` = its Q.850 cause).
+    fn channel_gone(
+        &mut self,
+        channel_id: &str,
+        cause: Option<(i64, &str)>,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        let Some(tracked) = self.channels.get_mut(channel_id) else {
+            return;
+        };
+        if tracked.ended {
+            return;
+        }
+        match &tracked.role {
+            Role::Inbound => {
+                tracked.ended = true;
+                facts.push(TelephonyFact::CallerLeft {
+                    channel_id: channel_id.to_owned(),
+                    at,
+                });
+            }
+            Role::AgentLeg { inbound_channel_id } if tracked.answered => {
+                let inbound_channel_id = inbound_channel_id.clone();
+                tracked.ended = true;
+                facts.push(TelephonyFact::AgentLegHungUp {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    at,
+                });
+            }
+            Role::AgentLeg { inbound_channel_id } => {
+                let outcome = match (cause, tracked.hangup_cause) {
+                    (Some((cause, cause_txt)), _) => {
+                        AgentLegOutcome::from_q850_cause(cause, cause_txt)
+                    }
+                    (None, Some(cause)) => AgentLegOutcome::from_q850_cause(cause, ""),
+                    // StasisEnd without a known cause: wait for ChannelDestroyed.
+                    (None, None) => return,
+                };
+                let inbound_channel_id = inbound_channel_id.clone();
+                tracked.ended = true;
+                facts.push(TelephonyFact::AgentLegFailed {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    outcome,
+                    at,
+                });
+            }
+        }
+    }
+
+    fn endpoint(&mut self, endpoint: &Endpoint, at: DateTime<Utc>, facts: &mut Vec<TelephonyFact>) {
+        let state = endpoint.state_or_unknown();
+        let key = (endpoint.technology.clone(), endpoint.resource.clone());
+        if self.endpoints.insert(key, state) != Some(state) {
+            facts.push(TelephonyFact::EndpointState {
+                technology: endpoint.technology.clone(),
+                resource: endpoint.resource.clone(),
+                state,
+                at,
+            });
+        }
+    }
+}
