@@ -447,3 +447,213 @@ impl Translator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::decode_event;
+    use serde_json::json;
+
+    const AT: &str = "2026-11-27T04:06:28.593+0000";
+
+    fn channel(id: &str, state: &str) -> serde_json::Value {
+        json!({"id": id, "name": "PJSIP/x", "state": state,
+               "caller": {"name": "Ann", "number": "+15550001"}})
+    }
+
+    fn event(type_name: &str, fields: serde_json::Value) -> AriEvent {
+        let mut raw = json!({"type": type_name, "timestamp": AT, "application": "callcenter"});
+        if let (Some(raw), Some(fields)) = (raw.as_object_mut(), fields.as_object()) {
+            raw.extend(fields.clone());
+        }
+        decode_event(&raw.to_string()).expect("test event decodes")
+    }
+
+    fn feed(translator: &mut Translator, events: &[AriEvent]) -> Vec<TelephonyFact> {
+        events
+            .iter()
+            .flat_map(|e| translator.translate(e))
+            .collect()
+    }
+
+    fn outcomes(facts: &[TelephonyFact]) -> Vec<AgentLegOutcome> {
+        facts
+            .iter()
+            .filter_map(|fact| match fact {
+                TelephonyFact::AgentLegFailed { outcome, .. } => Some(outcome.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn q850_causes_map_to_agent_leg_outcomes() {
+        let cases = [
+            (17, AgentLegOutcome::Busy),
+            (18, AgentLegOutcome::NoAnswer),
+            (19, AgentLegOutcome::NoAnswer),
+            (21, AgentLegOutcome::Rejected),
+            (34, AgentLegOutcome::Congestion),
+            (20, AgentLegOutcome::Unreachable),
+            (16, AgentLegOutcome::Cancelled),
+            (
+                58,
+                AgentLegOutcome::Other("cause 58 (Bearer capability not available)".into()),
+            ),
+        ];
+        for (cause, expected) in cases {
+            let text = if cause == 58 {
+                "Bearer capability not available"
+            } else {
+                ""
+            };
+            assert_eq!(
+                AgentLegOutcome::from_q850_cause(cause, text),
+                expected,
+                "cause {cause}"
+            );
+        }
+    }
+
+    #[test]
+    fn dial_statuses_map_to_outcomes_and_progress_is_not_an_end() {
+        for progress in ["", "RINGING", "PROGRESS", "PROCEEDING", "ANSWER"] {
+            assert_eq!(AgentLegOutcome::from_dial_status(progress), None);
+        }
+        assert_eq!(
+            AgentLegOutcome::from_dial_status("NOANSWER"),
+            Some(AgentLegOutcome::NoAnswer)
+        );
+        assert_eq!(
+            AgentLegOutcome::from_dial_status("CHANUNAVAIL"),
+            Some(AgentLegOutcome::Unreachable)
+        );
+        assert_eq!(
+            AgentLegOutcome::from_dial_status("CANCEL"),
+            Some(AgentLegOutcome::Cancelled)
+        );
+    }
+
+    #[test]
+    fn a_stasis_end_without_a_cause_waits_for_channel_destroyed() {
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("leg", "in");
+        let stasis_end = event("StasisEnd", json!({"channel": channel("leg", "Ringing")}));
+        assert_eq!(outcomes(&feed(&mut translator, &[stasis_end])), []);
+        let destroyed = event(
+            "ChannelDestroyed",
+            json!({"cause": 19, "cause_txt": "No user responding", "channel": channel("leg", "Ringing")}),
+        );
+        assert_eq!(
+            outcomes(&feed(&mut translator, &[destroyed.clone(), destroyed])),
+            [AgentLegOutcome::NoAnswer]
+        );
+    }
+
+    #[test]
+    fn a_hard_hangup_cause_decides_at_stasis_end_but_a_soft_one_is_only_a_flag() {
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("soft", "in");
+        translator.expect_agent_leg("hard", "in");
+        let facts = feed(
+            &mut translator,
+            &[
+                event(
+                    "ChannelHangupRequest",
+                    json!({"cause": 32, "soft": true, "channel": channel("soft", "Ringing")}),
+                ),
+                event("StasisEnd", json!({"channel": channel("soft", "Ringing")})),
+                event(
+                    "ChannelHangupRequest",
+                    json!({"cause": 21, "channel": channel("hard", "Ringing")}),
+                ),
+                event("StasisEnd", json!({"channel": channel("hard", "Ringing")})),
+            ],
+        );
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert!(
+            matches!(&facts[0], TelephonyFact::AgentLegFailed { channel_id, outcome: AgentLegOutcome::Rejected, .. } if channel_id == "hard")
+        );
+    }
+
+    #[test]
+    fn an_originated_leg_entering_stasis_answered_is_reported_answered_once() {
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("leg", "in");
+        let start = event(
+            "StasisStart",
+            json!({"args": ["agent", "in"], "channel": channel("leg", "Up")}),
+        );
+        let dial = event(
+            "Dial",
+            json!({"dialstatus": "ANSWER", "peer": channel("leg", "Up")}),
+        );
+        let facts = feed(&mut translator, &[start, dial]);
+        assert_eq!(facts.len(), 1);
+        assert!(
+            matches!(&facts[0], TelephonyFact::AgentLegAnswered { inbound_channel_id, .. } if inbound_channel_id == "in")
+        );
+    }
+
+    #[test]
+    fn unknown_channels_and_noise_yield_nothing() {
+        let mut translator = Translator::new();
+        let facts = feed(
+            &mut translator,
+            &[
+                event(
+                    "StasisStart",
+                    json!({"args": ["other"], "channel": channel("x", "Ring")}),
+                ),
+                event(
+                    "StasisStart",
+                    json!({"args": ["agent"], "channel": channel("y", "Down")}),
+                ),
+                event(
+                    "Dial",
+                    json!({"dialstatus": "BUSY", "peer": channel("z", "Ringing")}),
+                ),
+                event(
+                    "ChannelDestroyed",
+                    json!({"cause": 17, "cause_txt": "User busy", "channel": channel("z", "Ringing")}),
+                ),
+                event("ChannelVarset", json!({"variable": "A", "value": "b"})),
+            ],
+        );
+        assert_eq!(facts, []);
+        assert_eq!(translator.tracked_channels(), 0);
+    }
+
+    #[test]
+    fn a_caller_leaves_once_whether_stasis_end_or_channel_destroyed_comes_first() {
+        let mut translator = Translator::new();
+        let facts = feed(
+            &mut translator,
+            &[
+                event(
+                    "StasisStart",
+                    json!({"args": ["inbound", "100"], "channel": channel("in", "Ring")}),
+                ),
+                event(
+                    "ChannelDestroyed",
+                    json!({"cause": 16, "cause_txt": "Normal Clearing", "channel": channel("in", "Up")}),
+                ),
+                event("StasisEnd", json!({"channel": channel("in", "Up")})),
+            ],
+        );
+        let left = facts
+            .iter()
+            .filter(|f| matches!(f, TelephonyFact::CallerLeft { .. }))
+            .count();
+        assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn application_replaced_is_a_fact() {
+        let mut translator = Translator::new();
+        let facts = feed(&mut translator, &[event("ApplicationReplaced", json!({}))]);
+        assert!(
+            matches!(&facts[..], [TelephonyFact::ApplicationReplaced { application, .. }] if application == "callcenter")
+        );
+    }
+}
