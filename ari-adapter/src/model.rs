@@ -70,7 +70,7 @@ pub mod ari_time {
 }
 
 /// `Channel.state`. Unknown values are kept verbatim in `Other`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum ChannelState {
     Down,
@@ -83,14 +83,9 @@ pub enum ChannelState {
     Busy,
     DialingOffhook,
     PreRing,
+    #[default]
     Unknown,
     Other(String),
-}
-
-impl Default for ChannelState {
-    fn default() -> Self {
-        Self::Unknown
-    }
 }
 
 impl From<String> for ChannelState {
@@ -334,7 +329,7 @@ event_struct!(
         pub args: Vec<String>,
         pub channel: Channel,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub replace_channel: Option<Channel>,
+        pub replace_channel: Option<Box<Channel>>,
     }
 );
 event_struct!(
@@ -411,11 +406,11 @@ event_struct!(
         #[serde(default)]
         pub dialstatus: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub caller: Option<Channel>,
+        pub caller: Option<Box<Channel>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub forward: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub forwarded: Option<Channel>,
+        pub forwarded: Option<Box<Channel>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub dialstring: Option<String>,
     }
