@@ -202,6 +202,73 @@ impl Translator {
         self.channels.len()
     }
 
+    /// Brings the translator in line with `GET /channels` after a (re)connection, when events may
+    /// have been lost. `at` is when the list was read.
+    ///
+    /// - A followed channel that is no longer live has ended: `CallerLeft`, `AgentLegHungUp`, or
+    ///   `AgentLegFailed(Other("gone while disconnected"))` for an unanswered agent leg.
+    /// - A live agent leg in state `Ringing` or `Up` gets the `AgentLegRinging` /
+    ///   `AgentLegAnswered` it may have missed.
+    /// - A live channel unknown to the translator that sits in `Stasis(<app>,inbound,…)` (read from
+    ///   `dialplan.app_data`) gets `CallerArrived`.
+    ///
+    /// Like events, it only emits facts for steps not yet taken, so calling it twice is harmless.
+    pub fn reconcile(
+        &mut self,
+        live_channels: &[Channel],
+        at: DateTime<Utc>,
+    ) -> Vec<TelephonyFact> {
+        let mut facts = Vec::new();
+        let mut gone: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(id, tracked)| {
+                !tracked.ended && !live_channels.iter().any(|channel| &channel.id == *id)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        gone.sort();
+        for channel_id in gone {
+            let Some(tracked) = self.channels.get_mut(&channel_id) else {
+                continue;
+            };
+            tracked.ended = true;
+            facts.push(match &tracked.role {
+                Role::Inbound => TelephonyFact::CallerLeft { channel_id, at },
+                Role::AgentLeg { inbound_channel_id } if tracked.answered => {
+                    TelephonyFact::AgentLegHungUp {
+                        channel_id,
+                        inbound_channel_id: inbound_channel_id.clone(),
+                        at,
+                    }
+                }
+                Role::AgentLeg { inbound_channel_id } => TelephonyFact::AgentLegFailed {
+                    channel_id,
+                    inbound_channel_id: inbound_channel_id.clone(),
+                    outcome: AgentLegOutcome::Other("gone while disconnected".into()),
+                    at,
+                },
+            });
+        }
+        for channel in live_channels {
+            let dialplan = &channel.dialplan;
+            let is_inbound_in_stasis = dialplan.app_name == "Stasis"
+                && dialplan.app_data.split(',').nth(1).map(str::trim) == Some("inbound");
+            if is_inbound_in_stasis && !self.channels.contains_key(&channel.id) {
+                self.channels
+                    .insert(channel.id.clone(), TrackedChannel::new(Role::Inbound));
+                facts.push(TelephonyFact::CallerArrived {
+                    channel_id: channel.id.clone(),
+                    caller_number: channel.caller.number.clone(),
+                    caller_name: channel.caller.name.clone(),
+                    at,
+                });
+            }
+            self.agent_leg_progress(channel, at, &mut facts);
+        }
+        facts
+    }
+
     /// The facts this event adds; empty for noise, unknown channels and repeated events.
     pub fn translate(&mut self, event: &AriEvent) -> Vec<TelephonyFact> {
         let mut facts = Vec::new();
@@ -646,6 +713,59 @@ mod tests {
             .filter(|f| matches!(f, TelephonyFact::CallerLeft { .. }))
             .count();
         assert_eq!(left, 1);
+    }
+
+    #[test]
+    fn reconciling_with_the_live_channels_closes_what_is_gone_and_adds_what_was_missed() {
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("ringing-leg", "gone-caller");
+        translator.expect_agent_leg("answered-leg", "live-caller");
+        feed(
+            &mut translator,
+            &[
+                event(
+                    "StasisStart",
+                    json!({"args": ["inbound"], "channel": channel("gone-caller", "Ring")}),
+                ),
+                event(
+                    "StasisStart",
+                    json!({"args": ["inbound"], "channel": channel("live-caller", "Up")}),
+                ),
+            ],
+        );
+        let at = crate::model::ari_time::parse(AT).expect("timestamp");
+        let mut new_caller: Channel =
+            serde_json::from_value(channel("new-caller", "Ring")).expect("channel");
+        new_caller.dialplan.app_name = "Stasis".into();
+        new_caller.dialplan.app_data = "callcenter,inbound,100".into();
+        let live = [
+            new_caller,
+            serde_json::from_value(channel("live-caller", "Up")).expect("channel"),
+            serde_json::from_value(channel("answered-leg", "Up")).expect("channel"),
+        ];
+        let facts = translator.reconcile(&live, at);
+        let summary: Vec<String> = facts
+            .iter()
+            .map(|fact| match fact {
+                TelephonyFact::CallerArrived { channel_id, .. } => format!("arrived {channel_id}"),
+                TelephonyFact::CallerLeft { channel_id, .. } => format!("left {channel_id}"),
+                TelephonyFact::AgentLegAnswered { channel_id, .. } => {
+                    format!("answered {channel_id}")
+                }
+                TelephonyFact::AgentLegFailed { channel_id, .. } => format!("failed {channel_id}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "left gone-caller",
+                "failed ringing-leg",
+                "arrived new-caller",
+                "answered answered-leg"
+            ]
+        );
+        assert_eq!(translator.reconcile(&live, at), []);
     }
 
     #[test]

@@ -279,3 +279,38 @@ fn forgetting_every_channel_leaves_nothing_tracked() {
     }
     assert_eq!(translator.tracked_channels(), 0);
 }
+
+#[test]
+fn truncated_or_retyped_recorded_frames_never_panic_the_decoder_or_the_translator() {
+    let mut translator = Translator::new();
+    for recording in RECORDINGS {
+        for line in read_lines(&format!("{recording}.events.jsonl")) {
+            let boundaries: Vec<usize> = line.char_indices().map(|(index, _)| index).collect();
+            for cut in boundaries.iter().step_by(boundaries.len() / 25 + 1) {
+                assert!(decode_event(&line[..*cut]).is_err());
+            }
+            // Every frame under every known type name: most are malformed, none may panic.
+            let Ok(Value::Object(object)) = serde_json::from_str::<Value>(&line) else {
+                panic!("{recording}: recorded line is not a json object");
+            };
+            for type_name in [
+                "StasisStart",
+                "StasisEnd",
+                "Dial",
+                "ChannelDestroyed",
+                "ChannelHangupRequest",
+                "ChannelEnteredBridge",
+                "EndpointStateChange",
+                "PeerStatusChange",
+                "PlaybackFinished",
+                "ApplicationReplaced",
+            ] {
+                let mut retyped = object.clone();
+                retyped.insert("type".into(), Value::String(type_name.into()));
+                if let Ok(event) = decode_event(&Value::Object(retyped).to_string()) {
+                    translator.translate(&event);
+                }
+            }
+        }
+    }
+}
