@@ -256,8 +256,9 @@ async fn session(
     cancel: &CancellationToken,
 ) -> SessionEnd {
     let (mut write, mut read) = socket.split();
-    let start = Instant::now() + config.ping_interval;
-    let mut ping = tokio::time::interval_at(start, config.ping_interval);
+    // `interval_at` panics on a zero period.
+    let ping_interval = config.ping_interval.max(Duration::from_millis(1));
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
     let mut last_frame = Instant::now();
     loop {
         tokio::select! {
