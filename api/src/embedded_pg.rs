@@ -167,6 +167,16 @@ impl EmbeddedPostgres {
         })
     }
 
+    /// `pg_ctl` as a shell command line, run as the cluster's user (for scripts that outlive us).
+    pub fn pg_ctl_command(&self) -> String {
+        let pg_ctl = self.bin_dir.join("pg_ctl");
+        if self.run_as_service_user {
+            format!("runuser -u {SERVICE_USER} -- '{}'", pg_ctl.display())
+        } else {
+            format!("'{}'", pg_ctl.display())
+        }
+    }
+
     fn bin(&self, name: &str) -> OsString {
         self.bin_dir.join(name).into_os_string()
     }
@@ -264,10 +274,10 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
-    /// A URL for `psql` and humans (`postgres://postgres@/db?host=<dir>`).
+    /// A URL for `psql` and humans (`postgres:///db?host=<dir>&port=5432&user=postgres`).
     pub fn url(&self, database: &str) -> String {
         format!(
-            "postgres://postgres@/{database}?host={}&port={SOCKET_PORT}",
+            "postgres:///{database}?host={}&port={SOCKET_PORT}&user=postgres",
             self.dir.display()
         )
     }
