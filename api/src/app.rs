@@ -56,12 +56,14 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then closes the pool and stops an embedded cluster.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let services = crate::services::start(&self.state, &shutdown).await?;
         let router = crate::http::router(self.state.clone());
         tracing::info!(address = %self.local_addr(), "listening");
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await;
         shutdown.cancel();
+        services.join().await;
         self.database.close().await;
         served.context("HTTP server failed")
     }

@@ -23,10 +23,17 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server against a fresh, migrated database.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server against a fresh database, with the test's changes to the configuration.
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
         let postgres = TestPostgres::get().await;
         let database = postgres.fresh_database().await;
         let data_dir = tempfile::tempdir().expect("data folder");
-        let config = ServeConfig::for_tests(postgres.url(&database), data_dir.path().to_owned());
+        let mut config =
+            ServeConfig::for_tests(postgres.url(&database), data_dir.path().to_owned());
+        configure(&mut config);
         let application = Application::build(&config).await.expect("server builds");
         let address = application.local_addr();
         let shutdown = CancellationToken::new();
@@ -64,7 +71,10 @@ impl TestApp {
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server stopped cleanly");
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
         }
     }
 }

@@ -88,10 +88,9 @@ impl TestPostgres {
         match &self.embedded {
             Some(cluster) => cluster.url(database),
             None => {
-                let mut url = url::Url::parse(
-                    &std::env::var("DATABASE_URL").expect("DATABASE_URL is set"),
-                )
-                .expect("DATABASE_URL parses");
+                let mut url =
+                    url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL is set"))
+                        .expect("DATABASE_URL parses");
                 url.set_path(&format!("/{database}"));
                 url.to_string()
             }
@@ -150,6 +149,7 @@ impl TestPostgres {
 
 /// Starts `sh` in its own session: it waits for this process to end, then stops the cluster
 /// (immediate mode: it only held test data) and deletes the folder.
+#[allow(clippy::zombie_processes)] // it must outlive this process: nobody here waits for it
 fn spawn_reaper(dir: &std::path::Path, cluster: &EmbeddedPostgres) {
     let pid = std::process::id();
     let data = cluster.dir().join("data");

@@ -1,0 +1,33 @@
+//! The background services the server runs beside the HTTP surface (projector, dispatcher,
+//! watchdog, mail outbox, …). Each is started here with the shared state and the shutdown
+//! token, and awaited on shutdown.
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+/// The running services.
+pub struct Services {
+    tasks: JoinSet<()>,
+}
+
+impl Services {
+    /// Waits for every service to finish (they stop when the shutdown token is cancelled).
+    pub async fn join(mut self) {
+        while let Some(result) = self.tasks.join_next().await {
+            if let Err(error) = result {
+                tracing::error!(%error, "a background service panicked");
+            }
+        }
+    }
+}
+
+/// Starts every background service.
+pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
+    let tasks = JoinSet::new();
+    // One line per service, e.g.:
+    // tasks.spawn(crate::projector::run(state.clone(), shutdown.clone()));
+    let _ = (state, shutdown);
+    Ok(Services { tasks })
+}
