@@ -21,10 +21,10 @@ pub struct Application {
 impl Application {
     /// Binds first (a busy port fails before anything is created), then opens the database.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Self> {
-        check_data_dir(config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        check_data_dir(config)?;
         let database = Database::open(
             config.database.database_url.as_deref(),
             &config.database.data_dir,

@@ -102,8 +102,10 @@ async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("SAVECORP_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();

@@ -1,5 +1,6 @@
 //! The one integration-test binary: real PostgreSQL, real server, real WebSocket.
 //! One module per area; shared helpers live in the `tests` library crate.
 
+mod cli;
 mod event_log;
 mod server;
