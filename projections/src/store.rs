@@ -17,6 +17,7 @@ use cqrs_es::{Aggregate, DomainEvent, EventEnvelope};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::metadata::Metadata;
@@ -109,7 +110,7 @@ pub struct NewEvent {
 }
 
 /// What an append committed, one entry per event in the order given.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Appended {
     pub event_id: Uuid,
     pub log_position: LogPosition,
@@ -153,13 +154,32 @@ impl StoreError {
 pub struct EventStore {
     pool: PgPool,
     upcasters: std::sync::Arc<Vec<Box<dyn EventUpcaster>>>,
+    group_commit: Option<mpsc::UnboundedSender<(AppendRequest, AppendReply)>>,
 }
 
+/// Writer tasks of the group commit: how many batches may be in flight at once.
+const GROUP_COMMIT_WRITERS: usize = 4;
+/// The most appends gathered into one statement.
+const GROUP_COMMIT_MAX_APPENDS: usize = 256;
+
+struct AppendRequest {
+    events: Vec<NewEvent>,
+    metadata: String,
+}
+
+type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
+
 impl EventStore {
+    /// A store over `pool`. Inside a tokio runtime it starts the group-commit writers (they end
+    /// when the last clone of the store is dropped); outside one, every append is its own commit.
     pub fn new(pool: PgPool) -> Self {
+        let group_commit = tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|runtime| start_group_commit(&runtime, pool.clone()));
         Self {
             pool,
             upcasters: Default::default(),
+            group_commit,
         }
     }
 
@@ -176,6 +196,11 @@ impl EventStore {
     /// Appends `events` (all with the same `metadata`) atomically, in one statement that also
     /// notifies [`EVENTS_CHANNEL`]. Fails with [`StoreError::Conflict`] if any
     /// `(aggregate, sequence)` is taken.
+    ///
+    /// Group commit: appends that arrive while others are being written are gathered into one
+    /// statement (one commit, one fsync) by a few writer tasks. Each caller's events stay atomic;
+    /// if a gathered batch fails, its appends are retried one by one so that only the one that
+    /// conflicts gets the conflict.
     pub async fn append(
         &self,
         events: &[NewEvent],
@@ -185,63 +210,24 @@ impl EventStore {
             return Ok(Vec::new());
         }
         let metadata = serde_json::to_string(metadata).map_err(StoreError::Encode)?;
-        let mut event_ids = Vec::with_capacity(events.len());
-        let mut aggregate_types = Vec::with_capacity(events.len());
-        let mut aggregate_ids = Vec::with_capacity(events.len());
-        let mut sequences = Vec::with_capacity(events.len());
-        let mut event_types = Vec::with_capacity(events.len());
-        let mut event_versions = Vec::with_capacity(events.len());
-        let mut payloads = Vec::with_capacity(events.len());
-        for event in events {
-            event_ids.push(event.event_id);
-            aggregate_types.push(event.aggregate_type.as_str());
-            aggregate_ids.push(event.aggregate_id.as_str());
-            sequences.push(event.sequence);
-            event_types.push(event.event_type.as_str());
-            event_versions.push(event.event_version.as_str());
-            payloads.push(serde_json::to_string(&event.payload).map_err(StoreError::Encode)?);
+        let request = AppendRequest {
+            events: events.to_vec(),
+            metadata,
+        };
+        match &self.group_commit {
+            Some(sender) => {
+                let (reply, answer) = oneshot::channel();
+                if sender.send((request, reply)).is_err() {
+                    return Err(StoreError::Database(sqlx::Error::PoolClosed));
+                }
+                answer
+                    .await
+                    .unwrap_or(Err(StoreError::Database(sqlx::Error::PoolClosed)))
+            }
+            None => insert_batch(&self.pool, std::slice::from_ref(&request))
+                .await
+                .map(|mut results| results.pop().unwrap_or_default()),
         }
-        let rows = sqlx::query(
-            "WITH inserted AS ( \
-                INSERT INTO events (event_id, aggregate_type, aggregate_id, sequence, event_type, \
-                                    event_version, payload, metadata) \
-                SELECT e.event_id, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
-                       e.event_version, e.payload::jsonb, $8::jsonb \
-                FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], \
-                            $6::text[], $7::text[]) WITH ORDINALITY \
-                     AS e(event_id, aggregate_type, aggregate_id, sequence, event_type, \
-                          event_version, payload, ord) \
-                ORDER BY e.ord \
-                RETURNING event_id, position, tx_id::text::bigint AS tx_id, recorded_at \
-             ) \
-             SELECT inserted.* FROM inserted, (SELECT pg_notify($9, '')) AS notified \
-             ORDER BY position",
-        )
-        .bind(&event_ids)
-        .bind(&aggregate_types)
-        .bind(&aggregate_ids)
-        .bind(&sequences)
-        .bind(&event_types)
-        .bind(&event_versions)
-        .bind(&payloads)
-        .bind(&metadata)
-        .bind(EVENTS_CHANNEL)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_append)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Appended {
-                    event_id: row.try_get("event_id")?,
-                    log_position: LogPosition {
-                        tx_id: row.try_get("tx_id")?,
-                        position: row.try_get("position")?,
-                    },
-                    recorded_at: row.try_get("recorded_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(StoreError::Database)
     }
 
     /// Every event of one aggregate, in sequence order, upcast to the current versions.
@@ -372,6 +358,146 @@ impl EventStore {
             }
         }
     }
+}
+
+fn start_group_commit(
+    runtime: &tokio::runtime::Handle,
+    pool: PgPool,
+) -> mpsc::UnboundedSender<(AppendRequest, AppendReply)> {
+    let (sender, receiver) = mpsc::unbounded_channel::<(AppendRequest, AppendReply)>();
+    let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+    for _ in 0..GROUP_COMMIT_WRITERS {
+        let receiver = receiver.clone();
+        let pool = pool.clone();
+        runtime.spawn(async move {
+            loop {
+                // Take what is waiting (at least one), then let another writer gather the next.
+                let batch = {
+                    let mut receiver = receiver.lock().await;
+                    let Some(first) = receiver.recv().await else {
+                        return;
+                    };
+                    let mut batch = vec![first];
+                    while batch.len() < GROUP_COMMIT_MAX_APPENDS {
+                        match receiver.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    batch
+                };
+                write_batch(&pool, batch).await;
+            }
+        });
+    }
+    sender
+}
+
+async fn write_batch(pool: &PgPool, batch: Vec<(AppendRequest, AppendReply)>) {
+    let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    if requests.len() > 1 {
+        if let Ok(results) = insert_batch(pool, &requests).await {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
+            }
+            return;
+        }
+    }
+    // One by one: each append gets its own answer (a conflict only where there is one).
+    for (request, reply) in requests.iter().zip(replies) {
+        let result = insert_batch(pool, std::slice::from_ref(request))
+            .await
+            .map(|mut results| results.pop().unwrap_or_default());
+        let _ = reply.send(result);
+    }
+}
+
+/// Inserts the events of several appends in one statement (one transaction), returning each
+/// append's results in order.
+async fn insert_batch(
+    pool: &PgPool,
+    requests: &[AppendRequest],
+) -> Result<Vec<Vec<Appended>>, StoreError> {
+    let total: usize = requests.iter().map(|request| request.events.len()).sum();
+    let mut event_ids = Vec::with_capacity(total);
+    let mut aggregate_types = Vec::with_capacity(total);
+    let mut aggregate_ids = Vec::with_capacity(total);
+    let mut sequences = Vec::with_capacity(total);
+    let mut event_types = Vec::with_capacity(total);
+    let mut event_versions = Vec::with_capacity(total);
+    let mut payloads = Vec::with_capacity(total);
+    let mut metadata = Vec::with_capacity(total);
+    for request in requests {
+        for event in &request.events {
+            event_ids.push(event.event_id);
+            aggregate_types.push(event.aggregate_type.as_str());
+            aggregate_ids.push(event.aggregate_id.as_str());
+            sequences.push(event.sequence);
+            event_types.push(event.event_type.as_str());
+            event_versions.push(event.event_version.as_str());
+            payloads.push(serde_json::to_string(&event.payload).map_err(StoreError::Encode)?);
+            metadata.push(request.metadata.as_str());
+        }
+    }
+    let rows = sqlx::query(
+        "WITH inserted AS ( \
+            INSERT INTO events (event_id, aggregate_type, aggregate_id, sequence, event_type, \
+                                event_version, payload, metadata) \
+            SELECT e.event_id, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
+                   e.event_version, e.payload::jsonb, e.metadata::jsonb \
+            FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], \
+                        $6::text[], $7::text[], $8::text[]) WITH ORDINALITY \
+                 AS e(event_id, aggregate_type, aggregate_id, sequence, event_type, \
+                      event_version, payload, metadata, ord) \
+            ORDER BY e.ord \
+            RETURNING event_id, position, tx_id::text::bigint AS tx_id, recorded_at \
+         ) \
+         SELECT inserted.* FROM inserted, (SELECT pg_notify($9, '')) AS notified \
+         ORDER BY position",
+    )
+    .bind(&event_ids)
+    .bind(&aggregate_types)
+    .bind(&aggregate_ids)
+    .bind(&sequences)
+    .bind(&event_types)
+    .bind(&event_versions)
+    .bind(&payloads)
+    .bind(&metadata)
+    .bind(EVENTS_CHANNEL)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::from_append)?;
+    let mut by_id = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let event_id: Uuid = row.try_get("event_id")?;
+        by_id.insert(
+            event_id,
+            Appended {
+                event_id,
+                log_position: LogPosition {
+                    tx_id: row.try_get("tx_id")?,
+                    position: row.try_get("position")?,
+                },
+                recorded_at: row.try_get("recorded_at")?,
+            },
+        );
+    }
+    requests
+        .iter()
+        .map(|request| {
+            request
+                .events
+                .iter()
+                .map(|event| {
+                    by_id.remove(&event.event_id).ok_or_else(|| {
+                        StoreError::Database(sqlx::Error::Protocol(
+                            "an appended event was not returned".into(),
+                        ))
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn upcast_with(upcasters: &[Box<dyn EventUpcaster>], mut event: StoredEvent) -> StoredEvent {

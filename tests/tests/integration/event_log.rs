@@ -252,11 +252,14 @@ async fn metadata_round_trips_and_recorded_at_is_utc() {
     let database = postgres.fresh_database().await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
-        .connect_with(
-            postgres
-                .options(&database)
-                .options([("TimeZone", "Asia/Tokyo")]),
-        )
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                connection.execute("SET TIME ZONE 'Asia/Tokyo'").await?;
+                Ok(())
+            })
+        })
+        .connect_with(postgres.options(&database))
         .await
         .expect("pool");
     let (zone,): (String,) = sqlx::query_as("SHOW TimeZone")

@@ -1,0 +1,209 @@
+//! The benchmark harness (issue: benchmarks measured against the raw PostgreSQL limit).
+//!
+//! Starts its own PostgreSQL cluster (the same settings for every figure, fsync on), measures
+//! the raw limit and our figures in the same run, prints a table and writes
+//! `target/bench/results.json`. Every figure is reported with its ratio to the limit measured
+//! in this run, because absolute numbers drift with the machine's load.
+//!
+//! `cargo run --release -p tests --bin bench -- --quick` (under 2 minutes) or without `--quick`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use domain::customer::{Customer, CustomerCommand};
+use domain::ids::CustomerId;
+use domain::values::{PersonName, PhoneNumber};
+use projections::{Actor, EventStore, Metadata};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tests::TestPostgres;
+
+struct Settings {
+    seconds: u64,
+    concurrency: Vec<usize>,
+}
+
+#[derive(serde::Serialize)]
+struct Figure {
+    id: String,
+    description: String,
+    value: f64,
+    unit: String,
+    limit: f64,
+    ratio: f64,
+    goal: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let settings = if quick {
+        Settings {
+            seconds: 5,
+            concurrency: vec![1, 16, 64],
+        }
+    } else {
+        Settings {
+            seconds: 10,
+            concurrency: vec![1, 16, 64],
+        }
+    };
+    let postgres = TestPostgres::get().await;
+    let mut figures = Vec::new();
+
+    for &clients in &settings.concurrency {
+        let database = postgres.fresh_database().await;
+        let pool = postgres.pool(&database, clients as u32 + 2).await;
+        create_raw_table(&pool).await?;
+        let raw = raw_inserts_per_second(&pool, clients, settings.seconds).await?;
+        let commands = commands_per_second(&pool, clients, settings.seconds).await?;
+        println!(
+            "P1 clients={clients:>3}  raw INSERT commits/s {raw:>9.0}  commands/s {commands:>9.0}  ratio {:.2}",
+            commands / raw
+        );
+        figures.push(Figure {
+            id: format!("P1@{clients}"),
+            description: format!(
+                "durable commands/s through the full command path, {clients} clients"
+            ),
+            value: commands,
+            unit: "commands/s".into(),
+            limit: raw,
+            ratio: commands / raw,
+            goal: "ratio >= 0.70 at 16 clients".into(),
+        });
+        pool.close().await;
+    }
+
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out)?;
+    let machine = json!({
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "quick": quick,
+        "seconds_per_figure": settings.seconds,
+        "at": Utc::now().to_rfc3339(),
+    });
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&json!({"machine": machine, "figures": figures}))?,
+    )?;
+    println!("wrote {}", out.join("results.json").display());
+    Ok(())
+}
+
+/// The limit's table: shaped like `events` (same keys and indexes).
+async fn create_raw_table(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::query(
+        "CREATE TABLE bench_raw ( \
+            position BIGINT GENERATED ALWAYS AS IDENTITY, \
+            tx_id XID8 NOT NULL DEFAULT pg_current_xact_id(), \
+            aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, sequence BIGINT NOT NULL, \
+            payload JSONB NOT NULL, \
+            PRIMARY KEY (aggregate_type, aggregate_id, sequence))",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("CREATE UNIQUE INDEX ON bench_raw (tx_id, position)")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A payload of about 200 bytes, as in PERFORMANCE.md.
+fn payload(n: u64) -> Value {
+    json!({"Registered": {"name": format!("Customer {n}"), "phones": ["+33612345678"],
+           "email": "someone@example.com", "notes": "x".repeat(60), "at": Utc::now()}})
+}
+
+async fn run_clients<F, Fut>(clients: usize, seconds: u64, work: F) -> anyhow::Result<f64>
+where
+    F: Fn(u64, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let work = Arc::new(work);
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for client in 0..clients as u64 {
+        let work = work.clone();
+        let stop = stop.clone();
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                work(client, n).await?;
+                n += 1;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    // Warm up for a second, then measure.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let start_count = done.load(Ordering::Relaxed);
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let count = done.load(Ordering::Relaxed) - start_count;
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await??;
+    }
+    Ok(count as f64 / elapsed)
+}
+
+async fn raw_inserts_per_second(
+    pool: &PgPool,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let pool = pool.clone();
+    run_clients(clients, seconds, move |client, n| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO bench_raw (aggregate_type, aggregate_id, sequence, payload) \
+                 VALUES ('customer', $1, 1, $2)",
+            )
+            .bind(format!("raw-{client}-{n}"))
+            .bind(payload(n))
+            .execute(&pool)
+            .await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn commands_per_second(pool: &PgPool, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let store = EventStore::new(pool.clone());
+    let name = PersonName::parse("Customer Bench")?;
+    let phone = PhoneNumber::parse("+33 6 12 34 56 78", "33")?;
+    run_clients(clients, seconds, move |_client, _n| {
+        let store = store.clone();
+        let command = CustomerCommand::Register {
+            name: name.clone(),
+            phones: vec![phone.clone()],
+            email: None,
+            notes: "x".repeat(60),
+            avatar_url: None,
+            at: Utc::now(),
+        };
+        async move {
+            let metadata = Metadata::new(Actor::System);
+            store
+                .execute::<Customer>(
+                    &CustomerId::new().to_string(),
+                    command,
+                    &(),
+                    &metadata,
+                    None,
+                )
+                .await?;
+            Ok(())
+        }
+    })
+    .await
+}
