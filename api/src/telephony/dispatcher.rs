@@ -29,6 +29,7 @@ impl Session {
     /// One routing round: expired and stranded calls are rejected, then the oldest waiting
     /// calls are offered to the agents idle the longest. Returns whether it changed anything.
     pub(super) async fn route(&mut self) -> anyhow::Result<bool> {
+        self.refresh_view().await?;
         let now = Utc::now();
         let mut acted = false;
         for call_id in expired(&self.view.waiting(), now, self.max_wait()) {

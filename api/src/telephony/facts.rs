@@ -40,11 +40,11 @@ impl Session {
                 channel_id,
                 caller_number,
                 caller_name,
-                at,
+                ..
             } => {
                 let call_id = call_id_for_channel(&channel_id);
                 let span = tracing::info_span!("caller_arrived", %call_id, %channel_id);
-                self.caller_arrived(call_id, channel_id, caller_number, caller_name, at)
+                self.caller_arrived(call_id, channel_id, caller_number, caller_name)
                     .instrument(span)
                     .await
             }
@@ -121,8 +121,8 @@ impl Session {
         channel_id: String,
         caller_number: String,
         caller_name: String,
-        at: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        self.refresh_view().await?;
         if self.view.knows_call(call_id) {
             return Ok(());
         }
@@ -138,7 +138,9 @@ impl Session {
             customer_id,
             channel_id,
             queue: QUEUE.to_owned(),
-            at,
+            // Our clock, not Asterisk's millisecond timestamp: two callers arriving within a
+            // millisecond keep their order (FIFO), and max wait is measured on the same clock.
+            at: Utc::now(),
         };
         let metadata = Metadata::new(Actor::Ari);
         if let Err(refusal) = self.call_command(call_id, queue, &metadata, None).await? {

@@ -22,21 +22,31 @@ use super::session::Session;
 use super::{parse_agent_leg_id, parse_bridge_id, BridgeKind};
 
 impl Session {
-    pub(super) async fn resync(&mut self) -> anyhow::Result<()> {
-        self.ready = false;
-        self.catch_up(true).await?;
-        let technologies: Vec<String> = self
+    /// Subscribes to the endpoint states of every technology the workers' phones use (needed
+    /// for `EndpointStateChange`, NOTES §2), once per connection.
+    pub(super) async fn subscribe_endpoints(&mut self) {
+        let missing: Vec<String> = self
             .view
             .endpoint_technologies()
             .into_iter()
-            .map(|technology| format!("endpoint:{technology}"))
+            .filter(|technology| !self.subscribed_technologies.contains(technology))
             .collect();
-        if !technologies.is_empty() {
-            let sources: Vec<&str> = technologies.iter().map(String::as_str).collect();
-            if let Err(error) = self.client.subscribe(&self.config.app, &sources).await {
-                tracing::warn!(%error, "no subscription to the agents' endpoint states");
-            }
+        if missing.is_empty() {
+            return;
         }
+        let sources: Vec<String> = missing.iter().map(|t| format!("endpoint:{t}")).collect();
+        let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+        match self.client.subscribe(&self.config.app, &sources).await {
+            Ok(_) => self.subscribed_technologies.extend(missing),
+            Err(error) => tracing::warn!(%error, "no subscription to the agents' endpoint states"),
+        }
+    }
+
+    pub(super) async fn resync(&mut self) -> anyhow::Result<()> {
+        self.ready = false;
+        self.catch_up(true).await?;
+        self.subscribed_technologies.clear();
+        self.subscribe_endpoints().await;
         let channels = self
             .client
             .list_channels()

@@ -1,7 +1,7 @@
 //! One leadership term: the actor that owns the ARI stream, the view, the log tail and the
 //! timers, and handles them one at a time (so no two decisions ever interleave).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +55,8 @@ pub(super) struct Session {
     pub announcements: HashMap<String, (String, DateTime<Utc>)>,
     /// Resynchronised with Asterisk since the last (re)connection: offers may be made.
     pub ready: bool,
+    /// Endpoint technologies subscribed to on the current connection.
+    pub subscribed_technologies: BTreeSet<String>,
     position: LogPosition,
 }
 
@@ -80,6 +82,7 @@ impl Session {
             gone: HashSet::new(),
             announcements: HashMap::new(),
             ready: false,
+            subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,
         };
         // The whole log first, without side effects: what was done is done.
@@ -125,6 +128,9 @@ impl Session {
     async fn settle(&mut self) -> anyhow::Result<()> {
         for _ in 0..SETTLE_ROUNDS {
             self.catch_up(true).await?;
+            if self.ready {
+                self.subscribe_endpoints().await;
+            }
             if !self.route().await? {
                 break;
             }
@@ -199,6 +205,49 @@ impl Session {
         } else {
             Ok(None)
         }
+    }
+
+    /// Folds every committed Call and Worker event into the view, including those the ordered
+    /// log tail cannot return yet (a transaction elsewhere holds the watermark back), so that
+    /// routing decides on the freshest state. Safe because the view folds per aggregate by
+    /// sequence: the tail later finds these events already applied (and still reacts to them).
+    pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
+        let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND aggregate_type IN ($3, $4) \
+             ORDER BY aggregate_type, aggregate_id, sequence",
+        )
+        .bind(self.position.tx_id.to_string())
+        .bind(self.position.position)
+        .bind(<Call as Aggregate>::TYPE)
+        .bind(<Worker as Aggregate>::TYPE)
+        .fetch_all(self.store.pool())
+        .await?;
+        for (aggregate_type, aggregate_id, sequence, payload) in rows {
+            if aggregate_type == <Call as Aggregate>::TYPE {
+                let (Ok(call_id), Ok(event)) = (
+                    aggregate_id.parse::<CallId>(),
+                    serde_json::from_value::<CallEvent>(payload),
+                ) else {
+                    continue;
+                };
+                if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                    self.reload_call(call_id).await?;
+                }
+            } else {
+                let (Ok(worker_id), Ok(event)) = (
+                    aggregate_id.parse::<WorkerId>(),
+                    serde_json::from_value::<WorkerEvent>(payload),
+                ) else {
+                    continue;
+                };
+                if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
+                    self.reload_worker(worker_id).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn reload_call(&mut self, call_id: CallId) -> anyhow::Result<()> {

@@ -3,3 +3,4 @@
 
 mod event_log;
 mod server;
+mod telephony;

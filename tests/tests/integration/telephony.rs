@@ -1,0 +1,527 @@
+//! Telephony end to end: the real server (dispatcher, call control, recovery) against the
+//! simulated Asterisk and a real database. Assertions go through the event log, the domain
+//! state and the requests the simulator received.
+
+use std::time::Duration;
+
+use ari_adapter::sim::Behaviour;
+use domain::call::{AbandonedDuring, CallCommand, CallState, EndedBy, OfferOutcome, RejectReason};
+use domain::worker::Presence;
+use projections::{Actor, Metadata};
+use tests::telephony::{fast_queue, Telephony};
+
+fn answers() -> Behaviour {
+    Behaviour::Answer {
+        after: Duration::from_millis(30),
+    }
+}
+
+fn is_available(presence: &Presence) -> bool {
+    *presence == Presence::Available
+}
+
+fn paused_for(presence: &Presence, reason: &str) -> bool {
+    matches!(presence, Presence::Paused { reason: r } if r.as_str() == reason)
+}
+
+#[tokio::test]
+async fn an_answered_call_is_bridged_with_the_agent_and_torn_down_when_the_caller_hangs_up() {
+    let mut queue = fast_queue();
+    queue.wrap_up_secs = 1;
+    let tel = Telephony::start(queue).await;
+    let agent = tel.add_agent(1, answers()).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+
+    let call = tel
+        .wait_call(call_id, "the call to connect", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*call.state(), CallState::Connected { agent });
+    assert_eq!(call.caller_number(), "+15551230001");
+    let leg = api::telephony::agent_leg_id(call_id, 1);
+    assert_eq!(call.offers()[0].agent_channel_id, leg);
+    tel.wait_worker(agent, "the agent on the call", |worker| {
+        *worker.presence() == Presence::OnCall { call_id }
+    })
+    .await;
+    let hold = api::telephony::holding_bridge_id(call_id);
+    let mix = api::telephony::mixing_bridge_id(call_id);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "both legs bridged", |sim| {
+            sim.bridges()
+                .iter()
+                .any(|bridge| bridge.id == mix && bridge.channel_ids.len() == 2)
+        })
+        .await
+        .expect("bridged");
+
+    tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
+    let call = tel
+        .wait_call(call_id, "the call to end", |call| call.is_terminal())
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Ended {
+            by: EndedBy::Caller
+        }
+    );
+    tel.wait_worker(agent, "the agent in wrap-up", |worker| {
+        matches!(worker.presence(), Presence::WrapUp { .. })
+    })
+    .await;
+    tel.wait_worker(agent, "the agent available after wrap-up", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    tel.wait_until_idle().await;
+
+    assert_eq!(
+        tel.control_requests(),
+        [
+            format!("POST /channels/{inbound}/answer"),
+            format!("POST /bridges type=holding bridgeId={hold}"),
+            format!("POST /bridges/{hold}/addChannel channel={inbound}"),
+            format!("POST /channels/{inbound}/moh"),
+            format!(
+                "POST /channels/create endpoint=PJSIP/agent1 appArgs=agent,{inbound} channelId={leg}"
+            ),
+            format!("POST /channels/{leg}/dial timeout=1"),
+            format!("DELETE /channels/{inbound}/moh"),
+            format!("DELETE /bridges/{hold}"),
+            format!("POST /bridges type=mixing bridgeId={mix}"),
+            format!("POST /bridges/{mix}/addChannel channel={inbound},{leg}"),
+            format!("DELETE /bridges/{mix}"),
+            format!("DELETE /channels/{leg}"),
+        ]
+    );
+    assert_eq!(
+        tel.event_types("call", &call_id.to_string()).await,
+        ["CallQueued", "CallOffered", "CallConnected", "CallEnded"]
+    );
+    let queued = &tel
+        .store
+        .load("call", &call_id.to_string())
+        .await
+        .expect("events")[0];
+    assert_eq!(
+        queued.parsed_metadata().map(|metadata| metadata.actor),
+        Some(Actor::Ari)
+    );
+    assert_eq!(
+        tel.event_types("worker", &agent.to_string()).await,
+        [
+            "WorkerRegistered",
+            "WorkerWentAvailable",
+            "WorkerOffered",
+            "WorkerOfferAnswered",
+            "WorkerCallEnded",
+            "WorkerWrapUpFinished"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_caller_hanging_up_while_queued_is_recorded_as_abandoned() {
+    let tel = Telephony::start(fast_queue()).await;
+    let agent = tel.add_agent(1, answers()).await;
+    let (first, first_call) = tel.place_call("+15551230001");
+    tel.wait_bridged(first_call).await;
+    tel.sim.clear_requests();
+
+    let (waiting, call_id) = tel.place_call("+15551230002");
+    let hold = api::telephony::holding_bridge_id(call_id);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the caller on hold", |sim| {
+            sim.bridges()
+                .iter()
+                .any(|bridge| bridge.id == hold && bridge.channel_ids == [waiting.clone()])
+        })
+        .await
+        .expect("on hold");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*tel.call(call_id).await.state(), CallState::Queued);
+
+    tel.sim.caller_hangs_up(&waiting).expect("caller hangs up");
+    let call = tel
+        .wait_call(call_id, "the call to be abandoned", |call| {
+            call.is_terminal()
+        })
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Abandoned {
+            during: AbandonedDuring::Queued
+        }
+    );
+    assert!(call.offers().is_empty());
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the holding bridge gone", |sim| {
+            sim.bridges().iter().all(|bridge| bridge.id != hold)
+        })
+        .await
+        .expect("holding bridge destroyed");
+    assert_eq!(
+        tel.control_requests(),
+        [
+            format!("POST /channels/{waiting}/answer"),
+            format!("POST /bridges type=holding bridgeId={hold}"),
+            format!("POST /bridges/{hold}/addChannel channel={waiting}"),
+            format!("POST /channels/{waiting}/moh"),
+            format!("DELETE /bridges/{hold}"),
+        ]
+    );
+    // The agent was never disturbed.
+    assert_eq!(
+        *tel.worker(agent).await.presence(),
+        Presence::OnCall {
+            call_id: first_call
+        }
+    );
+    tel.sim
+        .caller_hangs_up(&first)
+        .expect("first caller hangs up");
+    tel.wait_until_idle().await;
+}
+
+#[tokio::test]
+async fn a_caller_hanging_up_while_the_agent_phone_rings_withdraws_the_offer() {
+    let mut queue = fast_queue();
+    queue.offer_timeout_secs = 10;
+    let tel = Telephony::start(queue).await;
+    let agent = tel.add_agent(1, Behaviour::NoAnswer).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    tel.wait_call(call_id, "the offer", |call| {
+        matches!(call.state(), CallState::Offered { .. })
+    })
+    .await;
+    let leg = api::telephony::agent_leg_id(call_id, 1);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the agent phone ringing", |sim| {
+            sim.channels()
+                .iter()
+                .any(|channel| channel.id == leg && channel.state == "Ringing")
+        })
+        .await
+        .expect("ringing");
+
+    tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
+    let call = tel
+        .wait_call(call_id, "the call to be abandoned", |call| {
+            call.is_terminal()
+        })
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Abandoned {
+            during: AbandonedDuring::Ringing
+        }
+    );
+    assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::Withdrawn));
+    // Not the agent's fault: Available again, not paused.
+    tel.wait_worker(agent, "the agent released", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    tel.wait_until_idle().await;
+    let requests = tel.control_requests();
+    let hold = api::telephony::holding_bridge_id(call_id);
+    assert_eq!(
+        requests[requests.len() - 2..],
+        [
+            format!("DELETE /bridges/{hold}"),
+            format!("DELETE /channels/{leg}")
+        ]
+    );
+    assert_eq!(
+        tel.event_types("worker", &agent.to_string()).await[2..],
+        ["WorkerOffered", "WorkerOfferWithdrawn"]
+    );
+}
+
+#[tokio::test]
+async fn a_busy_agent_is_paused_and_the_call_goes_to_the_next_agent() {
+    let tel = Telephony::start(fast_queue()).await;
+    let busy = tel
+        .add_agent(
+            1,
+            Behaviour::Busy {
+                after: Duration::from_millis(30),
+            },
+        )
+        .await;
+    let next = tel.add_agent(2, answers()).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    let call = tel
+        .wait_call(call_id, "the call to connect", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*call.state(), CallState::Connected { agent: next });
+    let offers: Vec<_> = call
+        .offers()
+        .iter()
+        .map(|offer| (offer.attempt, offer.agent, offer.outcome))
+        .collect();
+    assert_eq!(
+        offers,
+        [
+            (1, busy, Some(OfferOutcome::Busy)),
+            (2, next, Some(OfferOutcome::Answered))
+        ]
+    );
+    assert!(paused_for(
+        tel.worker(busy).await.presence(),
+        "missed_offer"
+    ));
+    // Each leg was dialled exactly once.
+    let requests = tel.control_requests();
+    for attempt in [1, 2] {
+        let leg = api::telephony::agent_leg_id(call_id, attempt);
+        let dials = requests
+            .iter()
+            .filter(|line| line.starts_with(&format!("POST /channels/{leg}/dial")))
+            .count();
+        assert_eq!(dials, 1, "{requests:#?}");
+    }
+    tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
+    tel.wait_until_idle().await;
+}
+
+#[tokio::test]
+async fn an_agent_who_does_not_answer_in_time_is_paused_and_the_next_agent_gets_the_call() {
+    let tel = Telephony::start(fast_queue()).await;
+    let silent = tel.add_agent(1, Behaviour::NoAnswer).await;
+    let next = tel.add_agent(2, answers()).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    let call = tel
+        .wait_call(call_id, "the call to connect", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*call.state(), CallState::Connected { agent: next });
+    assert_eq!(call.offers()[0].agent, silent);
+    assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::NoAnswer));
+    let waited = call.offers()[0]
+        .ended_at
+        .map(|ended| ended - call.offers()[0].offered_at);
+    assert!(
+        waited.is_some_and(|waited| waited.num_milliseconds() >= 900),
+        "the first phone rang for the offer timeout: {waited:?}"
+    );
+    assert!(paused_for(
+        tel.worker(silent).await.presence(),
+        "missed_offer"
+    ));
+    let leg = api::telephony::agent_leg_id(call_id, 1);
+    assert!(tel
+        .control_requests()
+        .contains(&format!("POST /channels/{leg}/dial timeout=1")));
+    tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
+    tel.wait_until_idle().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_agent_phone_pauses_the_agent_and_the_call_goes_to_the_next_agent() {
+    let tel = Telephony::start(fast_queue()).await;
+    // agent1's phone never registered: Asterisk refuses the leg (500 Allocation failed).
+    let unreachable = tel.register_worker(1).await;
+    tel.go_available(unreachable).await;
+    let next = tel.add_agent(2, answers()).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    let call = tel
+        .wait_call(call_id, "the call to connect", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*call.state(), CallState::Connected { agent: next });
+    assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::Unreachable));
+    assert!(paused_for(
+        tel.worker(unreachable).await.presence(),
+        "phone_unreachable"
+    ));
+    let leg = api::telephony::agent_leg_id(call_id, 1);
+    let requests = tel.control_requests();
+    assert!(requests.contains(&format!(
+        "POST /channels/create endpoint=PJSIP/agent1 appArgs=agent,{inbound} channelId={leg} -> 500"
+    )));
+    assert!(!requests
+        .iter()
+        .any(|line| line.contains(&format!("{leg}/dial"))));
+    tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
+    tel.wait_until_idle().await;
+
+    // A registered phone going offline pauses its Available agent too.
+    tel.wait_worker(next, "the agent available", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    tel.sim
+        .unregister_endpoint("PJSIP/agent2")
+        .expect("phone unregisters");
+    tel.wait_worker(next, "the agent paused", |worker| {
+        paused_for(worker.presence(), "phone_unreachable")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
+    let mut queue = fast_queue();
+    queue.reject_announcement = Some("sound:vm-nobodyavail".into());
+    let tel = Telephony::start(queue).await;
+    // A paused agent does not count.
+    let paused = tel.add_agent(1, answers()).await;
+    tel.worker_command(
+        paused,
+        domain::worker::WorkerCommand::Pause {
+            reason: domain::values::PauseReason::parse("lunch").expect("reason"),
+            forced_by: None,
+            at: chrono::Utc::now(),
+        },
+    )
+    .await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    let call = tel
+        .wait_call(call_id, "the rejection", |call| call.is_terminal())
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Rejected {
+            reason: RejectReason::NoAgentsLoggedIn
+        }
+    );
+    tel.wait_until_idle().await;
+    assert_eq!(
+        tel.control_requests(),
+        [
+            format!("POST /channels/{inbound}/answer"),
+            format!("POST /channels/{inbound}/play media=sound:vm-nobodyavail"),
+            format!("DELETE /channels/{inbound}"),
+        ]
+    );
+    assert_eq!(
+        tel.event_types("call", &call_id.to_string()).await,
+        ["CallQueued", "CallRejected"]
+    );
+}
+
+#[tokio::test]
+async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees_up() {
+    let tel = Telephony::start(fast_queue()).await;
+    let agent = tel.add_agent(1, answers()).await;
+    let (first, first_call) = tel.place_call("+15551230001");
+    tel.wait_bridged(first_call).await;
+    let (second, second_call) = tel.place_call("+15551230002");
+    let (third, third_call) = tel.place_call("+15551230003");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*tel.call(second_call).await.state(), CallState::Queued);
+    assert_eq!(*tel.call(third_call).await.state(), CallState::Queued);
+
+    tel.sim
+        .caller_hangs_up(&first)
+        .expect("first caller hangs up");
+    let second_state = tel
+        .wait_call(second_call, "the second call to connect", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*second_state.state(), CallState::Connected { agent });
+    assert_eq!(*tel.call(third_call).await.state(), CallState::Queued);
+
+    tel.sim
+        .caller_hangs_up(&second)
+        .expect("second caller hangs up");
+    tel.wait_call(third_call, "the third call to connect", |call| {
+        matches!(call.state(), CallState::Connected { .. })
+    })
+    .await;
+    tel.sim
+        .caller_hangs_up(&third)
+        .expect("third caller hangs up");
+    tel.wait_until_idle().await;
+}
+
+#[tokio::test]
+async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
+    let mut queue = fast_queue();
+    queue.max_wait_secs = 1;
+    let tel = Telephony::start(queue).await;
+    tel.add_agent(1, answers()).await;
+    let (first, first_call) = tel.place_call("+15551230001");
+    tel.wait_bridged(first_call).await;
+    let (waiting, call_id) = tel.place_call("+15551230002");
+    let call = tel
+        .wait_call(call_id, "the rejection", |call| call.is_terminal())
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Rejected {
+            reason: RejectReason::MaxWaitExceeded
+        }
+    );
+    let waited = call.wait_secs();
+    assert_eq!(waited, Some(1), "rejected after the max wait");
+    let hold = api::telephony::holding_bridge_id(call_id);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the caller hung up", |sim| {
+            sim.channels().iter().all(|channel| channel.id != waiting)
+                && sim.bridges().iter().all(|bridge| bridge.id != hold)
+        })
+        .await
+        .expect("caller hung up and bridge destroyed");
+    let requests = tel.control_requests();
+    assert!(requests.contains(&format!("DELETE /channels/{waiting}")));
+    assert!(requests.contains(&format!("DELETE /bridges/{hold}")));
+    tel.sim
+        .caller_hangs_up(&first)
+        .expect("first caller hangs up");
+    tel.wait_until_idle().await;
+}
+
+#[tokio::test]
+async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_the_bridge() {
+    let tel = Telephony::start(fast_queue()).await;
+    let agent = tel.add_agent(1, answers()).await;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    tel.wait_bridged(call_id).await;
+    let mix = api::telephony::mixing_bridge_id(call_id);
+    tel.sim.clear_requests();
+
+    // What the `hangUpCall` mutation will do.
+    let metadata = Metadata::new(Actor::Worker(agent));
+    tel.store
+        .execute::<domain::call::Call>(
+            &call_id.to_string(),
+            CallCommand::AgentHangUp {
+                agent,
+                at: chrono::Utc::now(),
+            },
+            &(),
+            &metadata,
+            None,
+        )
+        .await
+        .expect("agent hangs up");
+
+    tel.wait_until_idle().await;
+    let leg = api::telephony::agent_leg_id(call_id, 1);
+    assert_eq!(
+        tel.control_requests(),
+        [
+            format!("DELETE /bridges/{mix}"),
+            format!("DELETE /channels/{leg}"),
+            format!("DELETE /channels/{inbound}"),
+        ]
+    );
+    let call = tel.call(call_id).await;
+    assert_eq!(*call.state(), CallState::Ended { by: EndedBy::Agent });
+    tel.wait_worker(agent, "the agent released", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    assert_eq!(
+        tel.event_types("call", &call_id.to_string()).await,
+        ["CallQueued", "CallOffered", "CallConnected", "CallEnded"]
+    );
+}
