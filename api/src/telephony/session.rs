@@ -27,6 +27,8 @@ use crate::state::AppState;
 const LOG_POLL: Duration = Duration::from_millis(250);
 /// How many events one log read returns at most.
 const LOG_BATCH: i64 = 500;
+/// How long a stopping leader spends on the events it already received.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// Rounds of "catch up, then route" after one input, at most.
 const SETTLE_ROUNDS: usize = 20;
 
@@ -93,21 +95,18 @@ impl Session {
         );
         let mut notifier = LogNotifier::start(&state.pool, cancel.clone()).await?;
         let stream_config = EventStreamConfig::new(&config.ari, config.app.clone());
-        let (mut stream, stream_task) = events::spawn(stream_config, cancel.clone());
-        let _stop_stream = cancel.clone().drop_guard();
+        // The stream has its own token: on shutdown it is closed first, then what it already
+        // received is handled before the leadership is given up.
+        let stream_cancel = CancellationToken::new();
+        let _stop_stream = stream_cancel.clone().drop_guard();
+        let (mut stream, stream_task) = events::spawn(stream_config, stream_cancel.clone());
         let outcome = loop {
             let deadline = session.next_deadline();
             let step: anyhow::Result<()> = tokio::select! {
-                () = cancel.cancelled() => break Ok(()),
+                () = cancel.cancelled() => break session.drain(&mut stream, &stream_cancel).await,
                 item = stream.recv() => match item {
                     None => break Err(anyhow::anyhow!("the ARI event stream ended")),
-                    Some(StreamItem::Connected) => session.resync().await,
-                    Some(StreamItem::Event(event)) => session.on_event(event).await,
-                    Some(StreamItem::Disconnected { reason }) => {
-                        tracing::warn!(%reason, "ARI events disconnected");
-                        session.ready = false;
-                        Ok(())
-                    }
+                    Some(item) => session.on_stream_item(item).await,
                 },
                 () = notifier.wait(LOG_POLL) => Ok(()),
                 () = sleep_until(deadline) => session.on_timers().await,
@@ -119,9 +118,39 @@ impl Session {
                 break Err(error);
             }
         };
-        cancel.cancel();
+        stream_cancel.cancel();
         let _ = stream_task.await;
         outcome
+    }
+
+    async fn on_stream_item(&mut self, item: StreamItem) -> anyhow::Result<()> {
+        match item {
+            StreamItem::Connected => self.resync().await,
+            StreamItem::Event(event) => self.on_event(event).await,
+            StreamItem::Disconnected { reason } => {
+                tracing::warn!(%reason, "ARI events disconnected");
+                self.ready = false;
+                Ok(())
+            }
+        }
+    }
+
+    /// Graceful end of the term: closes the socket, handles the events already received (a
+    /// caller who arrived just now must not go unrecorded), and settles.
+    async fn drain(
+        &mut self,
+        stream: &mut tokio::sync::mpsc::Receiver<StreamItem>,
+        stream_cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        stream_cancel.cancel();
+        self.ready = false;
+        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+        while let Ok(Some(item)) = tokio::time::timeout_at(deadline, stream.recv()).await {
+            if let StreamItem::Event(event) = item {
+                self.on_event(event).await?;
+            }
+        }
+        self.settle().await
     }
 
     /// Catches up with the log and re-applies routing until nothing more happens.
