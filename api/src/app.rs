@@ -35,7 +35,7 @@ impl Application {
             database.close().await;
             return Err(error.into());
         }
-        let state = AppState::new(database.pool.clone());
+        let state = AppState::new(database.pool.clone()).configured(config);
         Ok(Self {
             listener,
             database,

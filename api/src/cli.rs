@@ -24,11 +24,13 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (HTTP + GraphQL), migrating the database first.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseConfig),
     /// Open psql on the server's database (embedded or DATABASE_URL).
     Psql(DatabaseConfig),
+    /// Simulate Asterisk with agents and callers against a running server (for demos).
+    Simulate(crate::telephony::simulate::SimulateConfig),
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -67,6 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Simulate(config) => crate::telephony::simulate::run(config).await,
         Command::Psql(config) => {
             let database = open(&config).await?;
             let url = database.url.clone();

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod services;
 pub mod state;
+pub mod telephony;
 
 pub use app::Application;
 pub use config::ServeConfig;

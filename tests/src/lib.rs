@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod postgres;
+pub mod telephony;
 
 pub use app::TestApp;
 pub use postgres::TestPostgres;

@@ -4,3 +4,4 @@
 mod cli;
 mod event_log;
 mod server;
+mod telephony;

@@ -1,0 +1,402 @@
+//! Call control: what Asterisk is told to do, each step triggered by a committed Call event
+//! read back from the log (never before the commit), and the Worker command that follows the
+//! call's progress. Every step is idempotent: ids are ours and deterministic (a second create
+//! is a 409, a second hang-up or destroy a 404, both meaning "already done").
+
+use std::collections::BTreeSet;
+
+use ari_adapter::rest::{CreateBridge, CreateChannel};
+use ari_adapter::AriError;
+use chrono::{TimeDelta, Utc};
+use domain::call::{CallCommand, CallEvent, CallState, OfferFailure};
+use domain::ids::{CallId, WorkerId};
+use domain::worker::{MissReason, WorkerCommand};
+use projections::{Actor, Metadata, StoredEvent};
+use tracing::Instrument as _;
+
+use super::session::Session;
+
+/// How long a rejection announcement may play before the caller is hung up anyway.
+const ANNOUNCEMENT_LIMIT: TimeDelta = TimeDelta::seconds(30);
+
+/// What call control created in Asterisk for one call.
+#[derive(Clone, Debug)]
+pub(super) struct CallMedia {
+    pub inbound: String,
+    /// Agent legs created (or found) for the call's offers.
+    pub legs: BTreeSet<String>,
+    pub holding: bool,
+    pub mixing: bool,
+}
+
+impl CallMedia {
+    pub fn new(inbound: impl Into<String>) -> Self {
+        Self {
+            inbound: inbound.into(),
+            legs: BTreeSet::new(),
+            holding: false,
+            mixing: false,
+        }
+    }
+}
+
+impl Session {
+    /// The reaction to one committed Call event.
+    pub(super) async fn react(
+        &mut self,
+        stored: &StoredEvent,
+        call_id: CallId,
+        event: CallEvent,
+    ) -> anyhow::Result<()> {
+        let metadata = match stored.parsed_metadata() {
+            Some(cause) => Metadata::caused_by(Actor::System, &cause, stored.event_id),
+            None => Metadata::new(Actor::System),
+        };
+        let span = tracing::info_span!("call_control", %call_id, event = %stored.event_type);
+        self.react_to(call_id, event, metadata)
+            .instrument(span)
+            .await
+    }
+
+    async fn react_to(
+        &mut self,
+        call_id: CallId,
+        event: CallEvent,
+        metadata: Metadata,
+    ) -> anyhow::Result<()> {
+        let now = Utc::now();
+        match event {
+            CallEvent::Queued { channel_id, .. } => {
+                self.media
+                    .entry(call_id)
+                    .or_insert_with(|| CallMedia::new(channel_id));
+                // A call rejected on arrival is never put on hold.
+                if self.view.is_live(call_id) {
+                    self.hold(call_id).await;
+                }
+            }
+            CallEvent::Offered {
+                agent,
+                agent_channel_id,
+                ..
+            } => {
+                let still_ringing = self
+                    .view
+                    .call(call_id)
+                    .and_then(|call| call.state.current_offer())
+                    .is_some_and(|offer| offer.agent_channel_id == agent_channel_id);
+                if still_ringing {
+                    self.ring_agent(call_id, agent, agent_channel_id).await?;
+                }
+            }
+            CallEvent::Connected { attempt, agent, .. } => {
+                let command = WorkerCommand::AnswerOffer { call_id, at: now };
+                self.follow_call(agent, command, &metadata).await?;
+                if self.view.is_live(call_id) {
+                    self.connect(call_id, &super::agent_leg_id(call_id, attempt))
+                        .await;
+                }
+            }
+            CallEvent::OfferFailed {
+                attempt,
+                agent,
+                outcome,
+                ..
+            } => {
+                let reason = match outcome {
+                    OfferFailure::NoAnswer => MissReason::NoAnswer,
+                    OfferFailure::Busy => MissReason::Busy,
+                    OfferFailure::Rejected => MissReason::Rejected,
+                    OfferFailure::Unreachable => MissReason::Unreachable,
+                };
+                let command = WorkerCommand::MissOffer {
+                    call_id,
+                    reason,
+                    at: now,
+                };
+                self.follow_call(agent, command, &metadata).await?;
+                let leg = super::agent_leg_id(call_id, attempt);
+                if !self.gone.contains(&leg) {
+                    self.hang_up(&leg).await;
+                }
+                self.forget_channel(&leg);
+                if let Some(media) = self.media.get_mut(&call_id) {
+                    media.legs.remove(&leg);
+                }
+            }
+            CallEvent::Abandoned {
+                withdrawn_offer, ..
+            } => {
+                if let Some(offer) = withdrawn_offer {
+                    let command = WorkerCommand::WithdrawOffer { call_id, at: now };
+                    self.follow_call(offer.agent, command, &metadata).await?;
+                }
+                self.clean_up(call_id, false).await;
+            }
+            CallEvent::Rejected { .. } => self.clean_up(call_id, true).await,
+            CallEvent::Ended {
+                agent,
+                withdrawn_offer,
+                ..
+            } => {
+                if let Some(agent) = agent {
+                    let command = WorkerCommand::EndCall {
+                        call_id,
+                        wrap_up_secs: self.config.queue.wrap_up_secs,
+                        at: now,
+                    };
+                    self.follow_call(agent, command, &metadata).await?;
+                }
+                if let Some(offer) = withdrawn_offer {
+                    let command = WorkerCommand::WithdrawOffer { call_id, at: now };
+                    self.follow_call(offer.agent, command, &metadata).await?;
+                }
+                self.clean_up(call_id, false).await;
+            }
+            CallEvent::CustomerLinked { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The Worker command that follows a call event; a refusal means it was done already.
+    async fn follow_call(
+        &mut self,
+        worker_id: WorkerId,
+        command: WorkerCommand,
+        metadata: &Metadata,
+    ) -> anyhow::Result<()> {
+        if let Err(refusal) = self
+            .worker_command(worker_id, command, metadata, None)
+            .await?
+        {
+            tracing::debug!(%worker_id, ?refusal, "worker already in step");
+        }
+        Ok(())
+    }
+
+    /// Answers the caller and puts them on hold with music in our holding bridge.
+    pub(super) async fn hold(&mut self, call_id: CallId) {
+        let Some(inbound) = self.media.get(&call_id).map(|m| m.inbound.clone()) else {
+            return;
+        };
+        if let Err(error) = self.client.answer(&inbound).await {
+            self.channel_error(&inbound, "answer", &error);
+            return;
+        }
+        let bridge_id = super::holding_bridge_id(call_id);
+        let request = CreateBridge {
+            bridge_type: vec!["holding".to_owned()],
+            bridge_id: Some(bridge_id.clone()),
+            name: Some(format!("hold {call_id}")),
+        };
+        match self.client.create_bridge(&request).await {
+            Ok(_) | Err(AriError::Conflict(_)) => {}
+            Err(error) => {
+                tracing::warn!(%error, "holding bridge not created");
+                return;
+            }
+        }
+        if let Some(media) = self.media.get_mut(&call_id) {
+            media.holding = true;
+        }
+        if let Err(error) = self.client.add_channels(&bridge_id, &[&inbound]).await {
+            self.channel_error(&inbound, "add to the holding bridge", &error);
+            return;
+        }
+        if let Err(error) = self.client.start_moh(&inbound, None).await {
+            self.channel_error(&inbound, "start music on hold", &error);
+        }
+    }
+
+    /// Creates the agent leg with our id and dials it once, with the offer timeout. A phone
+    /// that cannot be reached fails the offer at once.
+    async fn ring_agent(
+        &mut self,
+        call_id: CallId,
+        agent: WorkerId,
+        leg: String,
+    ) -> anyhow::Result<()> {
+        let inbound = self.media.get(&call_id).map(|media| media.inbound.clone());
+        let endpoint = self.view.endpoint_of(agent);
+        let (Some(inbound), Some(endpoint)) = (inbound, endpoint) else {
+            tracing::warn!(worker_id = %agent, "no phone or no caller for the offer");
+            return self.fail_offer_unreachable(call_id, agent).await;
+        };
+        // Follow the leg before creating it: a refused leg may never enter Stasis.
+        self.translator
+            .expect_agent_leg(leg.clone(), inbound.clone());
+        if let Some(media) = self.media.get_mut(&call_id) {
+            media.legs.insert(leg.clone());
+        }
+        let request = CreateChannel {
+            endpoint,
+            app: self.config.app.clone(),
+            app_args: vec!["agent".to_owned(), inbound.clone()],
+            channel_id: Some(leg.clone()),
+            ..CreateChannel::default()
+        };
+        match self.client.create_channel(&request).await {
+            Ok(_) => {
+                let timeout = Some(self.config.queue.offer_timeout_secs);
+                if let Err(error) = self.client.dial(&leg, Some(&inbound), timeout).await {
+                    // The offer fails by the overdue-offer timer or the leg's own end.
+                    tracing::warn!(%error, channel_id = %leg, "agent leg not dialled");
+                }
+                Ok(())
+            }
+            // Created before (by us, earlier): never dial twice.
+            Err(AriError::Conflict(_)) => Ok(()),
+            Err(error) => {
+                tracing::info!(%error, worker_id = %agent, "agent phone unreachable");
+                self.gone.insert(leg);
+                self.fail_offer_unreachable(call_id, agent).await
+            }
+        }
+    }
+
+    async fn fail_offer_unreachable(
+        &mut self,
+        call_id: CallId,
+        agent: WorkerId,
+    ) -> anyhow::Result<()> {
+        let command = CallCommand::FailOffer {
+            agent,
+            outcome: OfferFailure::Unreachable,
+            at: Utc::now(),
+        };
+        let metadata = Metadata::new(Actor::Ari);
+        if let Err(refusal) = self.call_command(call_id, command, &metadata, None).await? {
+            tracing::debug!(?refusal, "offer already closed");
+        }
+        Ok(())
+    }
+
+    /// Moves the caller off hold into a mixing bridge with the agent leg.
+    pub(super) async fn connect(&mut self, call_id: CallId, leg: &str) {
+        let Some(media) = self.media.get(&call_id).cloned() else {
+            return;
+        };
+        if let Err(error) = self.client.stop_moh(&media.inbound).await {
+            self.channel_error(&media.inbound, "stop music on hold", &error);
+        }
+        if media.holding {
+            self.destroy_bridge(&super::holding_bridge_id(call_id))
+                .await;
+        }
+        let bridge_id = super::mixing_bridge_id(call_id);
+        let request = CreateBridge {
+            bridge_type: vec!["mixing".to_owned()],
+            bridge_id: Some(bridge_id.clone()),
+            name: Some(format!("call {call_id}")),
+        };
+        match self.client.create_bridge(&request).await {
+            Ok(_) | Err(AriError::Conflict(_)) => {}
+            Err(error) => {
+                tracing::warn!(%error, "mixing bridge not created");
+                return;
+            }
+        }
+        if let Some(media) = self.media.get_mut(&call_id) {
+            media.holding = false;
+            media.mixing = true;
+        }
+        if let Err(error) = self
+            .client
+            .add_channels(&bridge_id, &[&media.inbound, leg])
+            .await
+        {
+            // A leg that went away meanwhile ends the call through its own fact.
+            tracing::warn!(%error, "legs not bridged");
+        }
+    }
+
+    /// Hangs up whatever leg remains and destroys every bridge we made for the call. A
+    /// rejected caller hears the announcement first, when one is configured.
+    async fn clean_up(&mut self, call_id: CallId, rejected: bool) {
+        let Some(media) = self.media.remove(&call_id) else {
+            return;
+        };
+        if media.holding {
+            self.destroy_bridge(&super::holding_bridge_id(call_id))
+                .await;
+        }
+        if media.mixing {
+            self.destroy_bridge(&super::mixing_bridge_id(call_id)).await;
+        }
+        for leg in &media.legs {
+            if !self.gone.contains(leg) {
+                self.hang_up(leg).await;
+            }
+            self.forget_channel(leg);
+        }
+        if !self.gone.contains(&media.inbound) {
+            let announcement = self.config.queue.reject_announcement.clone();
+            match announcement.filter(|_| rejected) {
+                Some(announcement) => self.announce(call_id, &media.inbound, &announcement).await,
+                None => self.hang_up(&media.inbound).await,
+            }
+        }
+        self.forget_channel(&media.inbound);
+    }
+
+    /// Plays the rejection announcement; the caller is hung up when it finishes.
+    async fn announce(&mut self, call_id: CallId, inbound: &str, announcement: &str) {
+        if let Err(error) = self.client.answer(inbound).await {
+            self.channel_error(inbound, "answer", &error);
+        }
+        let playback_id = format!("{}announce-{call_id}", super::ID_PREFIX);
+        match self
+            .client
+            .play(inbound, &[announcement], Some(&playback_id))
+            .await
+        {
+            Ok(_) => {
+                let until = Utc::now() + ANNOUNCEMENT_LIMIT;
+                self.announcements
+                    .insert(playback_id, (inbound.to_owned(), until));
+            }
+            Err(error) => {
+                self.channel_error(inbound, "play the announcement", &error);
+                self.hang_up(inbound).await;
+            }
+        }
+    }
+
+    /// Hangs a channel up; gone already is fine.
+    pub(super) async fn hang_up(&mut self, channel_id: &str) {
+        match self.client.hangup(channel_id, None).await {
+            Ok(()) => {}
+            Err(error) if error.is_gone() => {}
+            Err(error) => tracing::warn!(%error, %channel_id, "hang-up failed"),
+        }
+        self.gone.insert(channel_id.to_owned());
+    }
+
+    pub(super) async fn destroy_bridge(&mut self, bridge_id: &str) {
+        match self.client.destroy_bridge(bridge_id).await {
+            Ok(()) => {}
+            Err(error) if error.is_gone() => {}
+            Err(error) => tracing::warn!(%error, %bridge_id, "bridge not destroyed"),
+        }
+    }
+
+    /// Stops following a channel that call control is done with.
+    fn forget_channel(&mut self, channel_id: &str) {
+        self.translator.forget(channel_id);
+        self.gone.remove(channel_id);
+    }
+
+    fn channel_error(&mut self, channel_id: &str, what: &str, error: &AriError) {
+        if error.is_gone() {
+            tracing::debug!(%channel_id, "channel gone before we could {what}");
+            self.gone.insert(channel_id.to_owned());
+        } else {
+            tracing::warn!(%error, %channel_id, "could not {what}");
+        }
+    }
+
+    /// Whether a live call is in this state (for recovery).
+    pub(super) fn call_state(&self, call_id: CallId) -> Option<CallState> {
+        self.view.call(call_id).map(|call| *call.state.state())
+    }
+}

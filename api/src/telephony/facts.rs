@@ -1,0 +1,278 @@
+//! ARI events → facts → Call commands (actor `ari`). The Worker side follows from the committed
+//! Call events (see `control.rs`). Every handler is idempotent: a repeated fact finds the call
+//! already where the fact would put it, and the domain answers "nothing to do" or a rule that
+//! means "already done", which is treated as success.
+
+use ari_adapter::model::EndpointStateValue;
+use ari_adapter::{AgentLegOutcome, AriEvent, TelephonyFact};
+use chrono::{DateTime, Utc};
+use domain::call::RejectReason;
+use domain::call::{Call, CallCommand, CallState, OfferFailure};
+use domain::ids::{CallId, WorkerId};
+use domain::policy::routing::{verdict_on_arrival, ArrivalRejection, ArrivalVerdict};
+use domain::worker::WorkerCommand;
+use projections::{Actor, Metadata};
+use tracing::Instrument as _;
+
+use super::call_id_for_channel;
+use super::session::Session;
+
+/// The queue every call joins (one queue for now).
+const QUEUE: &str = "default";
+
+impl Session {
+    /// One event from the ARI WebSocket.
+    pub(super) async fn on_event(&mut self, event: AriEvent) -> anyhow::Result<()> {
+        if let AriEvent::PlaybackFinished(finished) = &event {
+            if let Some((channel_id, _)) = self.announcements.remove(&finished.playback.id) {
+                self.hang_up(&channel_id).await;
+            }
+        }
+        for fact in self.translator.translate(&event) {
+            self.on_fact(fact).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn on_fact(&mut self, fact: TelephonyFact) -> anyhow::Result<()> {
+        match fact {
+            TelephonyFact::CallerArrived {
+                channel_id,
+                caller_number,
+                caller_name,
+                ..
+            } => {
+                let call_id = call_id_for_channel(&channel_id);
+                let span = tracing::info_span!("caller_arrived", %call_id, %channel_id);
+                self.caller_arrived(call_id, channel_id, caller_number, caller_name)
+                    .instrument(span)
+                    .await
+            }
+            TelephonyFact::CallerLeft { channel_id, at } => {
+                self.gone.insert(channel_id.clone());
+                let call_id = call_id_for_channel(&channel_id);
+                let span = tracing::info_span!("caller_left", %call_id);
+                self.ari_call_command(call_id, CallCommand::CallerHangUp { at })
+                    .instrument(span)
+                    .await
+            }
+            TelephonyFact::AgentLegRinging { .. } => Ok(()),
+            TelephonyFact::AgentLegAnswered {
+                channel_id,
+                inbound_channel_id,
+                at,
+            } => {
+                let call_id = call_id_for_channel(&inbound_channel_id);
+                let span = tracing::info_span!("agent_answered", %call_id, %channel_id);
+                self.agent_answered(call_id, channel_id, at)
+                    .instrument(span)
+                    .await
+            }
+            TelephonyFact::AgentLegFailed {
+                channel_id,
+                inbound_channel_id,
+                outcome,
+                at,
+            } => {
+                self.gone.insert(channel_id.clone());
+                let call_id = call_id_for_channel(&inbound_channel_id);
+                let span = tracing::info_span!("agent_leg_failed", %call_id, %channel_id);
+                self.agent_leg_failed(call_id, &channel_id, outcome, at)
+                    .instrument(span)
+                    .await
+            }
+            TelephonyFact::AgentLegHungUp {
+                channel_id,
+                inbound_channel_id,
+                at,
+            } => {
+                self.gone.insert(channel_id.clone());
+                let call_id = call_id_for_channel(&inbound_channel_id);
+                let span = tracing::info_span!("agent_hung_up", %call_id, %channel_id);
+                self.agent_hung_up(call_id, &channel_id, at)
+                    .instrument(span)
+                    .await
+            }
+            TelephonyFact::EndpointState {
+                technology,
+                resource,
+                state,
+                at,
+            } => {
+                if state == EndpointStateValue::Offline {
+                    for worker_id in self.view.workers_on_endpoint(&technology, &resource) {
+                        let span = tracing::info_span!("phone_unreachable", %worker_id);
+                        self.phone_unreachable(worker_id, at)
+                            .instrument(span)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            TelephonyFact::ApplicationReplaced { application, .. } => Err(anyhow::anyhow!(
+                "another connection took over the ARI application {application}"
+            )),
+        }
+    }
+
+    async fn caller_arrived(
+        &mut self,
+        call_id: CallId,
+        channel_id: String,
+        caller_number: String,
+        caller_name: String,
+    ) -> anyhow::Result<()> {
+        self.refresh_view().await?;
+        if self.view.knows_call(call_id) {
+            return Ok(());
+        }
+        let verdict = verdict_on_arrival(
+            self.view.queue_length(),
+            self.config.queue.max_queue_length,
+            &self.view.agents(Utc::now().date_naive()),
+        );
+        let customer_id = self.directory.find_by_number(&caller_number).await;
+        let queue = CallCommand::Queue {
+            caller_number,
+            caller_name: Some(caller_name).filter(|name| !name.trim().is_empty()),
+            customer_id,
+            channel_id,
+            queue: QUEUE.to_owned(),
+            // Our clock, not Asterisk's millisecond timestamp: two callers arriving within a
+            // millisecond keep their order (FIFO), and max wait is measured on the same clock.
+            at: Utc::now(),
+        };
+        let metadata = Metadata::new(Actor::Ari);
+        if let Err(refusal) = self.call_command(call_id, queue, &metadata, None).await? {
+            tracing::warn!(?refusal, "call not queued");
+            return Ok(());
+        }
+        tracing::info!(?verdict, "call queued");
+        if let ArrivalVerdict::Reject(rejection) = verdict {
+            let reason = match rejection {
+                ArrivalRejection::NoAgentsLoggedIn => RejectReason::NoAgentsLoggedIn,
+                ArrivalRejection::QueueFull => RejectReason::QueueFull,
+            };
+            self.reject(call_id, reason).await?;
+        }
+        Ok(())
+    }
+
+    /// The call as the store has it (facts must not act on a view that lags).
+    async fn load_call(&self, call_id: CallId) -> anyhow::Result<Call> {
+        let (call, _) = self
+            .store
+            .load_aggregate::<Call>(&call_id.to_string())
+            .await?;
+        Ok(call)
+    }
+
+    async fn agent_answered(
+        &mut self,
+        call_id: CallId,
+        channel_id: String,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let call = self.load_call(call_id).await?;
+        let agent = call
+            .offers()
+            .iter()
+            .find(|offer| offer.agent_channel_id == channel_id)
+            .map(|offer| offer.agent);
+        let current = matches!(
+            call.state(),
+            CallState::Offered { .. } | CallState::Connected { .. }
+        ) && call.agent() == agent
+            && call.offers().last().map(|o| o.agent_channel_id.as_str())
+                == Some(channel_id.as_str());
+        match agent {
+            Some(agent) if current => {
+                self.ari_call_command(call_id, CallCommand::AnswerOffer { agent, at })
+                    .await
+            }
+            _ => {
+                // The offer was withdrawn or failed before the answer reached us.
+                tracing::info!("answer on a leg the call no longer rings; hanging it up");
+                self.hang_up(&channel_id).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn agent_leg_failed(
+        &mut self,
+        call_id: CallId,
+        channel_id: &str,
+        outcome: AgentLegOutcome,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let call = self.load_call(call_id).await?;
+        let Some(offer) = call.current_offer() else {
+            return Ok(());
+        };
+        if offer.agent_channel_id != channel_id {
+            return Ok(());
+        }
+        let outcome = match outcome {
+            AgentLegOutcome::Busy => OfferFailure::Busy,
+            AgentLegOutcome::Rejected | AgentLegOutcome::Cancelled => OfferFailure::Rejected,
+            AgentLegOutcome::Unreachable | AgentLegOutcome::Congestion => OfferFailure::Unreachable,
+            AgentLegOutcome::NoAnswer | AgentLegOutcome::Other(_) => OfferFailure::NoAnswer,
+        };
+        let agent = offer.agent;
+        self.ari_call_command(call_id, CallCommand::FailOffer { agent, outcome, at })
+            .await
+    }
+
+    async fn agent_hung_up(
+        &mut self,
+        call_id: CallId,
+        channel_id: &str,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let call = self.load_call(call_id).await?;
+        let CallState::Connected { agent } = *call.state() else {
+            return Ok(());
+        };
+        let connected_leg = call
+            .offers()
+            .iter()
+            .rev()
+            .find(|offer| offer.agent == agent)
+            .map(|offer| offer.agent_channel_id.as_str());
+        if connected_leg != Some(channel_id) {
+            return Ok(());
+        }
+        self.ari_call_command(call_id, CallCommand::AgentHangUp { agent, at })
+            .await
+    }
+
+    async fn phone_unreachable(
+        &mut self,
+        worker_id: WorkerId,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let metadata = Metadata::new(Actor::Ari);
+        let command = WorkerCommand::PhoneUnreachable { at };
+        if let Err(refusal) = self
+            .worker_command(worker_id, command, &metadata, None)
+            .await?
+        {
+            tracing::debug!(?refusal, "phone state not recorded");
+        }
+        Ok(())
+    }
+
+    /// A Call command on Asterisk's word; a refusal means the call is already past that point.
+    async fn ari_call_command(
+        &mut self,
+        call_id: CallId,
+        command: CallCommand,
+    ) -> anyhow::Result<()> {
+        let metadata = Metadata::new(Actor::Ari);
+        if let Err(refusal) = self.call_command(call_id, command, &metadata, None).await? {
+            tracing::debug!(?refusal, "nothing to do");
+        }
+        Ok(())
+    }
+}

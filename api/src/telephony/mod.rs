@@ -1,0 +1,194 @@
+//! Telephony (PRODUCT §4.2, §4.3): the call dispatcher and call control, driven by Asterisk's
+//! events and by the committed event log.
+//!
+//! One task per server ([`run`]) contends for leadership; only the leader runs a session
+//! ([`session::Session`]), because Asterisk serves one events WebSocket per application (a
+//! second one would take the first one's place). A session is one actor that owns:
+//! - the ARI event stream: ARI events → [`ari_adapter::Translator`] → facts → Call commands
+//!   (`facts.rs`);
+//! - a view of the live calls and the workers, folded from the log from its start and then
+//!   tailed (`view.rs`), on which the routing policy is re-applied whenever something changed
+//!   (`dispatcher.rs`);
+//! - call control: answering, holding bridges, agent legs, mixing bridges and hang-ups, each
+//!   triggered by a committed Call event read back from the log (`control.rs`);
+//! - reconciliation with Asterisk's channels and bridges at leadership and after every
+//!   WebSocket reconnection (`recovery.rs`).
+//!
+//! Architecture Invariant: no telephony side effect (answer, bridge, dial, hang up) happens
+//! before the Call event that calls for it has been committed and read back from the log.
+//! Worker presence follows the call: the Worker command that matches a committed Call event
+//! (answered, missed, withdrawn, ended) is issued by the reaction to that event, so a hang-up
+//! from the API is handled exactly like one from a phone.
+
+mod control;
+mod directory;
+mod dispatcher;
+mod facts;
+mod leadership;
+mod recovery;
+mod session;
+pub mod simulate;
+mod view;
+
+use std::time::Duration;
+
+use ari_adapter::AriConfig;
+use domain::ids::CallId;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::{QueueConfig, ServeConfig};
+use crate::state::AppState;
+
+pub use directory::{CustomerDirectory, NoCustomerDirectory};
+
+/// How to reach Asterisk and how the queue behaves.
+#[derive(Clone, Debug)]
+pub struct TelephonyConfig {
+    pub ari: AriConfig,
+    /// The Stasis application inbound calls enter and agent legs are created in.
+    pub app: String,
+    pub queue: QueueConfig,
+}
+
+impl TelephonyConfig {
+    /// `None` when no ARI URL is configured (no telephony).
+    pub fn from_serve(config: &ServeConfig) -> Option<Self> {
+        let url = config.ari_url.as_ref()?;
+        Some(Self {
+            ari: AriConfig::new(url.clone(), &config.ari_user, &config.ari_password),
+            app: config.ari_app.clone(),
+            queue: config.queue.clone(),
+        })
+    }
+}
+
+/// Namespace of the call ids derived from Asterisk channel ids.
+const CALL_ID_NAMESPACE: Uuid = Uuid::from_u128(0x5a7e_c0a1_1d00_4c11_9a11_0000_0000_0001);
+
+/// The call an inbound channel carries: derived from the channel id, so that Asterisk repeating
+/// a `StasisStart` (or a reconnection rediscovering the channel) names the same call.
+pub fn call_id_for_channel(channel_id: &str) -> CallId {
+    CallId(Uuid::new_v5(&CALL_ID_NAMESPACE, channel_id.as_bytes()))
+}
+
+/// Prefix of every channel and bridge id we create in Asterisk.
+const ID_PREFIX: &str = "savecorp-";
+
+/// The id of the agent leg of offer `attempt`, chosen before the leg exists. Asterisk refuses
+/// a second channel with the same id (409), so an offer can never be dialled twice.
+pub fn agent_leg_id(call_id: CallId, attempt: u32) -> String {
+    format!("{ID_PREFIX}{call_id}-{attempt}")
+}
+
+/// The holding bridge (music on hold) of a waiting call.
+pub fn holding_bridge_id(call_id: CallId) -> String {
+    format!("{ID_PREFIX}hold-{call_id}")
+}
+
+/// The mixing bridge of a connected call.
+pub fn mixing_bridge_id(call_id: CallId) -> String {
+    format!("{ID_PREFIX}mix-{call_id}")
+}
+
+/// Which of our bridges an id names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BridgeKind {
+    Holding,
+    Mixing,
+}
+
+fn parse_bridge_id(bridge_id: &str) -> Option<(CallId, BridgeKind)> {
+    let rest = bridge_id.strip_prefix(ID_PREFIX)?;
+    let (kind, call) = if let Some(call) = rest.strip_prefix("hold-") {
+        (BridgeKind::Holding, call)
+    } else {
+        (BridgeKind::Mixing, rest.strip_prefix("mix-")?)
+    };
+    Some((call.parse().ok()?, kind))
+}
+
+/// The call of one of our agent legs.
+fn parse_agent_leg_id(channel_id: &str) -> Option<CallId> {
+    let rest = channel_id.strip_prefix(ID_PREFIX)?;
+    let (call, attempt) = rest.rsplit_once('-')?;
+    attempt.parse::<u32>().ok()?;
+    call.parse().ok()
+}
+
+/// How long a standby instance waits between attempts to become the leader.
+const STANDBY_POLL: Duration = Duration::from_millis(300);
+/// Pause before a new session after one failed.
+const RESTART_PAUSE: Duration = Duration::from_secs(1);
+
+/// Runs the telephony service until `shutdown`: waits for leadership, then runs sessions for as
+/// long as it is held. Does nothing without ARI settings.
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    let Some(config) = state.telephony.clone() else {
+        tracing::info!("no ARI_URL configured: telephony is off");
+        return;
+    };
+    let directory: std::sync::Arc<dyn CustomerDirectory> = std::sync::Arc::new(NoCustomerDirectory);
+    loop {
+        let Some(mut lease) = leadership::Lease::acquire(&state.pool, &shutdown).await else {
+            return;
+        };
+        tracing::info!(app = %config.app, "telephony leadership acquired");
+        let session_cancel = shutdown.child_token();
+        let outcome = tokio::select! {
+            outcome = session::Session::run(
+                &state, &config, directory.clone(), session_cancel.clone()
+            ) => outcome,
+            () = lease.lost() => Err(anyhow::anyhow!("the leadership connection was lost")),
+        };
+        session_cancel.cancel();
+        lease.release().await;
+        if shutdown.is_cancelled() {
+            tracing::info!("telephony stopped");
+            return;
+        }
+        if let Err(error) = outcome {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "telephony session ended; restarting"
+            );
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(RESTART_PAUSE) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_ids_parse_back_to_their_call() {
+        let call = CallId::new();
+        assert_eq!(parse_agent_leg_id(&agent_leg_id(call, 12)), Some(call));
+        assert_eq!(
+            parse_bridge_id(&holding_bridge_id(call)),
+            Some((call, BridgeKind::Holding))
+        );
+        assert_eq!(
+            parse_bridge_id(&mixing_bridge_id(call)),
+            Some((call, BridgeKind::Mixing))
+        );
+        assert_eq!(parse_bridge_id("3f1c-other"), None);
+        assert_eq!(parse_agent_leg_id("1795752774.3"), None);
+    }
+
+    #[test]
+    fn a_channel_always_names_the_same_call() {
+        assert_eq!(
+            call_id_for_channel("1795752774.0"),
+            call_id_for_channel("1795752774.0")
+        );
+        assert_ne!(
+            call_id_for_channel("1795752774.0"),
+            call_id_for_channel("1795752774.1")
+        );
+    }
+}

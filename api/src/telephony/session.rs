@@ -1,0 +1,407 @@
+//! One leadership term: the actor that owns the ARI stream, the view, the log tail and the
+//! timers, and handles them one at a time (so no two decisions ever interleave).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ari_adapter::events::{self, EventStreamConfig, StreamItem};
+use ari_adapter::{AriClient, Translator};
+use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::call::{Call, CallCommand, CallError, CallEvent};
+use domain::ids::{CallId, WorkerId};
+use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
+use projections::{
+    CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::control::CallMedia;
+use super::view::{Folded, View};
+use super::{CustomerDirectory, TelephonyConfig};
+use crate::state::AppState;
+
+/// How often the log is re-read when no commit notification arrives.
+const LOG_POLL: Duration = Duration::from_millis(250);
+/// How many events one log read returns at most.
+const LOG_BATCH: i64 = 500;
+/// How long a stopping leader spends on the events it already received.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// Rounds of "catch up, then route" after one input, at most.
+const SETTLE_ROUNDS: usize = 20;
+
+/// Why a command did not change anything.
+#[derive(Debug)]
+pub(super) enum Refusal<E> {
+    /// A domain rule refused it (often: already done).
+    Rule(E),
+    /// The aggregate moved on since we looked (optimistic concurrency).
+    Conflict,
+}
+
+pub(super) struct Session {
+    pub store: EventStore,
+    reader: LogReader,
+    pub client: AriClient,
+    pub config: TelephonyConfig,
+    pub directory: Arc<dyn CustomerDirectory>,
+    pub translator: Translator,
+    pub view: View,
+    /// What call control created for each call not cleaned up yet.
+    pub media: HashMap<CallId, CallMedia>,
+    /// Channels known to be gone (their end was reported or they are missing from Asterisk).
+    pub gone: HashSet<String>,
+    /// Rejection announcements playing: playback id → (channel, when to hang up anyway).
+    pub announcements: HashMap<String, (String, DateTime<Utc>)>,
+    /// Resynchronised with Asterisk since the last (re)connection: offers may be made.
+    pub ready: bool,
+    /// Endpoint technologies subscribed to on the current connection.
+    pub subscribed_technologies: BTreeSet<String>,
+    position: LogPosition,
+}
+
+impl Session {
+    /// Runs one leadership term until `cancel` fires or something fails that a fresh session
+    /// (a new fold and resync) should handle.
+    pub(super) async fn run(
+        state: &AppState,
+        config: &TelephonyConfig,
+        directory: Arc<dyn CustomerDirectory>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let client = AriClient::new(&config.ari).context("invalid ARI settings")?;
+        let mut session = Session {
+            store: state.store.clone(),
+            reader: state.reader.clone(),
+            client,
+            config: config.clone(),
+            directory,
+            translator: Translator::new(),
+            view: View::default(),
+            media: HashMap::new(),
+            gone: HashSet::new(),
+            announcements: HashMap::new(),
+            ready: false,
+            subscribed_technologies: BTreeSet::new(),
+            position: LogPosition::START,
+        };
+        // The whole log first, without side effects: what was done is done.
+        session.catch_up(false).await?;
+        tracing::info!(
+            live_calls = session.view.live_calls().len(),
+            "telephony view restored from the log"
+        );
+        let mut notifier = LogNotifier::start(&state.pool, cancel.clone()).await?;
+        let stream_config = EventStreamConfig::new(&config.ari, config.app.clone());
+        // The stream has its own token: on shutdown it is closed first, then what it already
+        // received is handled before the leadership is given up.
+        let stream_cancel = CancellationToken::new();
+        let _stop_stream = stream_cancel.clone().drop_guard();
+        let (mut stream, stream_task) = events::spawn(stream_config, stream_cancel.clone());
+        let outcome = loop {
+            let deadline = session.next_deadline();
+            let step: anyhow::Result<()> = tokio::select! {
+                () = cancel.cancelled() => break session.drain(&mut stream, &stream_cancel).await,
+                item = stream.recv() => match item {
+                    None => break Err(anyhow::anyhow!("the ARI event stream ended")),
+                    Some(item) => session.on_stream_item(item).await,
+                },
+                () = notifier.wait(LOG_POLL) => Ok(()),
+                () = sleep_until(deadline) => session.on_timers().await,
+            };
+            if let Err(error) = step {
+                break Err(error);
+            }
+            if let Err(error) = session.settle().await {
+                break Err(error);
+            }
+        };
+        stream_cancel.cancel();
+        let _ = stream_task.await;
+        outcome
+    }
+
+    async fn on_stream_item(&mut self, item: StreamItem) -> anyhow::Result<()> {
+        match item {
+            StreamItem::Connected => self.resync().await,
+            StreamItem::Event(event) => self.on_event(event).await,
+            StreamItem::Disconnected { reason } => {
+                tracing::warn!(%reason, "ARI events disconnected");
+                self.ready = false;
+                Ok(())
+            }
+        }
+    }
+
+    /// Graceful end of the term: closes the socket, handles the events already received (a
+    /// caller who arrived just now must not go unrecorded), and settles.
+    async fn drain(
+        &mut self,
+        stream: &mut tokio::sync::mpsc::Receiver<StreamItem>,
+        stream_cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        stream_cancel.cancel();
+        self.ready = false;
+        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+        while let Ok(Some(item)) = tokio::time::timeout_at(deadline, stream.recv()).await {
+            if let StreamItem::Event(event) = item {
+                self.on_event(event).await?;
+            }
+        }
+        self.settle().await
+    }
+
+    /// Catches up with the log and re-applies routing until nothing more happens.
+    async fn settle(&mut self) -> anyhow::Result<()> {
+        for _ in 0..SETTLE_ROUNDS {
+            self.catch_up(true).await?;
+            if self.ready {
+                self.subscribe_endpoints().await;
+            }
+            if !self.route().await? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the log to its readable head, folding every event into the view and, with
+    /// `react`, running the call control each Call event calls for.
+    pub(super) async fn catch_up(&mut self, react: bool) -> anyhow::Result<()> {
+        loop {
+            let batch = self.reader.read_after(self.position, LOG_BATCH).await?;
+            let Some(last) = batch.last() else {
+                return Ok(());
+            };
+            self.position = last.log_position;
+            let mut decoded = Vec::with_capacity(batch.len());
+            for stored in &batch {
+                if let Some(event) = self.fold(stored).await? {
+                    decoded.push((stored, event));
+                }
+            }
+            if react {
+                for (stored, (call_id, event)) in decoded {
+                    self.react(stored, call_id, event).await?;
+                }
+            }
+        }
+    }
+
+    /// Folds one stored event; returns it decoded when it is a Call event.
+    async fn fold(&mut self, stored: &StoredEvent) -> anyhow::Result<Option<(CallId, CallEvent)>> {
+        let aggregate_type = stored.aggregate_type.as_str();
+        if aggregate_type == <Call as Aggregate>::TYPE {
+            {
+                let (Ok(call_id), Ok(event)) = (
+                    stored.aggregate_id.parse::<CallId>(),
+                    stored.decode::<CallEvent>(),
+                ) else {
+                    tracing::warn!(
+                        position = stored.position(),
+                        "undecodable call event skipped"
+                    );
+                    return Ok(None);
+                };
+                if self
+                    .view
+                    .apply_call(call_id, stored.sequence, event.clone())
+                    == Folded::Gap
+                {
+                    self.reload_call(call_id).await?;
+                }
+                Ok(Some((call_id, event)))
+            }
+        } else if aggregate_type == <Worker as Aggregate>::TYPE {
+            {
+                let (Ok(worker_id), Ok(event)) = (
+                    stored.aggregate_id.parse::<WorkerId>(),
+                    stored.decode::<WorkerEvent>(),
+                ) else {
+                    tracing::warn!(
+                        position = stored.position(),
+                        "undecodable worker event skipped"
+                    );
+                    return Ok(None);
+                };
+                if self.view.apply_worker(worker_id, stored.sequence, event) == Folded::Gap {
+                    self.reload_worker(worker_id).await?;
+                }
+                Ok(None)
+            }
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Folds every committed Call and Worker event into the view, including those the ordered
+    /// log tail cannot return yet (a transaction elsewhere holds the watermark back), so that
+    /// routing decides on the freshest state. Safe because the view folds per aggregate by
+    /// sequence: the tail later finds these events already applied (and still reacts to them).
+    pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
+        let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND aggregate_type IN ($3, $4) \
+             ORDER BY aggregate_type, aggregate_id, sequence",
+        )
+        .bind(self.position.tx_id.to_string())
+        .bind(self.position.position)
+        .bind(<Call as Aggregate>::TYPE)
+        .bind(<Worker as Aggregate>::TYPE)
+        .fetch_all(self.store.pool())
+        .await?;
+        for (aggregate_type, aggregate_id, sequence, payload) in rows {
+            if aggregate_type == <Call as Aggregate>::TYPE {
+                let (Ok(call_id), Ok(event)) = (
+                    aggregate_id.parse::<CallId>(),
+                    serde_json::from_value::<CallEvent>(payload),
+                ) else {
+                    continue;
+                };
+                if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                    self.reload_call(call_id).await?;
+                }
+            } else {
+                let (Ok(worker_id), Ok(event)) = (
+                    aggregate_id.parse::<WorkerId>(),
+                    serde_json::from_value::<WorkerEvent>(payload),
+                ) else {
+                    continue;
+                };
+                if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
+                    self.reload_worker(worker_id).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn reload_call(&mut self, call_id: CallId) -> anyhow::Result<()> {
+        let (call, version) = self
+            .store
+            .load_aggregate::<Call>(&call_id.to_string())
+            .await?;
+        self.view.set_call(call_id, call, version);
+        Ok(())
+    }
+
+    pub(super) async fn reload_worker(&mut self, worker_id: WorkerId) -> anyhow::Result<()> {
+        let (worker, version) = self
+            .store
+            .load_aggregate::<Worker>(&worker_id.to_string())
+            .await?;
+        self.view.set_worker(worker_id, worker, version);
+        Ok(())
+    }
+
+    /// Runs a Call command and takes its result into the view. `Err` only when the store
+    /// failed; a refusal leaves the view reloaded from the store.
+    pub(super) async fn call_command(
+        &mut self,
+        call_id: CallId,
+        command: CallCommand,
+        metadata: &Metadata,
+        expected_version: Option<i64>,
+    ) -> anyhow::Result<Result<Committed<Call>, Refusal<CallError>>> {
+        let result = self
+            .store
+            .execute::<Call>(
+                &call_id.to_string(),
+                command,
+                &(),
+                metadata,
+                expected_version,
+            )
+            .await;
+        match refusal(result)? {
+            Ok(committed) => {
+                let first = committed.version - committed.events.len() as i64 + 1;
+                let mut in_step = true;
+                for (event, sequence) in committed.events.iter().cloned().zip(first..) {
+                    if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                        in_step = false;
+                        break;
+                    }
+                }
+                if !in_step {
+                    self.view
+                        .set_call(call_id, committed.aggregate.clone(), committed.version);
+                }
+                Ok(Ok(committed))
+            }
+            Err(refused) => {
+                self.reload_call(call_id).await?;
+                Ok(Err(refused))
+            }
+        }
+    }
+
+    /// Runs a Worker command and takes its result into the view (see [`Self::call_command`]).
+    pub(super) async fn worker_command(
+        &mut self,
+        worker_id: WorkerId,
+        command: WorkerCommand,
+        metadata: &Metadata,
+        expected_version: Option<i64>,
+    ) -> anyhow::Result<Result<Committed<Worker>, Refusal<WorkerError>>> {
+        let result = self
+            .store
+            .execute::<Worker>(
+                &worker_id.to_string(),
+                command,
+                &(),
+                metadata,
+                expected_version,
+            )
+            .await;
+        match refusal(result)? {
+            Ok(committed) => {
+                let first = committed.version - committed.events.len() as i64 + 1;
+                let mut in_step = true;
+                for (event, sequence) in committed.events.iter().cloned().zip(first..) {
+                    if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
+                        in_step = false;
+                        break;
+                    }
+                }
+                if !in_step {
+                    self.view
+                        .set_worker(worker_id, committed.aggregate.clone(), committed.version);
+                }
+                Ok(Ok(committed))
+            }
+            Err(refused) => {
+                self.reload_worker(worker_id).await?;
+                Ok(Err(refused))
+            }
+        }
+    }
+}
+
+/// Splits a command's outcome: store failures are errors, refusals a value.
+fn refusal<A: Aggregate>(
+    result: Result<Committed<A>, CommandError<A::Error>>,
+) -> anyhow::Result<Result<Committed<A>, Refusal<A::Error>>> {
+    match result {
+        Ok(committed) => Ok(Ok(committed)),
+        Err(CommandError::Rejected(error)) => Ok(Err(Refusal::Rule(error))),
+        Err(CommandError::Conflict { .. }) => Ok(Err(Refusal::Conflict)),
+        Err(CommandError::Store(error)) => Err(error.into()),
+    }
+}
+
+/// Sleeps until `deadline` (UTC), or for an hour without one.
+async fn sleep_until(deadline: Option<DateTime<Utc>>) {
+    let wait = match deadline {
+        Some(deadline) => (deadline - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            // Wake just after the deadline: the domain checks `at >= until`.
+            .saturating_add(Duration::from_millis(2)),
+        None => Duration::from_secs(3600),
+    };
+    tokio::time::sleep(wait).await;
+}

@@ -1,0 +1,268 @@
+//! What the dispatcher knows: the live calls and every worker, folded from the log (and from
+//! the results of its own commands, so it never waits for the log to see its own decisions).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use domain::call::{Call, CallEvent, CallState};
+use domain::ids::{CallId, WorkerId};
+use domain::policy::routing::{AgentView, Availability, WaitingCall};
+use domain::worker::{Presence, Worker, WorkerEvent};
+
+/// An aggregate and the sequence of its last applied event.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tracked<A> {
+    pub state: A,
+    pub version: i64,
+}
+
+/// What folding one event did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Folded {
+    Applied,
+    /// Seen before (e.g. applied from a command's result).
+    AlreadyApplied,
+    /// An earlier event of the aggregate is missing: reload it from the store.
+    Gap,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct View {
+    workers: HashMap<WorkerId, Tracked<Worker>>,
+    /// Calls not yet in a terminal state.
+    calls: HashMap<CallId, Tracked<Call>>,
+    /// Calls that reached their terminal state (only their ids are kept).
+    finished: HashSet<CallId>,
+    /// Calls answered per worker on one (UTC) day.
+    calls_today: HashMap<WorkerId, (NaiveDate, u32)>,
+}
+
+impl View {
+    pub fn apply_call(&mut self, call_id: CallId, sequence: i64, event: CallEvent) -> Folded {
+        if self.finished.contains(&call_id) {
+            return Folded::AlreadyApplied;
+        }
+        let tracked = self.calls.entry(call_id).or_default();
+        if sequence <= tracked.version {
+            return Folded::AlreadyApplied;
+        }
+        if sequence != tracked.version + 1 {
+            return Folded::Gap;
+        }
+        tracked.state.apply(event);
+        tracked.version = sequence;
+        if tracked.state.is_terminal() {
+            self.calls.remove(&call_id);
+            self.finished.insert(call_id);
+        }
+        Folded::Applied
+    }
+
+    pub fn apply_worker(
+        &mut self,
+        worker_id: WorkerId,
+        sequence: i64,
+        event: WorkerEvent,
+    ) -> Folded {
+        let tracked = self.workers.entry(worker_id).or_default();
+        if sequence <= tracked.version {
+            return Folded::AlreadyApplied;
+        }
+        if sequence != tracked.version + 1 {
+            return Folded::Gap;
+        }
+        if let WorkerEvent::OfferAnswered { at, .. } = &event {
+            let day = at.date_naive();
+            let count = self.calls_today.entry(worker_id).or_insert((day, 0));
+            if count.0 != day {
+                *count = (day, 0);
+            }
+            count.1 += 1;
+        }
+        tracked.state.apply(event);
+        tracked.version = sequence;
+        Folded::Applied
+    }
+
+    /// Replaces a call with its state loaded from the store.
+    pub fn set_call(&mut self, call_id: CallId, call: Call, version: i64) {
+        if call.is_terminal() {
+            self.calls.remove(&call_id);
+            self.finished.insert(call_id);
+        } else if version > 0 {
+            self.calls.insert(
+                call_id,
+                Tracked {
+                    state: call,
+                    version,
+                },
+            );
+        }
+    }
+
+    /// Replaces a worker with their state loaded from the store.
+    pub fn set_worker(&mut self, worker_id: WorkerId, worker: Worker, version: i64) {
+        if version > 0 {
+            self.workers.insert(
+                worker_id,
+                Tracked {
+                    state: worker,
+                    version,
+                },
+            );
+        }
+    }
+
+    pub fn call(&self, call_id: CallId) -> Option<&Tracked<Call>> {
+        self.calls.get(&call_id)
+    }
+
+    pub fn worker(&self, worker_id: WorkerId) -> Option<&Tracked<Worker>> {
+        self.workers.get(&worker_id)
+    }
+
+    /// Whether the call was ever seen (live or finished).
+    pub fn knows_call(&self, call_id: CallId) -> bool {
+        self.calls.contains_key(&call_id) || self.finished.contains(&call_id)
+    }
+
+    pub fn is_live(&self, call_id: CallId) -> bool {
+        self.calls.contains_key(&call_id)
+    }
+
+    /// The live calls, oldest first.
+    pub fn live_calls(&self) -> Vec<(CallId, Call)> {
+        let mut calls: Vec<(CallId, Call)> = self
+            .calls
+            .iter()
+            .map(|(id, tracked)| (*id, tracked.state.clone()))
+            .collect();
+        calls.sort_by_key(|(id, call)| (call.queued_at(), *id));
+        calls
+    }
+
+    /// The calls waiting for an agent (Queued, not ringing).
+    pub fn waiting(&self) -> Vec<WaitingCall> {
+        self.calls
+            .iter()
+            .filter(|(_, tracked)| *tracked.state.state() == CallState::Queued)
+            .filter_map(|(id, tracked)| {
+                Some(WaitingCall {
+                    call_id: *id,
+                    queued_at: tracked.state.queued_at()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Calls in the queue, waiting or ringing an agent (what `max_queue_length` limits).
+    pub fn queue_length(&self) -> usize {
+        self.calls
+            .values()
+            .filter(|tracked| {
+                matches!(
+                    tracked.state.state(),
+                    CallState::Queued | CallState::Offered { .. }
+                )
+            })
+            .count()
+    }
+
+    /// Every active worker with a phone, as routing sees them.
+    pub fn agents(&self, today: NaiveDate) -> Vec<AgentView> {
+        self.workers
+            .iter()
+            .filter(|(_, tracked)| {
+                tracked.state.is_active()
+                    && tracked
+                        .state
+                        .profile()
+                        .is_some_and(|profile| profile.endpoint.is_some())
+            })
+            .map(|(worker_id, tracked)| {
+                let availability = match tracked.state.presence() {
+                    Presence::Available => Availability::Available {
+                        idle_since: tracked.state.idle_since().unwrap_or_default(),
+                    },
+                    Presence::Offered { .. } => Availability::Offered,
+                    Presence::OnCall { .. } => Availability::OnCall,
+                    Presence::WrapUp { .. } => Availability::WrapUp,
+                    Presence::Paused { .. } => Availability::Paused,
+                    Presence::Offline => Availability::Offline,
+                };
+                let calls_today = match self.calls_today.get(worker_id) {
+                    Some((day, count)) if *day == today => *count,
+                    _ => 0,
+                };
+                AgentView {
+                    worker_id: *worker_id,
+                    availability,
+                    calls_today,
+                }
+            })
+            .collect()
+    }
+
+    /// Every worker with their state.
+    pub fn workers(&self) -> Vec<(WorkerId, Worker)> {
+        let mut workers: Vec<(WorkerId, Worker)> = self
+            .workers
+            .iter()
+            .map(|(id, tracked)| (*id, tracked.state.clone()))
+            .collect();
+        workers.sort_by_key(|(id, _)| *id);
+        workers
+    }
+
+    /// The phone endpoint of a worker (`PJSIP/agent1`).
+    pub fn endpoint_of(&self, worker_id: WorkerId) -> Option<String> {
+        let profile = self.workers.get(&worker_id)?.state.profile()?;
+        profile
+            .endpoint
+            .as_ref()
+            .map(|endpoint| endpoint.to_string())
+    }
+
+    /// Active workers whose phone is `technology/resource`.
+    pub fn workers_on_endpoint(&self, technology: &str, resource: &str) -> Vec<WorkerId> {
+        let mut workers: Vec<WorkerId> = self
+            .workers
+            .iter()
+            .filter(|(_, tracked)| {
+                tracked.state.is_active()
+                    && tracked
+                        .state
+                        .profile()
+                        .and_then(|profile| profile.endpoint.as_ref())
+                        .is_some_and(|endpoint| {
+                            endpoint.technology() == technology && endpoint.resource() == resource
+                        })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        workers.sort();
+        workers
+    }
+
+    /// The channel technologies of the workers' phones (`PJSIP`), to subscribe to their
+    /// endpoint states.
+    pub fn endpoint_technologies(&self) -> BTreeSet<String> {
+        self.workers
+            .values()
+            .filter_map(|tracked| tracked.state.profile()?.endpoint.as_ref())
+            .map(|endpoint| endpoint.technology().to_owned())
+            .collect()
+    }
+
+    /// Workers in wrap-up and when it ends.
+    pub fn wrap_ups(&self) -> Vec<(WorkerId, DateTime<Utc>)> {
+        self.workers
+            .iter()
+            .filter_map(|(id, tracked)| match tracked.state.presence() {
+                Presence::WrapUp { until } => Some((*id, *until)),
+                _ => None,
+            })
+            .collect()
+    }
+}
