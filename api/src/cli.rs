@@ -29,6 +29,8 @@ pub enum Command {
     Migrate(DatabaseConfig),
     /// Open psql on the server's database (embedded or DATABASE_URL).
     Psql(DatabaseConfig),
+    /// Manage admins (`admin create --email E`).
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -80,10 +82,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(status.success(), "psql exited with {status}");
             Ok(())
         }
+        Command::Admin(args) => crate::admin_cli::run(args).await,
     }
 }
 
-async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
+pub(crate) async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "data folder {} cannot be created",
