@@ -108,7 +108,7 @@ pub async fn login(
             if let Some(key) = &address_key {
                 auth.failures_per_address.record_failure(key);
             }
-            tracing::info!("login failed");
+            tracing::info!(client = ?address, "login failed");
             Err(ApiError::Unauthenticated(LOGIN_FAILED))
         }
     }

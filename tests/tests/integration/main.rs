@@ -1,5 +1,8 @@
 //! The one integration-test binary: real PostgreSQL, real server, real WebSocket.
 //! One module per area; shared helpers live in the `tests` library crate.
 
+mod api_agent_day;
+mod api_authorisation;
+mod api_tokens;
 mod event_log;
 mod server;
