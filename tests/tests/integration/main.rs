@@ -3,6 +3,9 @@
 
 mod api_agent_day;
 mod api_authorisation;
+mod api_bad_input;
+mod api_schema;
+mod api_subscriptions;
 mod api_tokens;
 mod event_log;
 mod server;
