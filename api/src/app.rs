@@ -35,12 +35,38 @@ impl Application {
             database.close().await;
             return Err(error.into());
         }
-        let state = AppState::new(database.pool.clone()).configured(config);
+        let started = Self::prepare_auth(config, &database).await;
+        let auth = match started {
+            Ok(auth) => auth,
+            Err(error) => {
+                database.close().await;
+                return Err(error);
+            }
+        };
+        let state = AppState::new(database.pool.clone(), auth).configured(config);
         Ok(Self {
             listener,
             database,
             state,
         })
+    }
+
+    /// Loads (or creates) the token secret and creates the first admin from the configuration.
+    async fn prepare_auth(
+        config: &ServeConfig,
+        database: &Database,
+    ) -> anyhow::Result<crate::auth::AuthService> {
+        let keys = crate::auth::tokens::TokenKeys::load(
+            config.jwt_secret.as_deref(),
+            &config.database.data_dir,
+        )?;
+        crate::auth::bootstrap::from_config(
+            &database.pool,
+            config.auth.admin_email.as_deref(),
+            config.auth.admin_password.as_deref(),
+        )
+        .await?;
+        Ok(crate::auth::AuthService::new(keys, config.auth.clone()))
     }
 
     /// The address actually bound (the port when `:0` was asked for).
@@ -56,8 +82,18 @@ impl Application {
 
     /// Serves until `shutdown` is cancelled, then closes the pool and stops an embedded cluster.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut state = self.state.clone();
+        state.shutdown = shutdown.clone();
+        state.notifier = match projections::LogNotifier::start(&state.pool, shutdown.clone()).await
+        {
+            Ok(notifier) => notifier,
+            Err(error) => {
+                self.database.close().await;
+                return Err(anyhow::Error::new(error).context("cannot listen for new events"));
+            }
+        };
         let services = crate::services::start(&self.state, &shutdown).await?;
-        let router = crate::http::router(self.state.clone());
+        let router = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %self.local_addr(), "listening");
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -31,6 +31,8 @@ pub enum Command {
     Psql(DatabaseConfig),
     /// Simulate Asterisk with agents and callers against a running server (for demos).
     Simulate(crate::telephony::simulate::SimulateConfig),
+    /// Manage admins (`admin create --email E`).
+    Admin(crate::admin_cli::AdminArgs),
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -83,10 +85,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(status.success(), "psql exited with {status}");
             Ok(())
         }
+        Command::Admin(args) => crate::admin_cli::run(args).await,
     }
 }
 
-async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
+pub(crate) async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "data folder {} cannot be created",

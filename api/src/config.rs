@@ -59,6 +59,70 @@ pub struct ServeConfig {
     /// Secret that signs access tokens. Absent: generated once and kept in the data folder.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+}
+
+/// Sessions, login throttling and input defaults of the API.
+#[derive(Args, Clone, Debug)]
+pub struct AuthConfig {
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "SAVECORP_ACCESS_TOKEN_SECS", default_value_t = 900)]
+    pub access_token_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (each refresh issues a new one).
+    #[arg(long, env = "SAVECORP_REFRESH_TOKEN_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_secs: u64,
+
+    /// Failed logins allowed per account within the window before logins are refused.
+    #[arg(long, env = "SAVECORP_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: u32,
+
+    /// Failed logins allowed per client address within the window.
+    #[arg(
+        long,
+        env = "SAVECORP_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub login_failures_per_address: u32,
+
+    /// The login throttling window, in seconds.
+    #[arg(long, env = "SAVECORP_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+
+    /// The first admin's email, created on start when no admin exists (with
+    /// `SAVECORP_ADMIN_PASSWORD`).
+    #[arg(long, env = "SAVECORP_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// The first admin's password (environment only).
+    #[arg(
+        long,
+        env = "SAVECORP_ADMIN_PASSWORD",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// Country code given to phone numbers written without one (`06 12 34 56 78`).
+    #[arg(long, env = "SAVECORP_DEFAULT_COUNTRY_CODE", default_value = "33")]
+    pub default_country_code: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_secs: 900,
+            refresh_token_secs: 30 * 24 * 3600,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_window_secs: 900,
+            admin_email: None,
+            admin_password: None,
+            default_country_code: "33".into(),
+        }
+    }
 }
 
 impl ServeConfig {
@@ -78,6 +142,7 @@ impl ServeConfig {
             queue: QueueConfig::default(),
             smtp_url: None,
             jwt_secret: Some("test-secret-not-for-production".into()),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -1,32 +1,201 @@
-//! The HTTP surface: `/graphql` (GraphiQL on GET, queries on POST), `/healthz`, `/readyz`.
+//! The HTTP surface: `/graphql` (queries and mutations on POST; on GET, GraphiQL, or the
+//! `graphql-transport-ws` WebSocket for subscriptions), `/healthz`, `/readyz`.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQL;
-use axum::extract::State;
-use axum::http::StatusCode;
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use uuid::Uuid;
 
-use crate::graphql::build_schema;
+use crate::auth::sessions;
+use crate::graphql::context::RequestContext;
+use crate::graphql::events::SubscriptionSlots;
+use crate::graphql::{build_schema, ApiSchema};
 use crate::state::AppState;
 
 /// Largest request body accepted anywhere (GraphQL documents and variables).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest WebSocket message (and frame) accepted from a client.
+pub const MAX_WEBSOCKET_MESSAGE_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+struct GraphqlState {
+    app: AppState,
+    schema: ApiSchema,
+}
 
 pub fn router(state: AppState) -> Router {
     let schema = build_schema(state.clone());
+    let graphql = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .with_state(GraphqlState {
+            app: state.clone(),
+            schema,
+        });
     Router::new()
-        .route("/graphql", get(graphiql).post_service(GraphQL::new(schema)))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .with_state(state)
+        .merge(graphql)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
-        .with_state(state)
+}
+
+/// The correlation id of a request: a valid `X-Correlation-Id` header, else a new one.
+fn correlation_id(headers: &HeaderMap) -> Uuid {
+    headers
+        .get("x-correlation-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| Uuid::parse_str(text.trim()).ok())
+        .unwrap_or_else(Uuid::now_v7)
+}
+
+/// The token of an `Authorization: Bearer …` value.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty() && token.len() <= 4096)
+}
+
+/// A malformed HTTP request (not JSON, not a GraphQL request): 400 (413 when too large) with
+/// a GraphQL-shaped error.
+struct BadRequest(async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BadRequest {
+    fn from(error: async_graphql::ParseRequestError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        let (status, message) = match self.0 {
+            async_graphql::ParseRequestError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "the request is too large")
+            }
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "the request is not a GraphQL request",
+            ),
+        };
+        let body = json!({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]});
+        (status, Json(body)).into_response()
+    }
+}
+
+async fn graphql_post(
+    State(state): State<GraphqlState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest<BadRequest>, BadRequest>,
+) -> Response {
+    let request = match request {
+        Ok(request) => request.into_inner(),
+        Err(bad) => return bad.into_response(),
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(bearer);
+    let caller = match sessions::identify(&state.app.pool, &state.app.auth, token).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            let response =
+                async_graphql::Response::from_errors(vec![
+                    async_graphql::Error::from(error).into_server_error(Default::default())
+                ]);
+            return GraphQLResponse::from(response).into_response();
+        }
+    };
+    let context = RequestContext {
+        caller,
+        correlation_id: correlation_id(&headers),
+        client_address: Some(peer.ip()),
+    };
+    GraphQLResponse::from(state.schema.execute(request.data(context)).await).into_response()
+}
+
+/// GraphiQL for a browser; the subscription WebSocket for an upgrade request.
+async fn graphql_get(
+    State(state): State<GraphqlState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let wants_websocket = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    if !wants_websocket {
+        return graphiql().await.into_response();
+    }
+    let correlation = correlation_id(request.headers());
+    let (mut parts, _body) = request.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
+        Ok(protocol) => protocol,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    upgrade
+        .max_message_size(MAX_WEBSOCKET_MESSAGE_BYTES)
+        .max_frame_size(MAX_WEBSOCKET_MESSAGE_BYTES)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let app = state.app.clone();
+            let mut connection = Data::default();
+            connection.insert(SubscriptionSlots::new());
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .with_data(connection)
+                .on_connection_init(move |payload| async move {
+                    authenticate_connection(&app, payload, correlation, peer).await
+                })
+                .serve()
+        })
+}
+
+/// `connection_init`: `{"authorization": "Bearer …"}` or `{"token": "…"}`; none is an anonymous
+/// connection (subscriptions then answer `UNAUTHENTICATED`), an invalid one closes it.
+async fn authenticate_connection(
+    app: &AppState,
+    payload: serde_json::Value,
+    correlation_id: Uuid,
+    peer: SocketAddr,
+) -> async_graphql::Result<Data> {
+    let token = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(|value| value.as_str())
+        .and_then(bearer)
+        .or_else(|| payload.get("token").and_then(|value| value.as_str()))
+        .map(str::to_owned);
+    let caller = sessions::identify(&app.pool, &app.auth, token.as_deref())
+        .await
+        .map_err(async_graphql::Error::from)?;
+    if token.is_some() && caller == crate::auth::Caller::Anonymous {
+        return Err(async_graphql::Error::new("invalid or expired token"));
+    }
+    let mut data = Data::default();
+    data.insert(RequestContext {
+        caller,
+        correlation_id,
+        client_address: Some(peer.ip()),
+    });
+    Ok(data)
 }
 
 async fn graphiql() -> Html<String> {

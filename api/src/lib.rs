@@ -5,7 +5,9 @@
 //! models (`projections`) and telephony (`ari-adapter`) together. It holds no business rule of
 //! its own: decisions are the domain's.
 
+pub mod admin_cli;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,7 +1,12 @@
 //! What every request handler shares.
 
-use projections::{EventStore, LogReader};
+use std::sync::Arc;
+
+use projections::{EventStore, LogNotifier, LogReader};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthService;
 
 use crate::config::{QueueConfig, ServeConfig};
 use crate::telephony::TelephonyConfig;
@@ -15,16 +20,25 @@ pub struct AppState {
     pub queue: QueueConfig,
     /// How to reach Asterisk; `None`: no telephony service.
     pub telephony: Option<TelephonyConfig>,
+    /// Keys, settings and throttles of authentication.
+    pub auth: Arc<AuthService>,
+    /// Wakes live readers (subscriptions) when events are committed.
+    pub notifier: LogNotifier,
+    /// Cancelled when the server shuts down: live streams end.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: PgPool, auth: AuthService) -> Self {
         Self {
             store: EventStore::new(pool.clone()),
             reader: LogReader::new(pool.clone()),
             pool,
             queue: QueueConfig::default(),
             telephony: None,
+            auth: Arc::new(auth),
+            notifier: LogNotifier::disconnected(),
+            shutdown: CancellationToken::new(),
         }
     }
 

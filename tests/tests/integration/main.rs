@@ -1,6 +1,12 @@
 //! The one integration-test binary: real PostgreSQL, real server, real WebSocket.
 //! One module per area; shared helpers live in the `tests` library crate.
 
+mod api_agent_day;
+mod api_authorisation;
+mod api_bad_input;
+mod api_schema;
+mod api_subscriptions;
+mod api_tokens;
 mod cli;
 mod event_log;
 mod server;

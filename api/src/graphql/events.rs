@@ -1,0 +1,194 @@
+//! `events(fromPosition)` (admin): the global log in log order, live, resumable. A client that
+//! reconnects with the position of the last event it received gets every later event exactly
+//! once. Events appear only once their transaction has committed and no older transaction is
+//! still running (the log reader's watermark), so a rolled-back write is never shown.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{Context, Json, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use projections::{LogNotifier, LogPosition, LogReader, StoredEvent};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::context::{require_admin, state};
+use super::error::ApiError;
+
+/// Subscriptions one WebSocket connection may hold at once.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 16;
+/// Events read from the log per query.
+const BATCH: i64 = 100;
+/// How often a follower looks at the log when no notification came.
+const POLL: Duration = Duration::from_millis(500);
+
+/// The subscription slots of one WebSocket connection (in its connection data).
+#[derive(Clone)]
+pub struct SubscriptionSlots(pub Arc<Semaphore>);
+
+impl SubscriptionSlots {
+    pub fn new() -> Self {
+        Self(Arc::new(Semaphore::new(MAX_SUBSCRIPTIONS_PER_CONNECTION)))
+    }
+}
+
+impl Default for SubscriptionSlots {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Takes a slot for a new subscription (released when the stream is dropped).
+pub fn take_slot(context: &Context<'_>) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    match context.data_opt::<SubscriptionSlots>() {
+        None => Ok(None),
+        Some(slots) => slots
+            .0
+            .clone()
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| ApiError::Rule {
+                code: "TOO_MANY_SUBSCRIPTIONS",
+                message: format!(
+                    "at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection"
+                ),
+                field: None,
+            }),
+    }
+}
+
+/// One event of the log.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "LogEvent")]
+pub struct LogEventView {
+    /// The global position: resume with `events(fromPosition: <this>)`.
+    pub position: i64,
+    pub event_id: ID,
+    pub event_type: String,
+    pub event_version: String,
+    pub aggregate_type: String,
+    pub aggregate_id: ID,
+    pub sequence: i64,
+    pub payload: Json<serde_json::Value>,
+    /// Actor, correlation id, causation id.
+    pub metadata: Json<serde_json::Value>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<StoredEvent> for LogEventView {
+    fn from(event: StoredEvent) -> Self {
+        Self {
+            position: event.position(),
+            event_id: ID(event.event_id.to_string()),
+            event_type: event.event_type,
+            event_version: event.event_version,
+            aggregate_type: event.aggregate_type,
+            aggregate_id: ID(event.aggregate_id),
+            sequence: event.sequence,
+            payload: Json(event.payload),
+            metadata: Json(event.metadata),
+            recorded_at: event.recorded_at,
+        }
+    }
+}
+
+/// Follows the log from a position: reads in batches, waits for a notification (or the poll
+/// interval) when caught up, ends on shutdown or after reporting a database failure.
+pub struct LogFollower {
+    pub reader: LogReader,
+    pub notifier: LogNotifier,
+    pub shutdown: CancellationToken,
+    pub after: LogPosition,
+    buffer: VecDeque<StoredEvent>,
+    failed: bool,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl LogFollower {
+    pub fn new(
+        reader: LogReader,
+        notifier: LogNotifier,
+        shutdown: CancellationToken,
+        after: LogPosition,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        Self {
+            reader,
+            notifier,
+            shutdown,
+            after,
+            buffer: VecDeque::new(),
+            failed: false,
+            _slot: slot,
+        }
+    }
+
+    /// The events as a stream.
+    pub fn into_stream(self) -> impl Stream<Item = Result<StoredEvent, ApiError>> + Send {
+        futures::stream::unfold(self, |mut follower| async move {
+            loop {
+                if let Some(event) = follower.buffer.pop_front() {
+                    follower.after = event.log_position;
+                    return Some((Ok(event), follower));
+                }
+                if follower.failed || follower.shutdown.is_cancelled() {
+                    return None;
+                }
+                match follower.reader.read_after(follower.after, BATCH).await {
+                    Ok(batch) if batch.is_empty() => {
+                        tokio::select! {
+                            _ = follower.notifier.wait(POLL) => {}
+                            _ = follower.shutdown.cancelled() => return None,
+                        }
+                    }
+                    Ok(batch) => follower.buffer.extend(batch),
+                    Err(error) => {
+                        follower.failed = true;
+                        return Some((Err(ApiError::from(error)), follower));
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct EventSubscription;
+
+#[Subscription]
+impl EventSubscription {
+    /// Every event of the log in log order, starting right after `fromPosition` (0: from the
+    /// beginning), then live (admin).
+    async fn events(
+        &self,
+        context: &Context<'_>,
+        #[graphql(default = 0)] from_position: i64,
+    ) -> Result<impl Stream<Item = async_graphql::Result<LogEventView>>, ApiError> {
+        require_admin(context)?;
+        let state = state(context)?;
+        let after = match from_position {
+            0 => LogPosition::START,
+            position if position < 0 => {
+                return Err(ApiError::validation("fromPosition", "must be 0 or more"))
+            }
+            position => state
+                .reader
+                .locate(position)
+                .await?
+                .ok_or(ApiError::NotFound("event at fromPosition"))?,
+        };
+        let slot = take_slot(context)?;
+        let follower = LogFollower::new(
+            state.reader.clone(),
+            state.notifier.clone(),
+            state.shutdown.clone(),
+            after,
+            slot,
+        );
+        Ok(futures::StreamExt::map(follower.into_stream(), |item| {
+            item.map(LogEventView::from).map_err(Into::into)
+        }))
+    }
+}
