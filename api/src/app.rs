@@ -35,7 +35,10 @@ impl Application {
             database.close().await;
             return Err(error.into());
         }
-        let state = AppState::new(database.pool.clone());
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let state = AppState::new(database.pool.clone()).with_backup(config, address);
         Ok(Self {
             listener,
             database,

@@ -56,6 +56,12 @@ pub struct ServeConfig {
     /// Secret that signs access tokens. Absent: generated once and kept in the data folder.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+
+    #[command(flatten)]
+    pub backup: Box<crate::backup::BackupConfig>,
+
+    #[command(flatten)]
+    pub mail: Box<crate::mail::MailConfig>,
 }
 
 impl ServeConfig {
@@ -74,6 +80,8 @@ impl ServeConfig {
             ari_app: "callcenter".into(),
             smtp_url: None,
             jwt_secret: Some("test-secret-not-for-production".into()),
+            backup: Box::default(),
+            mail: Box::default(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        .merge(crate::backup::ingest::routes())
         .with_state(state)
 }
 

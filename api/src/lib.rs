@@ -6,12 +6,14 @@
 //! its own: decisions are the domain's.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod embedded_pg;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod services;
 pub mod state;
 

@@ -25,9 +25,20 @@ impl Services {
 
 /// Starts every background service.
 pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
-    let tasks = JoinSet::new();
+    let mut tasks = JoinSet::new();
     // One line per service, e.g.:
     // tasks.spawn(crate::projector::run(state.clone(), shutdown.clone()));
-    let _ = (state, shutdown);
+    let notifier = projections::LogNotifier::start(&state.pool, shutdown.clone()).await?;
+    tasks.spawn(crate::backup::watchdog::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::mail::outbox::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
     Ok(Services { tasks })
 }
