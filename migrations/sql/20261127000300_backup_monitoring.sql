@@ -37,8 +37,12 @@ CREATE TABLE backup_manifest_entries (
     PRIMARY KEY (manifest_id, path)
 );
 
--- Runs of one customer, straight from the log (backup runs, backup status, retention).
-CREATE INDEX events_backup_run_customer ON events ((payload ->> 'customer_id'), position)
+-- Runs of one customer, straight from the log (backup runs, backup status, retention). The
+-- queries repeat this expression exactly.
+CREATE INDEX events_backup_run_customer ON events (
+    (COALESCE(payload #>> '{Started,customer_id}', payload #>> '{Succeeded,customer_id}',
+              payload #>> '{Failed,customer_id}')),
+    position)
     WHERE aggregate_type = 'backup_run'
       AND event_type IN ('BackupRunStarted', 'BackupRunSucceeded', 'BackupRunFailed');
 

@@ -3,7 +3,9 @@
 //! port 0. Tracing stays silent unless `TEST_LOG` is set.
 
 pub mod app;
+pub mod backup;
 pub mod postgres;
+pub mod smtp;
 
 pub use app::TestApp;
 pub use postgres::TestPostgres;

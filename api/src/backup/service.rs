@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+pub use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use domain::backup_run::{
     run_id_for, BackupRun, BackupRunCommand, BackupRunError, BackupRunEvent, RunResult, RunStatus,
@@ -27,6 +27,10 @@ use super::ingest::{read_text, BodyError, LineReader};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
 use crate::state::AppState;
+
+/// The customer of a `backup_run` event, as the `events_backup_run_customer` index has it.
+const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
+     payload #>> '{Succeeded,customer_id}', payload #>> '{Failed,customer_id}')";
 
 /// Most bytes of a failure message or log text read from a ping body.
 pub const MAX_TEXT_BODY_BYTES: usize = 256 * 1024;
@@ -343,12 +347,12 @@ async fn latest_running_run(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<Option<BackupRunId>, BackupError> {
-    let row: Option<(String,)> = sqlx::query_as(
+    let row: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT aggregate_id FROM events \
          WHERE aggregate_type = 'backup_run' AND event_type = 'BackupRunStarted' \
-           AND payload ->> 'customer_id' = $1 \
-         ORDER BY position DESC LIMIT 1",
-    )
+           AND {RUN_CUSTOMER} = $1 \
+         ORDER BY position DESC LIMIT 1"
+    ))
     .bind(customer_id.to_string())
     .fetch_optional(&state.pool)
     .await?;
@@ -697,15 +701,15 @@ pub async fn backup_runs(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<Vec<RunView>, BackupError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT aggregate_id, payload FROM events \
          WHERE aggregate_type = 'backup_run' AND aggregate_id IN ( \
              SELECT aggregate_id FROM events \
              WHERE aggregate_type = 'backup_run' \
                AND event_type IN ('BackupRunStarted', 'BackupRunSucceeded', 'BackupRunFailed') \
-               AND payload ->> 'customer_id' = $1) \
-         ORDER BY aggregate_id, sequence",
-    )
+               AND {RUN_CUSTOMER} = $1) \
+         ORDER BY aggregate_id, sequence"
+    ))
     .bind(customer_id.to_string())
     .fetch_all(&state.pool)
     .await?;

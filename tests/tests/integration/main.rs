@@ -1,6 +1,7 @@
 //! The one integration-test binary: real PostgreSQL, real server, real WebSocket.
 //! One module per area; shared helpers live in the `tests` library crate.
 
+mod backup;
 mod cli;
 mod event_log;
 mod server;
