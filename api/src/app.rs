@@ -43,7 +43,12 @@ impl Application {
                 return Err(error);
             }
         };
-        let state = AppState::new(database.pool.clone(), auth).configured(config);
+        let address = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let state = AppState::new(database.pool.clone(), auth)
+            .configured(config)
+            .with_backup(config, address);
         Ok(Self {
             listener,
             database,

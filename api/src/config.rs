@@ -62,6 +62,12 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub backup: Box<crate::backup::BackupConfig>,
+
+    #[command(flatten)]
+    pub mail: Box<crate::mail::MailConfig>,
 }
 
 /// Sessions, login throttling and input defaults of the API.
@@ -143,6 +149,8 @@ impl ServeConfig {
             smtp_url: None,
             jwt_secret: Some("test-secret-not-for-production".into()),
             auth: AuthConfig::default(),
+            backup: Box::default(),
+            mail: Box::default(),
         }
     }
 }

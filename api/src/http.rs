@@ -41,6 +41,9 @@ pub fn router(state: AppState) -> Router {
             app: state.clone(),
             schema,
         });
+    // The ping routes stream large manifests and enforce their own limits, so they are merged
+    // after the global body limit.
+    let ingest = crate::backup::ingest::routes().with_state(state.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        .merge(ingest)
 }
 
 /// The correlation id of a request: a valid `X-Correlation-Id` header, else a new one.

@@ -8,12 +8,14 @@
 pub mod admin_cli;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod embedded_pg;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod services;
 pub mod state;
 pub mod telephony;

@@ -27,5 +27,17 @@ impl Services {
 pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
     let mut tasks = JoinSet::new();
     tasks.spawn(crate::telephony::run(state.clone(), shutdown.clone()));
+    let notifier = projections::LogNotifier::start(&state.pool, shutdown.clone()).await?;
+    tasks.spawn(crate::backup::watchdog::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::mail::outbox::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
     Ok(Services { tasks })
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub notifier: LogNotifier,
     /// Cancelled when the server shuts down: live streams end.
     pub shutdown: CancellationToken,
+    /// Backup monitoring and mail: clock, limits, mail settings.
+    pub backup: crate::backup::BackupContext,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
         Self {
             store: EventStore::new(pool.clone()),
             reader: LogReader::new(pool.clone()),
+            backup: crate::backup::BackupContext::default(),
             pool,
             queue: QueueConfig::default(),
             telephony: None,
@@ -46,6 +49,21 @@ impl AppState {
     pub fn configured(mut self, config: &ServeConfig) -> Self {
         self.queue = config.queue.clone();
         self.telephony = TelephonyConfig::from_serve(config);
+        self
+    }
+
+    /// The backup and mail settings of `config`; `address` is where the server listens (the
+    /// default public URL).
+    pub fn with_backup(
+        mut self,
+        config: &crate::config::ServeConfig,
+        address: std::net::SocketAddr,
+    ) -> Self {
+        let mut mail = crate::mail::MailSettings::from_config(config);
+        if config.backup.public_url.is_none() {
+            mail.public_url = format!("http://{address}");
+        }
+        self.backup = crate::backup::BackupContext::new((*config.backup).clone(), mail);
         self
     }
 }

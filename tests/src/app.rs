@@ -15,6 +15,8 @@ pub struct TestApp {
     /// A pool of the test's own on the server's database (for assertions on tables).
     pub pool: PgPool,
     pub http: reqwest::Client,
+    /// The server's shared state (service functions, clock, store).
+    pub state: api::state::AppState,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,
@@ -30,12 +32,20 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
         let postgres = TestPostgres::get().await;
         let database = postgres.fresh_database().await;
+        Self::spawn_on(database, configure).await
+    }
+
+    /// Starts a server against an existing database (e.g. the one of a stopped `TestApp`, to
+    /// test a restart), with a fresh data folder.
+    pub async fn spawn_on(database: String, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+        let postgres = TestPostgres::get().await;
         let data_dir = tempfile::tempdir().expect("data folder");
         let mut config =
             ServeConfig::for_tests(postgres.url(&database), data_dir.path().to_owned());
         configure(&mut config);
         let application = Application::build(&config).await.expect("server builds");
         let address = application.local_addr();
+        let state = application.state().clone();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         TestApp {
@@ -43,6 +53,7 @@ impl TestApp {
             pool: postgres.pool(&database, 4).await,
             database,
             http: reqwest::Client::new(),
+            state,
             shutdown,
             server: Some(server),
             _data_dir: data_dir,

@@ -3,8 +3,10 @@
 //! port 0. Tracing stays silent unless `TEST_LOG` is set.
 
 pub mod app;
+pub mod backup;
 pub mod graphql;
 pub mod postgres;
+pub mod smtp;
 pub mod telephony;
 
 pub use app::TestApp;

@@ -7,6 +7,7 @@ mod api_bad_input;
 mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
+mod backup;
 mod cli;
 mod event_log;
 mod server;

@@ -1,0 +1,851 @@
+//! The backup operations of PRODUCT §6, as plain async functions for the GraphQL layer and the
+//! ping routes: `set_backup_plan`, `issue_ingest_token`, `revoke_ingest_token`,
+//! `report_backup_run`, `backup_status`, `backup_runs`, `expired_backup_runs` (and
+//! `apply_retention` in [`super::retention`]). Each returns a [`BackupError`] with a stable
+//! `code()`.
+
+use std::collections::HashMap;
+
+pub use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use domain::backup_run::{
+    run_id_for, BackupRun, BackupRunCommand, BackupRunError, BackupRunEvent, RunResult, RunStatus,
+    ToolStats,
+};
+use domain::customer::{Customer, CustomerCommand, CustomerError, CustomerEvent};
+use domain::ids::{BackupRunId, CustomerId, IngestTokenId};
+use domain::plan::BackupPlan;
+use domain::policy::manifest::ManifestEntry;
+use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
+use futures::Stream;
+use projections::{Actor, CommandError, Metadata, StoreError};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::ingest::{read_text, BodyError, LineReader};
+use super::manifest_store::{self, Upload};
+use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
+use crate::state::AppState;
+
+/// The customer of a `backup_run` event, as the `events_backup_run_customer` index has it.
+const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
+     payload #>> '{Succeeded,customer_id}', payload #>> '{Failed,customer_id}')";
+
+/// Most bytes of a failure message or log text read from a ping body.
+pub const MAX_TEXT_BODY_BYTES: usize = 256 * 1024;
+
+/// Why a backup operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("the ingest token is not valid")]
+    Unauthenticated,
+    #[error("customer not found")]
+    CustomerNotFound,
+    #[error("no backup run to attach this to")]
+    RunNotFound,
+    #[error(transparent)]
+    Customer(CustomerError),
+    #[error(transparent)]
+    Run(BackupRunError),
+    /// A malformed body; `line` is the 1-based line for a manifest or restic output.
+    #[error("{message}")]
+    InvalidBody { line: Option<u64>, message: String },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("expected version {expected}, the customer is at version {actual}")]
+    Conflict { expected: i64, actual: i64 },
+    /// The database failed (the cause is for the log, never for the client).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BackupError {
+    /// The stable code (GraphQL `extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::CustomerNotFound => "CUSTOMER_NOT_FOUND",
+            Self::RunNotFound => "RUN_NOT_FOUND",
+            Self::Customer(error) => error.code(),
+            Self::Run(error) => error.code(),
+            Self::InvalidBody { .. } => "VALIDATION",
+            Self::TooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<sqlx::Error> for BackupError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<StoreError> for BackupError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<CommandError<CustomerError>> for BackupError {
+    fn from(error: CommandError<CustomerError>) -> Self {
+        match error {
+            CommandError::Rejected(CustomerError::NotRegistered) => Self::CustomerNotFound,
+            CommandError::Rejected(error) => Self::Customer(error),
+            CommandError::Conflict { expected, actual } => Self::Conflict { expected, actual },
+            CommandError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CommandError<BackupRunError>> for BackupError {
+    fn from(error: CommandError<BackupRunError>) -> Self {
+        match error {
+            CommandError::Rejected(BackupRunError::NotFound) => Self::RunNotFound,
+            CommandError::Rejected(error) => Self::Run(error),
+            CommandError::Conflict { expected, actual } => Self::Conflict { expected, actual },
+            CommandError::Store(error) => error.into(),
+        }
+    }
+}
+
+// ---- plan and tokens (admins) ----
+
+/// `setBackupPlan`: validated and normalised by the Customer aggregate. Returns the customer's
+/// version after the command.
+pub async fn set_backup_plan(
+    state: &AppState,
+    actor: Actor,
+    customer_id: CustomerId,
+    plan: BackupPlan,
+    expected_version: Option<i64>,
+) -> Result<i64, BackupError> {
+    let at = state.backup.now();
+    let committed = state
+        .store
+        .execute::<Customer>(
+            &customer_id.to_string(),
+            CustomerCommand::SetBackupPlan { plan, at },
+            &(),
+            &Metadata::new(actor),
+            expected_version,
+        )
+        .await?;
+    Ok(committed.version)
+}
+
+/// A token as `issueIngestToken` returns it: the only time the token is visible.
+#[derive(Clone, Serialize)]
+pub struct IssuedToken {
+    pub token_id: IngestTokenId,
+    pub token: String,
+    pub hash_prefix: String,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token_id", &self.token_id)
+            .field("hash_prefix", &self.hash_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `issueIngestToken`: a new random token; only its hash is stored.
+pub async fn issue_ingest_token(
+    state: &AppState,
+    actor: Actor,
+    customer_id: CustomerId,
+) -> Result<IssuedToken, BackupError> {
+    let token = NewToken::generate();
+    tokens::store(&state.pool, customer_id, &token).await?;
+    let command = CustomerCommand::IssueIngestToken {
+        token_id: token.token_id,
+        hash_prefix: token.hash_prefix(),
+        at: state.backup.now(),
+    };
+    let result = state
+        .store
+        .execute::<Customer>(
+            &customer_id.to_string(),
+            command,
+            &(),
+            &Metadata::new(actor),
+            None,
+        )
+        .await;
+    if let Err(error) = result {
+        tokens::forget(&state.pool, token.token_id).await?;
+        return Err(error.into());
+    }
+    Ok(IssuedToken {
+        token_id: token.token_id,
+        hash_prefix: token.hash_prefix(),
+        token: token.token,
+    })
+}
+
+/// `revokeIngestToken`: idempotent.
+pub async fn revoke_ingest_token(
+    state: &AppState,
+    actor: Actor,
+    customer_id: CustomerId,
+    token_id: IngestTokenId,
+) -> Result<(), BackupError> {
+    state
+        .store
+        .execute::<Customer>(
+            &customer_id.to_string(),
+            CustomerCommand::RevokeIngestToken {
+                token_id,
+                at: state.backup.now(),
+            },
+            &(),
+            &Metadata::new(actor),
+            None,
+        )
+        .await?;
+    tokens::mark_revoked(&state.pool, token_id).await?;
+    Ok(())
+}
+
+/// Who presents `token` (wrong, revoked or erased → `Unauthenticated`).
+pub async fn authenticate(state: &AppState, token: &str) -> Result<IngestIdentity, BackupError> {
+    tokens::authenticate(&state.store, token)
+        .await
+        .map_err(|error| match error {
+            AuthenticateError::Unauthenticated => BackupError::Unauthenticated,
+            AuthenticateError::Store(error) => error.into(),
+        })
+}
+
+// ---- reporting runs (backup clients) ----
+
+/// What a ping reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingKind {
+    Start,
+    /// Body: optional manifest (JSON lines) or restic `backup --json` output.
+    Success,
+    /// Body: optional message.
+    Fail {
+        exit_status: Option<i32>,
+    },
+    /// Body: log text.
+    Log,
+}
+
+/// The answer to a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunOutcome {
+    pub run_id: BackupRunId,
+    /// False when the report repeated one already recorded (nothing new in the log).
+    pub recorded: bool,
+    pub status: Option<RunStatus>,
+    /// What the success recorded (change stats included).
+    pub result: Option<RunResult>,
+}
+
+/// `reportBackupRun` (and every ping): `body` is read as it arrives, never held whole. A
+/// success is recorded all-or-nothing: a malformed line records nothing.
+pub async fn report_backup_run<S, E>(
+    state: &AppState,
+    identity: IngestIdentity,
+    kind: PingKind,
+    client_run_id: Option<String>,
+    body: S,
+) -> Result<RunOutcome, BackupError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let customer_id = identity.customer_id;
+    let metadata = Metadata::new(Actor::IngestToken(identity.token_id));
+    let client_run_id = client_run_id.filter(|rid| !rid.trim().is_empty());
+    if client_run_id.as_ref().is_some_and(|rid| rid.len() > 200) {
+        return Err(BackupError::InvalidBody {
+            line: None,
+            message: "rid must be at most 200 bytes".into(),
+        });
+    }
+    let at = state.backup.now();
+    let (run_id, command) = match kind {
+        PingKind::Start => {
+            let run_id = match &client_run_id {
+                Some(rid) => run_id_for(customer_id, rid),
+                None => BackupRunId::new(),
+            };
+            let command = BackupRunCommand::Start {
+                customer_id,
+                client_run_id,
+                at,
+            };
+            (run_id, command)
+        }
+        PingKind::Log => {
+            let run_id = match &client_run_id {
+                Some(rid) => run_id_for(customer_id, rid),
+                None => latest_running_run(state, customer_id)
+                    .await?
+                    .ok_or(BackupError::RunNotFound)?,
+            };
+            let text = read_text(body, MAX_TEXT_BODY_BYTES).await?;
+            let command = BackupRunCommand::AppendLog {
+                customer_id,
+                at,
+                text,
+            };
+            (run_id, command)
+        }
+        PingKind::Fail { exit_status } => {
+            let run_id = run_to_finish(state, customer_id, client_run_id.as_deref()).await?;
+            let text = read_text(body, MAX_TEXT_BODY_BYTES).await?;
+            let command = BackupRunCommand::Fail {
+                customer_id,
+                client_run_id,
+                at,
+                exit_status,
+                message: Some(text).filter(|text| !text.trim().is_empty()),
+            };
+            (run_id, command)
+        }
+        PingKind::Success => {
+            let run_id = run_to_finish(state, customer_id, client_run_id.as_deref()).await?;
+            return record_success(state, customer_id, run_id, client_run_id, body, metadata).await;
+        }
+    };
+    let committed = state
+        .store
+        .execute::<BackupRun>(&run_id.to_string(), command, &(), &metadata, None)
+        .await?;
+    Ok(RunOutcome {
+        run_id,
+        recorded: !committed.events.is_empty(),
+        status: committed.aggregate.status(),
+        result: None,
+    })
+}
+
+/// The run a success or failure ends: the named one, else the latest still running, else new.
+async fn run_to_finish(
+    state: &AppState,
+    customer_id: CustomerId,
+    client_run_id: Option<&str>,
+) -> Result<BackupRunId, BackupError> {
+    Ok(match client_run_id {
+        Some(rid) => run_id_for(customer_id, rid),
+        None => latest_running_run(state, customer_id)
+            .await?
+            .unwrap_or_else(BackupRunId::new),
+    })
+}
+
+/// The customer's most recently started run, if it is still running.
+async fn latest_running_run(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<Option<BackupRunId>, BackupError> {
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT aggregate_id FROM events \
+         WHERE aggregate_type = 'backup_run' AND event_type = 'BackupRunStarted' \
+           AND {RUN_CUSTOMER} = $1 \
+         ORDER BY position DESC LIMIT 1"
+    ))
+    .bind(customer_id.to_string())
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((aggregate_id,)) = row else {
+        return Ok(None);
+    };
+    let (run, _) = state
+        .store
+        .load_aggregate::<BackupRun>(&aggregate_id)
+        .await?;
+    if run.status() != Some(RunStatus::Running) {
+        return Ok(None);
+    }
+    Ok(aggregate_id.parse().ok().map(BackupRunId))
+}
+
+/// restic `backup --json` lines: only `message_type` matters to tell them apart.
+#[derive(Deserialize)]
+struct ResticProbe {
+    message_type: Option<String>,
+}
+
+/// restic's summary message (fields missing in older versions count as 0).
+#[derive(Deserialize)]
+struct ResticSummary {
+    #[serde(default)]
+    files_new: u64,
+    #[serde(default)]
+    files_changed: u64,
+    #[serde(default)]
+    files_unmodified: u64,
+    #[serde(default)]
+    dirs_new: u64,
+    #[serde(default)]
+    dirs_changed: u64,
+    #[serde(default)]
+    dirs_unmodified: u64,
+    #[serde(default)]
+    data_added: u64,
+    #[serde(default)]
+    total_files_processed: u64,
+    #[serde(default)]
+    total_bytes_processed: u64,
+    #[serde(default)]
+    total_duration: f64,
+    snapshot_id: Option<String>,
+}
+
+impl From<ResticSummary> for ToolStats {
+    fn from(summary: ResticSummary) -> Self {
+        ToolStats {
+            files_new: summary.files_new,
+            files_changed: summary.files_changed,
+            files_unmodified: summary.files_unmodified,
+            dirs_new: summary.dirs_new,
+            dirs_changed: summary.dirs_changed,
+            dirs_unmodified: summary.dirs_unmodified,
+            data_added: summary.data_added,
+            total_files_processed: summary.total_files_processed,
+            total_bytes_processed: summary.total_bytes_processed,
+            total_duration: summary.total_duration,
+            snapshot_id: summary.snapshot_id,
+        }
+    }
+}
+
+/// What a success body turned out to be.
+enum SuccessBody {
+    Plain,
+    Tool(ToolStats),
+    /// A staged manifest.
+    Manifest(Uuid),
+}
+
+async fn record_success<S, E>(
+    state: &AppState,
+    customer_id: CustomerId,
+    run_id: BackupRunId,
+    client_run_id: Option<String>,
+    body: S,
+    metadata: Metadata,
+) -> Result<RunOutcome, BackupError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let (run, _) = state
+        .store
+        .load_aggregate::<BackupRun>(&run_id.to_string())
+        .await?;
+    match run.status() {
+        Some(RunStatus::Succeeded) => {
+            return Ok(RunOutcome {
+                run_id,
+                recorded: false,
+                status: run.status(),
+                result: run.result().cloned(),
+            })
+        }
+        Some(RunStatus::Failed | RunStatus::TimedOut) => {
+            return Err(BackupError::Run(BackupRunError::AlreadyFinished))
+        }
+        Some(RunStatus::Running) | None => {}
+    }
+    // One manifest upload per customer at a time: the diff base must not move under us. The
+    // transaction only holds the lock (no writes, no transaction id), so log readers are not
+    // held back while a large manifest streams in.
+    let mut lock = state.pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(8311, hashtext($1))")
+        .bind(customer_id.to_string())
+        .execute(&mut *lock)
+        .await?;
+
+    let parsed = read_success_body(state, customer_id, run_id, body).await;
+    let body = match parsed {
+        Ok(body) => body,
+        Err((error, staged)) => {
+            if let Some(manifest_id) = staged {
+                manifest_store::discard(&state.pool, manifest_id).await?;
+            }
+            return Err(error);
+        }
+    };
+    let staged = match &body {
+        SuccessBody::Manifest(manifest_id) => Some(*manifest_id),
+        _ => None,
+    };
+    let outcome = async {
+        let result = match body {
+            SuccessBody::Plain => RunResult::Plain,
+            SuccessBody::Tool(stats) => RunResult::ToolStats(stats),
+            SuccessBody::Manifest(manifest_id) => {
+                let previous = manifest_store::current(&state.pool, customer_id).await?;
+                let summary = manifest_store::summarise(&state.pool, previous, manifest_id).await?;
+                RunResult::Manifest {
+                    digest: summary.digest,
+                    entries: summary.entries,
+                    bytes: summary.bytes,
+                    changes: previous.map(|_| manifest_store::change_stats(&summary.diff)),
+                }
+            }
+        };
+        let command = BackupRunCommand::Succeed {
+            customer_id,
+            client_run_id,
+            at: state.backup.now(),
+            result,
+        };
+        let committed = state
+            .store
+            .execute::<BackupRun>(&run_id.to_string(), command, &(), &metadata, None)
+            .await?;
+        Ok::<_, BackupError>(committed)
+    }
+    .await;
+    let outcome = match outcome {
+        Ok(committed) if !committed.events.is_empty() => {
+            manifest_store::promote(&state.pool, customer_id, staged).await?;
+            Ok(RunOutcome {
+                run_id,
+                recorded: true,
+                status: committed.aggregate.status(),
+                result: committed.aggregate.result().cloned(),
+            })
+        }
+        Ok(committed) => {
+            if let Some(manifest_id) = staged {
+                manifest_store::discard(&state.pool, manifest_id).await?;
+            }
+            Ok(RunOutcome {
+                run_id,
+                recorded: false,
+                status: committed.aggregate.status(),
+                result: committed.aggregate.result().cloned(),
+            })
+        }
+        Err(error) => {
+            if let Some(manifest_id) = staged {
+                manifest_store::discard(&state.pool, manifest_id).await?;
+            }
+            Err(error)
+        }
+    };
+    lock.commit().await?;
+    outcome
+}
+
+type BodyFailure = (BackupError, Option<Uuid>);
+
+/// Reads a success body line by line: restic output (first line has a `message_type`) or a
+/// manifest (staged as it arrives). On failure, the staged manifest (if any) is returned with
+/// the error for the caller to discard.
+async fn read_success_body<S, E>(
+    state: &AppState,
+    customer_id: CustomerId,
+    run_id: BackupRunId,
+    body: S,
+) -> Result<SuccessBody, BodyFailure>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let config = &state.backup.config;
+    let mut lines = LineReader::new(
+        body,
+        config.ingest_max_body_bytes,
+        config.ingest_max_line_bytes,
+    );
+    let mut restic: Option<Option<ToolStats>> = None;
+    let mut upload: Option<Upload> = None;
+    let staged = |upload: &Option<Upload>| upload.as_ref().map(|upload| upload.manifest_id);
+    loop {
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(error) => return Err((error.into(), staged(&upload))),
+        };
+        let (number, text) = line;
+        if text.trim().is_empty() {
+            continue;
+        }
+        if restic.is_none() && upload.is_none() {
+            let is_restic = serde_json::from_str::<ResticProbe>(&text)
+                .is_ok_and(|probe| probe.message_type.is_some());
+            if is_restic {
+                restic = Some(None);
+            }
+        }
+        if let Some(summary) = restic.as_mut() {
+            let invalid = |message: String| {
+                BackupError::from(BodyError::Invalid {
+                    line: number,
+                    message,
+                })
+            };
+            let probe: ResticProbe = serde_json::from_str(&text)
+                .map_err(|error| (invalid(format!("not restic JSON output: {error}")), None))?;
+            if probe.message_type.as_deref() == Some("summary") {
+                let parsed: ResticSummary = serde_json::from_str(&text)
+                    .map_err(|error| (invalid(format!("bad restic summary: {error}")), None))?;
+                *summary = Some(parsed.into());
+            }
+            continue;
+        }
+        let entry = match parse_manifest_line(&text) {
+            Ok(entry) => entry,
+            Err(message) => {
+                let error = BodyError::Invalid {
+                    line: number,
+                    message,
+                };
+                return Err((error.into(), staged(&upload)));
+            }
+        };
+        if upload.is_none() {
+            match Upload::begin(&state.pool, customer_id, run_id).await {
+                Ok(started) => upload = Some(started),
+                Err(error) => return Err((error.into(), None)),
+            }
+        }
+        if let Some(upload) = upload.as_mut() {
+            if upload.entries() >= config.ingest_max_entries {
+                let error = BackupError::TooLarge(format!(
+                    "the manifest has more than {} entries",
+                    config.ingest_max_entries
+                ));
+                return Err((error, Some(upload.manifest_id)));
+            }
+            if let Err(error) = upload.push(&entry).await {
+                return Err((
+                    manifest_write_error(error, number),
+                    Some(upload.manifest_id),
+                ));
+            }
+        }
+    }
+    if let Some(summary) = restic {
+        return Ok(match summary {
+            Some(stats) => SuccessBody::Tool(stats),
+            None => SuccessBody::Plain,
+        });
+    }
+    match upload {
+        None => Ok(SuccessBody::Plain),
+        Some(upload) => {
+            let manifest_id = upload.manifest_id;
+            match upload.finish().await {
+                Ok(manifest_id) => Ok(SuccessBody::Manifest(manifest_id)),
+                Err(error) => Err((manifest_write_error(error, 0), Some(manifest_id))),
+            }
+        }
+    }
+}
+
+/// A path listed twice shows up as a key violation when a batch is written.
+fn manifest_write_error(error: sqlx::Error, around_line: u64) -> BackupError {
+    match &error {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            BackupError::InvalidBody {
+                line: None,
+                message: format!(
+                    "the manifest lists a path more than once (found near line {around_line})"
+                ),
+            }
+        }
+        _ => error.into(),
+    }
+}
+
+fn parse_manifest_line(text: &str) -> Result<ManifestEntry, String> {
+    let entry = ManifestEntry::parse_json_line(text).map_err(|error| error.to_string())?;
+    if entry.path.contains('\0') || entry.hash.as_deref().is_some_and(|h| h.contains('\0')) {
+        return Err("a path or hash contains a NUL character".into());
+    }
+    if i64::try_from(entry.size).is_err() {
+        return Err("size is too large".into());
+    }
+    Ok(entry)
+}
+
+// ---- reading runs and status ----
+
+/// One run as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunView {
+    pub run_id: BackupRunId,
+    pub client_run_id: Option<String>,
+    pub status: RunStatus,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<u64>,
+    pub exit_status: Option<i32>,
+    pub result: Option<RunResult>,
+    pub expired: bool,
+}
+
+impl RunView {
+    /// When the run last changed state (finish, else start).
+    pub fn sort_time(&self) -> Option<DateTime<Utc>> {
+        self.finished_at.or(self.started_at)
+    }
+}
+
+/// Every run of the customer, newest first, folded from the log.
+pub async fn backup_runs(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<Vec<RunView>, BackupError> {
+    let rows = sqlx::query(&format!(
+        "SELECT aggregate_id, payload FROM events \
+         WHERE aggregate_type = 'backup_run' AND aggregate_id IN ( \
+             SELECT aggregate_id FROM events \
+             WHERE aggregate_type = 'backup_run' \
+               AND event_type IN ('BackupRunStarted', 'BackupRunSucceeded', 'BackupRunFailed') \
+               AND {RUN_CUSTOMER} = $1) \
+         ORDER BY aggregate_id, sequence"
+    ))
+    .bind(customer_id.to_string())
+    .fetch_all(&state.pool)
+    .await?;
+    let mut runs: HashMap<String, BackupRun> = HashMap::new();
+    for row in rows {
+        let aggregate_id: String = row.try_get("aggregate_id")?;
+        let payload: serde_json::Value = row.try_get("payload")?;
+        let event: BackupRunEvent = serde_json::from_value(payload)
+            .map_err(|error| BackupError::Internal(format!("stored run event: {error}")))?;
+        cqrs_es::Aggregate::apply(runs.entry(aggregate_id).or_default(), event);
+    }
+    let mut views: Vec<RunView> = runs
+        .into_iter()
+        .filter(|(_, run)| run.customer_id() == Some(customer_id))
+        .filter_map(|(id, run)| {
+            Some(RunView {
+                run_id: BackupRunId(id.parse().ok()?),
+                client_run_id: run.client_run_id().map(str::to_owned),
+                status: run.status()?,
+                started_at: run.started_at(),
+                finished_at: run.finished_at(),
+                duration_secs: run.duration_secs(),
+                exit_status: run.exit_status(),
+                result: run.result().cloned(),
+                expired: run.expired(),
+            })
+        })
+        .collect();
+    views.sort_by_key(|view| std::cmp::Reverse((view.sort_time(), view.run_id)));
+    Ok(views)
+}
+
+/// `expiredBackupRuns`: what the storage side may delete, newest first.
+pub async fn expired_backup_runs(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<Vec<RunView>, BackupError> {
+    let mut runs = backup_runs(state, customer_id).await?;
+    runs.retain(|run| run.expired);
+    Ok(runs)
+}
+
+/// A customer's backup status (`backupStatus`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusView {
+    pub customer_id: CustomerId,
+    /// `new`, `up`, `grace`, `down`, `paused`, `running`, or `unmonitored` without a plan.
+    pub status: &'static str,
+    pub plan: Option<BackupPlan>,
+    pub expected_at: Option<DateTime<Utc>>,
+    pub late_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub running_since: Option<DateTime<Utc>>,
+    /// Set while the customer is overdue (the expected time of the missed backup).
+    pub overdue_since: Option<DateTime<Utc>>,
+}
+
+pub fn status_name(status: BackupStatus) -> &'static str {
+    match status {
+        BackupStatus::New => "new",
+        BackupStatus::Up => "up",
+        BackupStatus::Grace => "grace",
+        BackupStatus::Down => "down",
+        BackupStatus::Paused => "paused",
+        BackupStatus::Running => "running",
+    }
+}
+
+/// The customer, and when its current plan was set (the schedule's base before any success).
+pub(crate) async fn load_customer(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<(Customer, Option<DateTime<Utc>>), BackupError> {
+    let events = state
+        .store
+        .load(
+            <Customer as cqrs_es::Aggregate>::TYPE,
+            &customer_id.to_string(),
+        )
+        .await?;
+    let mut customer = Customer::default();
+    let mut plan_set_at = None;
+    for stored in events {
+        let event: CustomerEvent = stored
+            .decode()
+            .map_err(|error| BackupError::Internal(format!("stored customer event: {error}")))?;
+        if let CustomerEvent::BackupPlanSet { at, .. } = &event {
+            plan_set_at = Some(*at);
+        }
+        cqrs_es::Aggregate::apply(&mut customer, event);
+    }
+    if !customer.is_registered() {
+        return Err(BackupError::CustomerNotFound);
+    }
+    Ok((customer, plan_set_at))
+}
+
+/// `backupStatus`: the schedule policy evaluated now.
+pub async fn backup_status(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<StatusView, BackupError> {
+    let (customer, plan_set_at) = load_customer(state, customer_id).await?;
+    let runs = backup_runs(state, customer_id).await?;
+    let last_success_at = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Succeeded)
+        .filter_map(|run| run.finished_at)
+        .max();
+    let running_since = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Running)
+        .filter_map(|run| run.started_at)
+        .min();
+    let mut view = StatusView {
+        customer_id,
+        status: "unmonitored",
+        plan: customer.backup_plan().cloned(),
+        expected_at: None,
+        late_at: None,
+        last_success_at,
+        running_since,
+        overdue_since: customer.backup_overdue_since(),
+    };
+    if let (Some(plan), Some(plan_set_at)) = (customer.backup_plan(), plan_set_at) {
+        let report = schedule::evaluate(&ScheduleInput {
+            plan,
+            plan_created_at: plan_set_at,
+            last_success_at,
+            running_since,
+            now: state.backup.now(),
+        })
+        .map_err(|error| BackupError::Internal(format!("stored plan: {error}")))?;
+        view.status = status_name(report.status);
+        view.expected_at = report.expected_at;
+        view.late_at = report.late_at;
+    }
+    Ok(view)
+}

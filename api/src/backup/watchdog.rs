@@ -1,0 +1,431 @@
+//! The backup watchdog (PRODUCT §6), a process manager: one instance is active per database
+//! (session advisory lock). It folds, from the committed log, each customer's plan, last
+//! success, runs in progress, overdue state and open follow-up requests, and sleeps until the
+//! earliest deadline of the schedule policy (woken early by new events). Then:
+//!
+//! - status `down` and not yet overdue → Customer `MarkBackupOverdue`;
+//! - overdue → a follow-up Request (incident, high), unless a follow-up is open for the
+//!   customer; its id is derived from the overdue event's id, so it is opened at most once;
+//! - a success while overdue → Customer `MarkBackupRecovered` with the downtime;
+//! - a run past its timeout → BackupRun `TimeOut`;
+//! - a success → retention for that customer.
+//!
+//! Architecture Invariant: the watchdog keeps no state of its own. After a restart it folds
+//! the log again and reconciles; every command it sends is idempotent in the domain (or has a
+//! derived id), so a restart never duplicates an alert or a request.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::backup_run::{BackupRun, BackupRunCommand, BackupRunEvent};
+use domain::customer::{Customer, CustomerCommand, CustomerEvent};
+use domain::ids::{BackupRunId, CustomerId, RequestId};
+use domain::plan::BackupPlan;
+use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
+use domain::request::{Request, RequestCommand, RequestError, RequestEvent};
+use domain::sla::SlaPolicy;
+use domain::values::{Priority, RequestMessage, RequestType};
+use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::retention::apply_retention_with;
+use crate::state::AppState;
+
+/// Namespace of follow-up request ids (v5 of the overdue event id).
+const FOLLOW_UP_NAMESPACE: Uuid = Uuid::from_u128(0x7f1c_5a8e_2b7d_4c1e_9a55_3d0e_8b6f_0001);
+
+/// The follow-up request opened for the overdue event `overdue_event_id`.
+pub fn follow_up_request_id(overdue_event_id: Uuid) -> RequestId {
+    RequestId(Uuid::new_v5(
+        &FOLLOW_UP_NAMESPACE,
+        overdue_event_id.as_bytes(),
+    ))
+}
+
+const READ_BATCH: i64 = 1_000;
+
+#[derive(Clone, Debug)]
+struct Overdue {
+    expected_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+    event_id: Uuid,
+    metadata: Metadata,
+    follow_up_done: bool,
+    recovery_sent: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct CustomerFacts {
+    plan: Option<BackupPlan>,
+    plan_set_at: Option<DateTime<Utc>>,
+    erased: bool,
+    last_success_at: Option<DateTime<Utc>>,
+    running: HashMap<BackupRunId, DateTime<Utc>>,
+    timeouts_sent: HashSet<BackupRunId>,
+    overdue: Option<Overdue>,
+    overdue_sent: bool,
+    open_follow_ups: HashSet<RequestId>,
+}
+
+/// The watchdog's folded view of the log.
+#[derive(Default)]
+struct Watchdog {
+    customers: HashMap<CustomerId, CustomerFacts>,
+    run_customer: HashMap<BackupRunId, CustomerId>,
+    follow_up_customer: HashMap<RequestId, CustomerId>,
+    /// Customers with a success seen live, whose retention is to be applied (with the cause).
+    retention_due: HashMap<CustomerId, Metadata>,
+}
+
+impl Watchdog {
+    fn apply(&mut self, stored: &StoredEvent, live: bool) {
+        let metadata = stored
+            .parsed_metadata()
+            .unwrap_or_else(|| Metadata::new(Actor::System));
+        match stored.aggregate_type.as_str() {
+            "customer" => {
+                let (Ok(event), Ok(id)) = (
+                    stored.decode::<CustomerEvent>(),
+                    stored.aggregate_id.parse::<CustomerId>(),
+                ) else {
+                    return;
+                };
+                let facts = self.customers.entry(id).or_default();
+                match event {
+                    CustomerEvent::BackupPlanSet { plan, at } => {
+                        facts.plan = Some(plan);
+                        facts.plan_set_at = Some(at);
+                    }
+                    CustomerEvent::BackupOverdue { expected_at, at } => {
+                        facts.overdue = Some(Overdue {
+                            expected_at,
+                            at,
+                            event_id: stored.event_id,
+                            metadata,
+                            follow_up_done: false,
+                            recovery_sent: false,
+                        });
+                        facts.overdue_sent = false;
+                    }
+                    CustomerEvent::BackupRecovered { .. } => facts.overdue = None,
+                    CustomerEvent::Erased { .. } => {
+                        facts.erased = true;
+                        facts.plan = None;
+                        facts.overdue = None;
+                    }
+                    _ => {}
+                }
+            }
+            "backup_run" => {
+                let (Ok(event), Ok(run_id)) = (
+                    stored.decode::<BackupRunEvent>(),
+                    stored.aggregate_id.parse::<BackupRunId>(),
+                ) else {
+                    return;
+                };
+                match event {
+                    BackupRunEvent::Started {
+                        customer_id, at, ..
+                    } => {
+                        self.run_customer.insert(run_id, customer_id);
+                        let facts = self.customers.entry(customer_id).or_default();
+                        facts.running.insert(run_id, at);
+                    }
+                    BackupRunEvent::Succeeded {
+                        customer_id, at, ..
+                    } => {
+                        self.run_customer.remove(&run_id);
+                        let facts = self.customers.entry(customer_id).or_default();
+                        facts.running.remove(&run_id);
+                        facts.last_success_at = facts.last_success_at.max(Some(at));
+                        if live {
+                            self.retention_due.insert(
+                                customer_id,
+                                Metadata::caused_by(Actor::System, &metadata, stored.event_id),
+                            );
+                        }
+                    }
+                    BackupRunEvent::Failed { customer_id, .. } => {
+                        self.run_customer.remove(&run_id);
+                        let facts = self.customers.entry(customer_id).or_default();
+                        facts.running.remove(&run_id);
+                    }
+                    BackupRunEvent::TimedOut { .. } => {
+                        if let Some(customer_id) = self.run_customer.remove(&run_id) {
+                            let facts = self.customers.entry(customer_id).or_default();
+                            facts.running.remove(&run_id);
+                            facts.timeouts_sent.remove(&run_id);
+                        }
+                    }
+                    BackupRunEvent::LogAppended { .. } | BackupRunEvent::Expired { .. } => {}
+                }
+            }
+            "request" => {
+                let (Ok(event), Ok(request_id)) = (
+                    stored.decode::<RequestEvent>(),
+                    stored.aggregate_id.parse::<RequestId>(),
+                ) else {
+                    return;
+                };
+                let reopened = match event {
+                    RequestEvent::Opened {
+                        customer_id,
+                        request_type: RequestType::Incident,
+                        opened_by: None,
+                        ..
+                    } => {
+                        self.follow_up_customer.insert(request_id, customer_id);
+                        Some(true)
+                    }
+                    RequestEvent::Reopened { .. } => Some(true),
+                    RequestEvent::Solved { .. } | RequestEvent::Closed { .. } => Some(false),
+                    _ => None,
+                };
+                if let (Some(open), Some(customer_id)) =
+                    (reopened, self.follow_up_customer.get(&request_id))
+                {
+                    let facts = self.customers.entry(*customer_id).or_default();
+                    if open {
+                        facts.open_follow_ups.insert(request_id);
+                    } else {
+                        facts.open_follow_ups.remove(&request_id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs the watchdog until `shutdown`: waits to be the active instance, then watches.
+pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
+    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
+    loop {
+        let Some(lock) =
+            super::wait_for_leadership(&state.pool, super::WATCHDOG_LOCK_KEY, retry, &shutdown)
+                .await
+        else {
+            return;
+        };
+        tracing::info!("backup watchdog active");
+        let result = watch(&state, notifier.clone(), &shutdown).await;
+        drop(lock);
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(error = %error, "backup watchdog failed; restarting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn watch(
+    state: &AppState,
+    mut notifier: LogNotifier,
+    shutdown: &CancellationToken,
+) -> Result<(), sqlx::Error> {
+    let mut watchdog = Watchdog::default();
+    let mut position = LogPosition::START;
+    read_new_events(state, &mut watchdog, &mut position, false).await?;
+    let max_sleep = Duration::from_millis(state.backup.config.watchdog_max_sleep_ms.max(10));
+    loop {
+        read_new_events(state, &mut watchdog, &mut position, true).await?;
+        reconcile(state, &mut watchdog).await;
+        let next_deadline = check_deadlines(state, &mut watchdog).await;
+        let now = state.backup.now();
+        let sleep = next_deadline
+            .and_then(|deadline| (deadline - now).to_std().ok())
+            .map_or(max_sleep, |until| until.min(max_sleep));
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = notifier.wait(sleep) => {}
+        }
+    }
+}
+
+async fn read_new_events(
+    state: &AppState,
+    watchdog: &mut Watchdog,
+    position: &mut LogPosition,
+    live: bool,
+) -> Result<(), sqlx::Error> {
+    loop {
+        let events = state.reader.read_after(*position, READ_BATCH).await?;
+        for event in &events {
+            watchdog.apply(event, live);
+            *position = event.log_position;
+        }
+        if (events.len() as i64) < READ_BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// Follow-ups for overdue customers, recoveries after a success, retention after a success.
+async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
+    let now = state.backup.now();
+    for (customer_id, facts) in watchdog.customers.iter_mut() {
+        let last_success_at = facts.last_success_at;
+        let has_open_follow_up = !facts.open_follow_ups.is_empty();
+        let Some(overdue) = facts.overdue.as_mut() else {
+            continue;
+        };
+        let cause = Metadata::caused_by(Actor::System, &overdue.metadata, overdue.event_id);
+        if let Some(success_at) = last_success_at.filter(|at| *at > overdue.expected_at) {
+            if !overdue.recovery_sent {
+                let downtime_secs =
+                    u64::try_from((success_at - overdue.at).num_seconds()).unwrap_or(0);
+                let command = CustomerCommand::MarkBackupRecovered {
+                    downtime_secs,
+                    at: success_at.max(now),
+                };
+                match state
+                    .store
+                    .execute::<Customer>(&customer_id.to_string(), command, &(), &cause, None)
+                    .await
+                {
+                    Ok(_) => overdue.recovery_sent = true,
+                    Err(error) => tracing::warn!(%customer_id, %error, "marking recovered failed"),
+                }
+            }
+            continue;
+        }
+        if overdue.follow_up_done || facts.erased {
+            continue;
+        }
+        if has_open_follow_up {
+            overdue.follow_up_done = true;
+            continue;
+        }
+        let request_id = follow_up_request_id(overdue.event_id);
+        let message = format!(
+            "Backups are overdue: the backup expected at {} did not arrive within its grace. \
+             Check the customer's backup client and contact the customer.",
+            overdue.expected_at.format("%Y-%m-%d %H:%M UTC")
+        );
+        let Ok(message) = RequestMessage::parse(&message) else {
+            continue;
+        };
+        let command = RequestCommand::Open {
+            customer_id: *customer_id,
+            call_id: None,
+            message,
+            priority: Priority::High,
+            request_type: RequestType::Incident,
+            assignee: None,
+            due_at: None,
+            sla: SlaPolicy::default(),
+            opened_by: None,
+            at: now,
+        };
+        match state
+            .store
+            .execute::<Request>(&request_id.to_string(), command, &(), &cause, None)
+            .await
+        {
+            Ok(_) | Err(CommandError::Rejected(RequestError::AlreadyOpened)) => {
+                overdue.follow_up_done = true;
+            }
+            Err(error) => tracing::warn!(%customer_id, %error, "opening the follow-up failed"),
+        }
+    }
+    for (customer_id, cause) in std::mem::take(&mut watchdog.retention_due) {
+        if let Err(error) = apply_retention_with(state, customer_id, cause.clone()).await {
+            tracing::warn!(%customer_id, %error, "retention failed");
+            watchdog.retention_due.insert(customer_id, cause);
+        }
+    }
+}
+
+/// Sends what is due now (overdue, timeouts) and returns the next deadline.
+async fn check_deadlines(state: &AppState, watchdog: &mut Watchdog) -> Option<DateTime<Utc>> {
+    let now = state.backup.now();
+    let mut next: Option<DateTime<Utc>> = None;
+    let mut earliest = |candidate: Option<DateTime<Utc>>| {
+        if let Some(candidate) = candidate {
+            next = Some(next.map_or(candidate, |current| current.min(candidate)));
+        }
+    };
+    for (customer_id, facts) in watchdog.customers.iter_mut() {
+        if facts.erased {
+            continue;
+        }
+        let (Some(plan), Some(plan_set_at)) = (&facts.plan, facts.plan_set_at) else {
+            continue;
+        };
+        for (run_id, started_at) in &facts.running {
+            if facts.timeouts_sent.contains(run_id) {
+                continue;
+            }
+            if schedule::run_timed_out(*started_at, plan, now) {
+                let result = state
+                    .store
+                    .execute::<BackupRun>(
+                        &run_id.to_string(),
+                        BackupRunCommand::TimeOut { at: now },
+                        &(),
+                        &Metadata::new(Actor::System),
+                        None,
+                    )
+                    .await;
+                match result {
+                    Ok(_) => {
+                        facts.timeouts_sent.insert(*run_id);
+                    }
+                    Err(error) => tracing::warn!(%run_id, %error, "timing out a run failed"),
+                }
+            } else {
+                earliest(schedule::run_timeout_at(*started_at, plan));
+            }
+        }
+        let running_since = facts
+            .running
+            .iter()
+            .filter(|(run_id, _)| !facts.timeouts_sent.contains(run_id))
+            .map(|(_, started_at)| *started_at)
+            .min();
+        let report = match schedule::evaluate(&ScheduleInput {
+            plan,
+            plan_created_at: plan_set_at,
+            last_success_at: facts.last_success_at,
+            running_since,
+            now,
+        }) {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::warn!(%customer_id, %error, "cannot evaluate the backup plan");
+                continue;
+            }
+        };
+        earliest(report.next_deadline);
+        if report.status == BackupStatus::Down && facts.overdue.is_none() && !facts.overdue_sent {
+            let Some(expected_at) = report.expected_at else {
+                continue;
+            };
+            let result = state
+                .store
+                .execute::<Customer>(
+                    &customer_id.to_string(),
+                    CustomerCommand::MarkBackupOverdue {
+                        expected_at,
+                        at: now,
+                    },
+                    &(),
+                    &Metadata::new(Actor::System),
+                    None,
+                )
+                .await;
+            match result {
+                Ok(_) => facts.overdue_sent = true,
+                Err(error) => tracing::warn!(%customer_id, %error, "marking overdue failed"),
+            }
+        }
+    }
+    next
+}

@@ -1,0 +1,93 @@
+//! Mail (PRODUCT §6): run reports, overdue and recovered alerts, the welcome mail for a new
+//! ingest token. An outbox fed from committed events (one message per event, at most once)
+//! and a sender loop with retries; SMTP from `SMTP_URL`, else `.eml` files in
+//! `<data_dir>/mail/`.
+//!
+//! - [`outbox`]: the process manager turning events into outbox rows; the admins' read.
+//! - [`templates`]: subject, plain text and HTML of each message.
+//! - [`sender`]: delivery with exponential backoff, attempts and last error recorded.
+//!
+//! Architecture Invariant: a message's Message-ID derives from its event id and a row is unique
+//! per event, so neither a retry nor a restart sends a second, different message. Tokens never
+//! appear in a mail.
+
+pub mod outbox;
+pub mod sender;
+pub mod templates;
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Mail settings (`SMTP_URL` itself is in `ServeConfig`).
+#[derive(Args, Clone, Debug)]
+pub struct MailConfig {
+    /// Sender address of every mail.
+    #[arg(
+        long,
+        env = "SAVECORP_MAIL_FROM",
+        default_value = "SaveCorp Backup <backup@savecorp.localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Delay before the first retry of a failed delivery, doubled on each further failure, in
+    /// milliseconds.
+    #[arg(long, env = "SAVECORP_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub mail_retry_base_ms: u64,
+
+    /// Longest delay between two delivery attempts, in milliseconds.
+    #[arg(long, env = "SAVECORP_MAIL_RETRY_MAX_MS", default_value_t = 3_600_000)]
+    pub mail_retry_max_ms: u64,
+
+    /// Delivery attempts before a message is given up.
+    #[arg(long, env = "SAVECORP_MAIL_MAX_ATTEMPTS", default_value_t = 25)]
+    pub mail_max_attempts: i32,
+
+    /// How often the sender looks at the outbox when not woken, in milliseconds.
+    #[arg(long, env = "SAVECORP_MAIL_POLL_MS", default_value_t = 5_000)]
+    pub mail_poll_ms: u64,
+
+    /// SMTP command timeout, in milliseconds.
+    #[arg(long, env = "SAVECORP_SMTP_TIMEOUT_MS", default_value_t = 10_000)]
+    pub smtp_timeout_ms: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            mail_from: "SaveCorp Backup <backup@savecorp.localhost>".into(),
+            mail_retry_base_ms: 30_000,
+            mail_retry_max_ms: 3_600_000,
+            mail_max_attempts: 25,
+            mail_poll_ms: 5_000,
+            smtp_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Everything the mail services need, resolved from the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct MailSettings {
+    pub config: MailConfig,
+    pub smtp_url: Option<String>,
+    /// Where `.eml` files go without SMTP.
+    pub mail_dir: PathBuf,
+    /// The base URL shown in the ingest instructions.
+    pub public_url: String,
+}
+
+impl MailSettings {
+    pub fn from_config(config: &crate::config::ServeConfig) -> Self {
+        let public_url = config
+            .backup
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        Self {
+            config: (*config.mail).clone(),
+            smtp_url: config.smtp_url.clone(),
+            mail_dir: config.database.data_dir.join("mail"),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The outbox feeder, a process manager (one active per database): reads the committed log
+//! from its checkpoint and, for each event that calls for mail, renders one message into
+//! `mail_outbox` (unique per event id), moving the checkpoint in the same transaction. It
+//! folds what it needs to address the mail (customer names and recipients, active admins'
+//! emails) from the whole log on start.
+//!
+//! Mail per event: `CustomerIngestTokenIssued` → welcome (customer email + report
+//! recipients); `BackupRunSucceeded` → run report (report recipients);
+//! `CustomerBackupOverdue` / `CustomerBackupRecovered` → alert (report recipients, admins in
+//! Bcc). An event with nobody to write to makes no row.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::backup_run::BackupRunEvent;
+use domain::customer::CustomerEvent;
+use domain::ids::{CustomerId, WorkerId};
+use domain::values::Role;
+use domain::worker::WorkerEvent;
+use projections::{LogNotifier, LogPosition, StoredEvent};
+use serde::Serialize;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::templates::{self, Rendered};
+use crate::state::AppState;
+
+const CHECKPOINT: &str = "mail_outbox";
+const READ_BATCH: i64 = 500;
+
+#[derive(Default)]
+struct CustomerInfo {
+    name: String,
+    email: Option<String>,
+    recipients: Vec<String>,
+    erased: bool,
+}
+
+struct WorkerInfo {
+    email: String,
+    admin: bool,
+    active: bool,
+}
+
+/// Who to write to, folded from the log.
+#[derive(Default)]
+struct Directory {
+    customers: HashMap<CustomerId, CustomerInfo>,
+    workers: HashMap<WorkerId, WorkerInfo>,
+}
+
+/// A message to put in the outbox.
+#[derive(Debug)]
+struct NewMessage {
+    event_id: Uuid,
+    kind: &'static str,
+    customer_id: CustomerId,
+    to: Vec<String>,
+    bcc: Vec<String>,
+    rendered: Rendered,
+}
+
+impl Directory {
+    fn admin_emails(&self) -> Vec<String> {
+        let mut emails: Vec<String> = self
+            .workers
+            .values()
+            .filter(|worker| worker.admin && worker.active)
+            .map(|worker| worker.email.clone())
+            .collect();
+        emails.sort();
+        emails.dedup();
+        emails
+    }
+
+    /// Folds the event in; returns the message it calls for (when `public_url` is given, i.e.
+    /// the event is new to the outbox).
+    fn apply(&mut self, stored: &StoredEvent, public_url: Option<&str>) -> Option<NewMessage> {
+        match stored.aggregate_type.as_str() {
+            "worker" => {
+                let id: WorkerId = stored.aggregate_id.parse().ok()?;
+                match stored.decode::<WorkerEvent>().ok()? {
+                    WorkerEvent::Registered { email, role, .. } => {
+                        self.workers.insert(
+                            id,
+                            WorkerInfo {
+                                email: email.to_string(),
+                                admin: role == Role::Admin,
+                                active: true,
+                            },
+                        );
+                    }
+                    WorkerEvent::ProfileUpdated {
+                        email: Some(change),
+                        ..
+                    } => {
+                        if let Some(worker) = self.workers.get_mut(&id) {
+                            worker.email = change.to.to_string();
+                        }
+                    }
+                    WorkerEvent::RoleChanged { to, .. } => {
+                        if let Some(worker) = self.workers.get_mut(&id) {
+                            worker.admin = to == Role::Admin;
+                        }
+                    }
+                    WorkerEvent::Deactivated { .. } => {
+                        if let Some(worker) = self.workers.get_mut(&id) {
+                            worker.active = false;
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            "customer" => {
+                let id: CustomerId = stored.aggregate_id.parse().ok()?;
+                let event = stored.decode::<CustomerEvent>().ok()?;
+                let admins = self.admin_emails();
+                let customer = self.customers.entry(id).or_default();
+                match event {
+                    CustomerEvent::Registered { name, email, .. } => {
+                        customer.name = name.to_string();
+                        customer.email = email.map(|email| email.to_string());
+                        None
+                    }
+                    CustomerEvent::Updated { name, email, .. } => {
+                        if let Some(name) = name {
+                            customer.name = name.to.to_string();
+                        }
+                        if let Some(email) = email {
+                            customer.email = email.to.map(|email| email.to_string());
+                        }
+                        None
+                    }
+                    CustomerEvent::BackupPlanSet { plan, .. } => {
+                        customer.recipients = plan.report_recipients;
+                        None
+                    }
+                    CustomerEvent::Erased { .. } => {
+                        *customer = CustomerInfo {
+                            erased: true,
+                            ..CustomerInfo::default()
+                        };
+                        None
+                    }
+                    CustomerEvent::IngestTokenIssued { hash_prefix, .. } => {
+                        let public_url = public_url?;
+                        let mut to: Vec<String> = customer.email.iter().cloned().collect();
+                        to.extend(customer.recipients.iter().cloned());
+                        to.dedup();
+                        message(
+                            stored,
+                            "welcome",
+                            id,
+                            customer,
+                            to,
+                            Vec::new(),
+                            templates::welcome(&customer.name, public_url, &hash_prefix),
+                        )
+                    }
+                    CustomerEvent::BackupOverdue { expected_at, at } => {
+                        public_url?;
+                        let rendered = templates::overdue(&customer.name, expected_at, at);
+                        let to = customer.recipients.clone();
+                        message(stored, "overdue", id, customer, to, admins, rendered)
+                    }
+                    CustomerEvent::BackupRecovered { downtime_secs, at } => {
+                        public_url?;
+                        let rendered = templates::recovered(&customer.name, downtime_secs, at);
+                        let to = customer.recipients.clone();
+                        message(stored, "recovered", id, customer, to, admins, rendered)
+                    }
+                    CustomerEvent::IngestTokenRevoked { .. } => None,
+                }
+            }
+            "backup_run" => {
+                public_url?;
+                let BackupRunEvent::Succeeded {
+                    customer_id,
+                    duration_secs,
+                    result,
+                    at,
+                    ..
+                } = stored.decode::<BackupRunEvent>().ok()?
+                else {
+                    return None;
+                };
+                let customer = self.customers.get(&customer_id)?;
+                let rendered = templates::run_report(&customer.name, at, duration_secs, &result);
+                let to = customer.recipients.clone();
+                message(
+                    stored,
+                    "run_report",
+                    customer_id,
+                    customer,
+                    to,
+                    Vec::new(),
+                    rendered,
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+fn message(
+    stored: &StoredEvent,
+    kind: &'static str,
+    customer_id: CustomerId,
+    customer: &CustomerInfo,
+    to: Vec<String>,
+    bcc: Vec<String>,
+    rendered: Rendered,
+) -> Option<NewMessage> {
+    if customer.erased {
+        return None;
+    }
+    let (to, bcc) = if to.is_empty() {
+        (bcc, Vec::new())
+    } else {
+        let bcc = bcc
+            .into_iter()
+            .filter(|email| !to.contains(email))
+            .collect();
+        (to, bcc)
+    };
+    if to.is_empty() {
+        return None;
+    }
+    Some(NewMessage {
+        event_id: stored.event_id,
+        kind,
+        customer_id,
+        to,
+        bcc,
+        rendered,
+    })
+}
+
+/// The Message-ID of the mail caused by `event_id`.
+pub fn message_id(event_id: Uuid) -> String {
+    format!("<{event_id}@savecorp.mail>")
+}
+
+/// Runs the feeder until `shutdown`.
+pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
+    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
+    loop {
+        let Some(lock) = crate::backup::wait_for_leadership(
+            &state.pool,
+            crate::backup::OUTBOX_FEEDER_LOCK_KEY,
+            retry,
+            &shutdown,
+        )
+        .await
+        else {
+            return;
+        };
+        let result = feed(&state, notifier.clone(), &shutdown).await;
+        drop(lock);
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(%error, "mail outbox feeder failed; restarting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn read_checkpoint(pool: &PgPool) -> Result<LogPosition, sqlx::Error> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT tx_id::text::bigint, position FROM checkpoints WHERE name = $1")
+            .bind(CHECKPOINT)
+            .fetch_optional(pool)
+            .await?;
+    Ok(
+        row.map_or(LogPosition::START, |(tx_id, position)| LogPosition {
+            tx_id,
+            position,
+        }),
+    )
+}
+
+async fn feed(
+    state: &AppState,
+    mut notifier: LogNotifier,
+    shutdown: &CancellationToken,
+) -> Result<(), sqlx::Error> {
+    let checkpoint = read_checkpoint(&state.pool).await?;
+    let mut directory = Directory::default();
+    let mut position = LogPosition::START;
+    // Fold what was already mailed for (no messages), then feed what is new.
+    loop {
+        let events = state.reader.read_after(position, READ_BATCH).await?;
+        let mut caught_up = (events.len() as i64) < READ_BATCH;
+        for event in events.iter() {
+            if event.log_position > checkpoint {
+                caught_up = true;
+                break;
+            }
+            directory.apply(event, None);
+            position = event.log_position;
+        }
+        if caught_up {
+            break;
+        }
+    }
+    let poll = Duration::from_millis(state.backup.mail.config.mail_poll_ms.max(10));
+    let public_url = state.backup.mail.public_url.clone();
+    loop {
+        loop {
+            let events = state.reader.read_after(position, READ_BATCH).await?;
+            let Some(last) = events.last().map(|event| event.log_position) else {
+                break;
+            };
+            let messages: Vec<NewMessage> = events
+                .iter()
+                .filter_map(|event| directory.apply(event, Some(&public_url)))
+                .collect();
+            let inserted = store_batch(&state.pool, &messages, last).await?;
+            position = last;
+            if inserted > 0 {
+                state.backup.mail_wakeup.notify_one();
+            }
+            if (events.len() as i64) < READ_BATCH {
+                break;
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = notifier.wait(poll) => {}
+        }
+    }
+}
+
+async fn store_batch(
+    pool: &PgPool,
+    messages: &[NewMessage],
+    checkpoint: LogPosition,
+) -> Result<u64, sqlx::Error> {
+    let mut transaction = pool.begin().await?;
+    let mut inserted = 0;
+    for message in messages {
+        inserted += sqlx::query(
+            "INSERT INTO mail_outbox (event_id, kind, customer_id, to_addresses, bcc_addresses, \
+                                      subject, text_body, html_body, message_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(message.event_id)
+        .bind(message.kind)
+        .bind(message.customer_id.as_uuid())
+        .bind(&message.to)
+        .bind(&message.bcc)
+        .bind(&message.rendered.subject)
+        .bind(&message.rendered.text)
+        .bind(&message.rendered.html)
+        .bind(message_id(message.event_id))
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+    }
+    sqlx::query(
+        "INSERT INTO checkpoints (name, tx_id, position, updated_at) \
+         VALUES ($1, $2::text::xid8, $3, now()) \
+         ON CONFLICT (name) DO UPDATE \
+         SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
+    )
+    .bind(CHECKPOINT)
+    .bind(checkpoint.tx_id.to_string())
+    .bind(checkpoint.position)
+    .execute(&mut *transaction)
+    .await?;
+    transaction.commit().await?;
+    Ok(inserted)
+}
+
+/// One outbox message as admins see it (no bodies).
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub event_id: Uuid,
+    pub kind: String,
+    pub customer_id: Option<Uuid>,
+    pub to_addresses: Vec<String>,
+    pub bcc_addresses: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub gave_up_at: Option<DateTime<Utc>>,
+}
+
+/// The newest outbox messages, for admins: delivery state, attempts and last error.
+pub async fn outbox_entries(pool: &PgPool, limit: i64) -> Result<Vec<OutboxEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, event_id, kind, customer_id, to_addresses, bcc_addresses, subject, \
+                message_id, created_at, attempts, last_error, next_attempt_at, sent_at, \
+                gave_up_at \
+         FROM mail_outbox ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(pool)
+    .await
+}
