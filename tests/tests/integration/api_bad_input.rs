@@ -125,8 +125,18 @@ async fn malformed_or_invalid_requests_get_a_code_never_a_5xx_and_write_nothing(
 async fn a_database_out_of_reach_is_unavailable_not_internal() {
     let app = TestApp::spawn().await;
     let admin = bootstrap_admin(&app).await;
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        .execute(&app.pool)
+    // Refuse new connections, then end the server's: the database is out of reach.
+    let admin_pool = tests::TestPostgres::get().await.pool("postgres", 1).await;
+    sqlx::query(&format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+        app.database
+    ))
+    .execute(&admin_pool)
+    .await
+    .expect("refuse connections");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&app.database)
+        .execute(&admin_pool)
         .await
         .expect("terminate server connections");
     let mut codes = Vec::new();
@@ -140,6 +150,13 @@ async fn a_database_out_of_reach_is_unavailable_not_internal() {
         "{codes:?}"
     );
     assert!(codes.contains(&Some("UNAVAILABLE".to_owned())), "{codes:?}");
+    sqlx::query(&format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+        app.database
+    ))
+    .execute(&admin_pool)
+    .await
+    .expect("allow connections again");
     let _ = admin;
     app.stop().await;
 }
