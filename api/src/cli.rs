@@ -29,6 +29,8 @@ pub enum Command {
     Migrate(DatabaseConfig),
     /// Open psql on the server's database (embedded or DATABASE_URL).
     Psql(DatabaseConfig),
+    /// Rebuild read models from the log, or show where they stand.
+    Projections(crate::projections_cli::ProjectionsArgs),
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -79,6 +81,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let status = status?;
             anyhow::ensure!(status.success(), "psql exited with {status}");
             Ok(())
+        }
+        Command::Projections(args) => {
+            crate::projections_cli::run(args.command, &args.database).await
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod embedded_pg;
 pub mod graphql;
 pub mod http;
+pub mod projections_cli;
 pub mod services;
 pub mod state;
 

@@ -25,9 +25,11 @@ impl Services {
 
 /// Starts every background service.
 pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
-    let tasks = JoinSet::new();
-    // One line per service, e.g.:
-    // tasks.spawn(crate::projector::run(state.clone(), shutdown.clone()));
-    let _ = (state, shutdown);
+    let mut tasks = JoinSet::new();
+    tasks.spawn(projections::projector::serve(
+        state.store.clone(),
+        state.projector.clone(),
+        shutdown.clone(),
+    ));
     Ok(Services { tasks })
 }
