@@ -3,6 +3,7 @@
 //! port 0. Tracing stays silent unless `TEST_LOG` is set.
 
 pub mod app;
+pub mod history;
 pub mod postgres;
 
 pub use app::TestApp;

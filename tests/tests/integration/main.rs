@@ -2,4 +2,5 @@
 //! One module per area; shared helpers live in the `tests` library crate.
 
 mod event_log;
+mod projections;
 mod server;
