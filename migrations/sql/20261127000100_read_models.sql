@@ -70,6 +70,7 @@ CREATE TABLE customer_requests (
     customer_id UUID    NOT NULL,
     active      BOOLEAN NOT NULL
 );
+CREATE INDEX customer_requests_customer ON customer_requests (customer_id) WHERE active;
 COMMENT ON TABLE customer_requests IS 'Helper of customers.open_requests: each request, its customer, whether open or pending';
 
 -- ---- calls (projection "calls") ----
@@ -266,5 +267,6 @@ CREATE TABLE agent_state_intervals (
     PRIMARY KEY (worker_id, sequence)
 );
 CREATE INDEX agent_state_intervals_time ON agent_state_intervals (started_at);
+CREATE INDEX agent_state_intervals_open ON agent_state_intervals (worker_id) WHERE ended_at IS NULL;
 COMMENT ON TABLE agent_state_intervals IS 'Each presence state of each worker: [started_at, ended_at), ended_at NULL for the current one. Occupancy = time in on_call|wrap_up / time not offline';
 COMMENT ON COLUMN agent_state_intervals.activity IS 'offline | available | paused | offered | on_call | wrap_up';

@@ -37,7 +37,7 @@ use crate::store::{EventStore, LogPosition, StoredEvent};
 pub const PROJECTION_LOCK_SPACE: i32 = 0x5343_5052; // "SCPR"
 
 /// Events applied per transaction.
-pub const DEFAULT_BATCH_SIZE: i64 = 500;
+pub const DEFAULT_BATCH_SIZE: u16 = 500;
 
 /// Why applying events failed.
 #[derive(Debug, thiserror::Error)]
@@ -135,10 +135,11 @@ pub async fn apply_events(
         ids_param.push(event.aggregate_id.clone());
     }
     let rows = sqlx::query(
-        "SELECT v.aggregate_type, v.aggregate_id, v.sequence FROM projection_versions v \
-         JOIN UNNEST($2::text[], $3::text[]) AS k(aggregate_type, aggregate_id) \
-           USING (aggregate_type, aggregate_id) \
-         WHERE v.projection = $1",
+        "SELECT k.aggregate_type, k.aggregate_id, v.sequence \
+         FROM (SELECT DISTINCT * FROM UNNEST($2::text[], $3::text[])) AS k(aggregate_type, aggregate_id) \
+         CROSS JOIN LATERAL (SELECT sequence FROM projection_versions v \
+             WHERE v.projection = $1 AND v.aggregate_type = k.aggregate_type \
+               AND v.aggregate_id = k.aggregate_id) v",
     )
     .bind(projection.name())
     .bind(&types_param)
@@ -233,33 +234,48 @@ pub(crate) async fn store_checkpoint(
     Ok(())
 }
 
-/// One exactly-once step: in one transaction, lock the checkpoint, read up to `batch_size`
-/// events after it, apply them, move the checkpoint, commit. Returns how many events were read
-/// (0: caught up).
+/// Events read from the log per query. A query costs tens of milliseconds on a large log
+/// whatever its size, so the runner reads ahead and applies what it read in transactions of
+/// `batch_size`.
+pub const READ_AHEAD: u16 = 2000;
+
+/// One exactly-once step: read up to [`READ_AHEAD`] events after the checkpoint, then apply
+/// them in transactions of `batch_size`, each of which locks the checkpoint row, checks that it
+/// is still where the events were read from (else another runner moved it: the rest is
+/// dropped and read again), applies, moves the checkpoint and commits. Returns how many events
+/// were read (0: caught up).
 pub async fn step(
     pool: &PgPool,
     store: &EventStore,
     projection: &dyn Projection,
-    batch_size: i64,
+    batch_size: u16,
 ) -> Result<usize, ProjectionError> {
-    let mut transaction = pool.begin().await?;
-    let after = lock_checkpoint(&mut transaction, projection.name()).await?;
+    let start = checkpoint(pool, projection.name()).await?;
     let events = LogReader::new(pool.clone())
-        .read_after(after, batch_size)
+        .read_batch_after(start, READ_AHEAD.max(batch_size))
         .await?;
-    let Some(last) = events.last().map(|event| event.log_position) else {
-        transaction.rollback().await?;
-        return Ok(0);
-    };
-    let count = events.len();
-    let events: Vec<StoredEvent> = events
-        .into_iter()
-        .map(|event| store.upcast(event))
-        .collect();
-    apply_events(&mut transaction, projection, &events).await?;
-    store_checkpoint(&mut transaction, projection.name(), last).await?;
-    transaction.commit().await?;
-    Ok(count)
+    let read = events.len();
+    let mut expected = start;
+    for chunk in events.chunks(usize::from(batch_size.max(1))) {
+        let Some(last) = chunk.last().map(|event| event.log_position) else {
+            break;
+        };
+        let mut transaction = pool.begin().await?;
+        if lock_checkpoint(&mut transaction, projection.name()).await? != expected {
+            transaction.rollback().await?;
+            break;
+        }
+        let chunk: Vec<StoredEvent> = chunk
+            .iter()
+            .cloned()
+            .map(|event| store.upcast(event))
+            .collect();
+        apply_events(&mut transaction, projection, &chunk).await?;
+        store_checkpoint(&mut transaction, projection.name(), last).await?;
+        transaction.commit().await?;
+        expected = last;
+    }
+    Ok(read)
 }
 
 /// Applies everything readable now, in steps. Returns the number of events read.
@@ -379,7 +395,7 @@ impl ProjectorHandle {
 /// How the runners behave.
 #[derive(Clone, Debug)]
 pub struct ProjectorConfig {
-    pub batch_size: i64,
+    pub batch_size: u16,
     /// Re-read the log at least this often without a notification.
     pub poll: Duration,
     /// How often a waiting instance tries to take a projection's lock.

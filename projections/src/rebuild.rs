@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::log::LogReader;
+use crate::projector::READ_AHEAD;
 use crate::projector::{
     all_projections, apply_events, lock_checkpoint, store_checkpoint, Projection, ProjectionError,
     DEFAULT_BATCH_SIZE,
@@ -179,15 +180,28 @@ async fn rebuild_locked(
         elapsed: started.elapsed(),
     });
     loop {
-        let events = reader.read_after(position, DEFAULT_BATCH_SIZE).await?;
-        let Some(last) = events.last().map(|event| event.log_position) else {
+        let events = reader.read_batch_after(position, READ_AHEAD).await?;
+        if events.is_empty() {
             break;
-        };
-        done += events.len() as u64;
-        let mut transaction = pool.begin().await?;
-        apply_into_shadow(&mut transaction, store, projection, &shadow, &live, events).await?;
-        transaction.commit().await?;
-        position = last;
+        }
+        for chunk in events.chunks(usize::from(DEFAULT_BATCH_SIZE)) {
+            let Some(last) = chunk.last().map(|event| event.log_position) else {
+                break;
+            };
+            done += chunk.len() as u64;
+            let mut transaction = pool.begin().await?;
+            apply_into_shadow(
+                &mut transaction,
+                store,
+                projection,
+                &shadow,
+                &live,
+                chunk.to_vec(),
+            )
+            .await?;
+            transaction.commit().await?;
+            position = last;
+        }
         progress(&RebuildProgress {
             projection: name,
             done,
@@ -200,7 +214,7 @@ async fn rebuild_locked(
     let mut transaction = pool.begin().await?;
     lock_checkpoint(&mut transaction, name).await?;
     loop {
-        let events = reader.read_after(position, DEFAULT_BATCH_SIZE).await?;
+        let events = reader.read_batch_after(position, READ_AHEAD).await?;
         let Some(last) = events.last().map(|event| event.log_position) else {
             break;
         };

@@ -273,37 +273,31 @@ async fn apply(
 }
 
 fn apply_customer(statuses: &mut HashMap<Uuid, BackupStatusRow>, id: Uuid, event: CustomerEvent) {
-    let (at, change): (DateTime<Utc>, Box<dyn FnOnce(&mut BackupStatusRow)>) = match event {
-        CustomerEvent::BackupPlanSet { plan, at } => (
-            at,
-            Box::new(move |row: &mut BackupStatusRow| {
-                row.paused = plan.paused;
-                row.plan = serde_json::to_value(&plan).ok();
-                row.plan_set_at = Some(micros(at));
-            }),
-        ),
-        CustomerEvent::BackupOverdue { at, .. } => (
-            at,
-            Box::new(move |row: &mut BackupStatusRow| row.overdue_since = Some(micros(at))),
-        ),
-        CustomerEvent::BackupRecovered { at, .. } => (
-            at,
-            Box::new(|row: &mut BackupStatusRow| row.overdue_since = None),
-        ),
-        // The plan names report recipients: personal data goes.
-        CustomerEvent::Erased { at } => (
-            at,
-            Box::new(|row: &mut BackupStatusRow| {
-                row.plan = None;
-                row.paused = false;
-            }),
-        ),
+    let at = match &event {
+        CustomerEvent::BackupPlanSet { at, .. }
+        | CustomerEvent::BackupOverdue { at, .. }
+        | CustomerEvent::BackupRecovered { at, .. }
+        | CustomerEvent::Erased { at } => *at,
         _ => return,
     };
     let row = statuses
         .entry(id)
         .or_insert_with(|| BackupStatusRow::new(id, at));
-    change(row);
+    match event {
+        CustomerEvent::BackupPlanSet { plan, at } => {
+            row.paused = plan.paused;
+            row.plan = serde_json::to_value(&plan).ok();
+            row.plan_set_at = Some(micros(at));
+        }
+        CustomerEvent::BackupOverdue { at, .. } => row.overdue_since = Some(micros(at)),
+        CustomerEvent::BackupRecovered { .. } => row.overdue_since = None,
+        // The plan names report recipients: personal data goes.
+        CustomerEvent::Erased { .. } => {
+            row.plan = None;
+            row.paused = false;
+        }
+        _ => {}
+    }
     row.refresh(at);
 }
 

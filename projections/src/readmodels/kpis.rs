@@ -682,6 +682,9 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&midnight)
 }
 
+/// A slot's summed `kpi_call_buckets` columns, in table order.
+type SummedSlot = (DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
 fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -733,9 +736,8 @@ pub async fn kpis(
 
     // Calls: whole slots.
     if aligned_from < aligned_until {
-        let rows: Vec<(DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64, i64)> =
-            sqlx::query_as(
-                "SELECT bucket_start, sum(offered)::bigint, sum(answered)::bigint, \
+        let rows: Vec<SummedSlot> = sqlx::query_as(
+            "SELECT bucket_start, sum(offered)::bigint, sum(answered)::bigint, \
                         sum(abandoned)::bigint, sum(abandoned_short)::bigint, \
                         sum(answered_within_threshold)::bigint, \
                         sum(abandoned_after_threshold)::bigint, sum(answered_wait_ms)::bigint, \
@@ -744,13 +746,13 @@ pub async fn kpis(
                  WHERE bucket_start >= $1 AND bucket_start < $2 \
                    AND ($3::text IS NULL OR queue = $3) AND ($4::uuid IS NULL OR agent_id = $4) \
                  GROUP BY bucket_start",
-            )
-            .bind(aligned_from)
-            .bind(aligned_until)
-            .bind(filters.queue.clone())
-            .bind(filters.agent)
-            .fetch_all(pool)
-            .await?;
+        )
+        .bind(aligned_from)
+        .bind(aligned_until)
+        .bind(filters.queue.clone())
+        .bind(filters.agent)
+        .fetch_all(pool)
+        .await?;
         for row in rows {
             if let Some(index) = index_of(&buckets, row.0) {
                 buckets[index].calls += KpiTotals {

@@ -879,4 +879,10 @@ async fn a_hundred_thousand_event_history_rebuilds_equal_to_live_and_its_kpis_ma
         ("kpi checks", format!("{kpi_checks:.1?}")),
     ]);
     println!("{table:#?}");
+    for report in &reports {
+        println!(
+            "rebuilt {:<10} {:>7} events in {:.1?}",
+            report.projection, report.events, report.elapsed
+        );
+    }
 }
