@@ -33,6 +33,8 @@ pub enum Command {
     Simulate(crate::telephony::simulate::SimulateConfig),
     /// Manage admins (`admin create --email E`).
     Admin(crate::admin_cli::AdminArgs),
+    /// Rebuild read models from the log, or show where they stand.
+    Projections(crate::projections_cli::ProjectionsArgs),
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -86,6 +88,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(args) => crate::admin_cli::run(args).await,
+        Command::Projections(args) => {
+            crate::projections_cli::run(args.command, &args.database).await
+        }
     }
 }
 

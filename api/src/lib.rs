@@ -16,6 +16,7 @@ pub mod embedded_pg;
 pub mod graphql;
 pub mod http;
 pub mod mail;
+pub mod projections_cli;
 pub mod services;
 pub mod state;
 pub mod telephony;

@@ -26,6 +26,11 @@ impl Services {
 /// Starts every background service.
 pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
     let mut tasks = JoinSet::new();
+    tasks.spawn(projections::projector::serve(
+        state.store.clone(),
+        state.projector.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(crate::telephony::run(state.clone(), shutdown.clone()));
     let notifier = projections::LogNotifier::start(&state.pool, shutdown.clone()).await?;
     tasks.spawn(crate::backup::watchdog::run(

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use projections::projector::ProjectorHandle;
 use projections::{EventStore, LogNotifier, LogReader};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -28,14 +29,17 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Backup monitoring and mail: clock, limits, mail settings.
     pub backup: crate::backup::BackupContext,
+    /// Waits for read models to reach a log position (read-your-writes).
+    pub projector: ProjectorHandle,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, auth: AuthService) -> Self {
         Self {
-            store: EventStore::new(pool.clone()),
+            store: EventStore::new(pool.clone()).with_upcasters(projections::upcast::upcasters()),
             reader: LogReader::new(pool.clone()),
             backup: crate::backup::BackupContext::default(),
+            projector: ProjectorHandle::new(pool.clone()),
             pool,
             queue: QueueConfig::default(),
             telephony: None,

@@ -5,9 +5,14 @@
 //! Architecture Invariant: read models are derived only from the log; applying a batch and
 //! moving the checkpoint happen in one transaction, so replaying is idempotent.
 
+pub mod audit;
 pub mod log;
 pub mod metadata;
+pub mod projector;
+pub mod readmodels;
+pub mod rebuild;
 pub mod store;
+pub mod upcast;
 
 pub use log::{LogNotifier, LogReader};
 pub use metadata::{Actor, Metadata};

@@ -48,6 +48,31 @@ impl LogReader {
         rows.iter().map(StoredEvent::from_row).collect()
     }
 
+    /// Like [`Self::read_after`], but planned for the actual position on every call (an unnamed,
+    /// not cached statement, with the limit written in): once PostgreSQL switches a cached
+    /// statement to its generic plan, `(tx_id, position) > ($1::text::xid8, $2)` is estimated
+    /// blindly and the plan becomes a parallel full scan plus a sort (≈50 ms per batch at 100k
+    /// events instead of 0.2 ms). For the projector and rebuilds.
+    pub async fn read_batch_after(
+        &self,
+        after: LogPosition,
+        limit: u16,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY tx_id, position \
+             LIMIT {limit}"
+        ))
+        .persistent(false)
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(StoredEvent::from_row).collect()
+    }
+
     /// The log position of the event at global `position`, to resume a reader that knows only
     /// the position (`events(fromPosition)`). `None` if there is no such event.
     pub async fn locate(&self, position: i64) -> Result<Option<LogPosition>, sqlx::Error> {

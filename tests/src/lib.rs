@@ -5,6 +5,7 @@
 pub mod app;
 pub mod backup;
 pub mod graphql;
+pub mod history;
 pub mod postgres;
 pub mod smtp;
 pub mod telephony;

@@ -163,8 +163,10 @@ impl BackupRun {
                     return Err(BackupRunError::NotFound);
                 }
                 self.check_customer(customer_id)?;
+                let truncated = text.chars().nth(MAX_TEXT_CHARS).is_some();
                 Ok(vec![BackupRunEvent::LogAppended {
                     text: truncate_chars(text, MAX_TEXT_CHARS),
+                    truncated,
                     at,
                 }])
             }

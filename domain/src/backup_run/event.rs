@@ -34,7 +34,15 @@ pub enum BackupRunEvent {
         at: DateTime<Utc>,
     },
     /// Log text for the run (at most [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS) characters).
-    LogAppended { text: String, at: DateTime<Utc> },
+    ///
+    /// Version 2 added `truncated`: whether the client sent more than that and the rest was
+    /// cut off. Stored version-1 payloads are upcast (`projections::upcast`) with `truncated`
+    /// true exactly when the text is `MAX_TEXT_CHARS` long (v1 cut texts to that length).
+    LogAppended {
+        text: String,
+        truncated: bool,
+        at: DateTime<Utc>,
+    },
     /// The run was still running past its grace; it counts as failed.
     TimedOut {
         started_at: DateTime<Utc>,
@@ -58,7 +66,11 @@ impl DomainEvent for BackupRunEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_string()
+        match self {
+            Self::LogAppended { .. } => "2",
+            _ => "1",
+        }
+        .to_string()
     }
 }
 

@@ -399,6 +399,7 @@ fn log_text_is_appended_to_a_run_even_after_it_finished() {
         })
         .then_expect_events(vec![BackupRunEvent::LogAppended {
             text: "processed 1204 files".to_string(),
+            truncated: false,
             at: at(61),
         }]);
 }
@@ -418,6 +419,7 @@ fn long_log_text_is_cut_to_ten_thousand_characters() {
         events,
         vec![BackupRunEvent::LogAppended {
             text: "x".repeat(MAX_TEXT_CHARS),
+            truncated: true,
             at: at(1),
         }]
     );
@@ -573,6 +575,7 @@ fn one_of_every_event() -> Vec<BackupRunEvent> {
         failed_after_start(30),
         BackupRunEvent::LogAppended {
             text: "processed 1204 files".to_string(),
+            truncated: false,
             at: at(31),
         },
         timed_out(7_200),
@@ -587,7 +590,11 @@ fn one_of_every_event() -> Vec<BackupRunEvent> {
 fn every_event_keeps_its_stored_name_and_fields() {
     assert_eq!(BackupRun::TYPE, "backup_run");
     for event in one_of_every_event() {
-        assert_eq!(event.event_version(), "1");
+        let expected_version = match event {
+            BackupRunEvent::LogAppended { .. } => "2",
+            _ => "1",
+        };
+        assert_eq!(event.event_version(), expected_version);
         let stored = serde_json::to_string(&event).expect("serialises");
         let read_back: BackupRunEvent = serde_json::from_str(&stored).expect("deserialises");
         assert_eq!(read_back, event);

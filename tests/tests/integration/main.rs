@@ -10,5 +10,6 @@ mod api_tokens;
 mod backup;
 mod cli;
 mod event_log;
+mod projections;
 mod server;
 mod telephony;

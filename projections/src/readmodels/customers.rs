@@ -1,0 +1,353 @@
+//! Read model `customers`: customer details, their phone numbers (`customer_phones`, for
+//! `customerByNumber`) and how many of their requests are open or pending. An erased customer
+//! keeps its row (id, dates, counts) with every personal field NULL and no phone numbers.
+//!
+//! ```sql
+//! SELECT c.*, b.status AS backup_status FROM customer_phones p
+//! JOIN customers c USING (customer_id) LEFT JOIN backup_status b USING (customer_id)
+//! WHERE p.number = '+33612345678';
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use domain::customer::CustomerEvent;
+use domain::request::RequestEvent;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::workers::like_pattern;
+use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use crate::projector::{Projection, ProjectionError};
+use crate::store::StoredEvent;
+
+/// A row of `customers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRow {
+    pub customer_id: Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+    pub avatar_url: Option<String>,
+    pub erased: bool,
+    pub open_requests: i32,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const COLUMNS: &[&str] = &[
+    "customer_id",
+    "name",
+    "email",
+    "notes",
+    "avatar_url",
+    "erased",
+    "open_requests",
+    "registered_at",
+    "updated_at",
+    "version",
+];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CustomerRequestRow {
+    request_id: Uuid,
+    customer_id: Uuid,
+    active: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+struct PhoneRow {
+    number: String,
+    customer_id: Uuid,
+}
+
+/// The `customers` projection.
+pub struct CustomersProjection;
+
+impl Projection for CustomersProjection {
+    fn name(&self) -> &'static str {
+        "customers"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["customers", "customer_phones", "customer_requests"]
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["customer", "request"]
+    }
+
+    fn apply_batch<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(apply(connection, events))
+    }
+}
+
+async fn apply(
+    connection: &mut PgConnection,
+    events: &[StoredEvent],
+) -> Result<(), ProjectionError> {
+    let customer_events = decode::<CustomerEvent>(events, "customer")?;
+    let request_events = decode::<RequestEvent>(events, "request")?;
+
+    let ids = unique(customer_events.iter().map(|(id, _, _)| *id));
+    let mut rows: HashMap<Uuid, CustomerRow> =
+        load_rows::<CustomerRow>(connection, "customers", "customer_id", &ids, "")
+            .await?
+            .into_iter()
+            .map(|row| (row.customer_id, row))
+            .collect();
+    // number -> owner after this batch (None: removed).
+    let mut phones: HashMap<String, Option<Uuid>> = HashMap::new();
+    let mut erased = Vec::new();
+    for (id, sequence, event) in customer_events {
+        match event {
+            CustomerEvent::Registered {
+                name,
+                phones: numbers,
+                email,
+                notes,
+                avatar_url,
+                at,
+            } => {
+                rows.insert(
+                    id,
+                    CustomerRow {
+                        customer_id: id,
+                        name: Some(name.as_str().to_owned()),
+                        email: email.map(|email| email.as_str().to_owned()),
+                        notes: Some(notes),
+                        avatar_url,
+                        erased: false,
+                        open_requests: 0,
+                        registered_at: micros(at),
+                        updated_at: micros(at),
+                        version: sequence,
+                    },
+                );
+                for number in numbers {
+                    phones.insert(number.as_str().to_owned(), Some(id));
+                }
+            }
+            other => {
+                let Some(row) = rows.get_mut(&id) else {
+                    tracing::warn!(customer_id = %id, "customer event before registration");
+                    continue;
+                };
+                row.version = sequence;
+                match other {
+                    CustomerEvent::Updated {
+                        name,
+                        phones: numbers,
+                        email,
+                        notes,
+                        avatar_url,
+                        at,
+                    } => {
+                        row.updated_at = micros(at);
+                        if let Some(name) = name {
+                            row.name = Some(name.to.as_str().to_owned());
+                        }
+                        if let Some(email) = email {
+                            row.email = email.to.map(|email| email.as_str().to_owned());
+                        }
+                        if let Some(notes) = notes {
+                            row.notes = Some(notes.to);
+                        }
+                        if let Some(avatar_url) = avatar_url {
+                            row.avatar_url = avatar_url.to;
+                        }
+                        if let Some(numbers) = numbers {
+                            for number in numbers.from {
+                                phones.insert(number.as_str().to_owned(), None);
+                            }
+                            for number in numbers.to {
+                                phones.insert(number.as_str().to_owned(), Some(id));
+                            }
+                        }
+                    }
+                    CustomerEvent::Erased { at } => {
+                        row.name = None;
+                        row.email = None;
+                        row.notes = None;
+                        row.avatar_url = None;
+                        row.erased = true;
+                        row.updated_at = micros(at);
+                        erased.push(id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let changed: Vec<CustomerRow> = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    upsert_rows(connection, "customers", &["customer_id"], COLUMNS, &changed).await?;
+
+    let removed: Vec<String> = phones
+        .iter()
+        .filter(|(_, owner)| owner.is_none())
+        .map(|(number, _)| number.clone())
+        .collect();
+    if !removed.is_empty() {
+        sqlx::query("DELETE FROM customer_phones WHERE number = ANY($1)")
+            .bind(&removed)
+            .execute(&mut *connection)
+            .await?;
+    }
+    let mut kept: Vec<PhoneRow> = phones
+        .into_iter()
+        .filter_map(|(number, owner)| {
+            owner.map(|customer_id| PhoneRow {
+                number,
+                customer_id,
+            })
+        })
+        .collect();
+    kept.sort_by(|left, right| left.number.cmp(&right.number));
+    upsert_rows(
+        connection,
+        "customer_phones",
+        &["number"],
+        &["number", "customer_id"],
+        &kept,
+    )
+    .await?;
+    super::delete_rows(connection, "customer_phones", "customer_id", &erased).await?;
+
+    // Open request counts.
+    let request_ids = unique(request_events.iter().map(|(id, _, _)| *id));
+    let mut requests: HashMap<Uuid, CustomerRequestRow> = load_rows::<CustomerRequestRow>(
+        connection,
+        "customer_requests",
+        "request_id",
+        &request_ids,
+        "",
+    )
+    .await?
+    .into_iter()
+    .map(|row| (row.request_id, row))
+    .collect();
+    for (id, _, event) in request_events {
+        match event {
+            RequestEvent::Opened { customer_id, .. } => {
+                requests.insert(
+                    id,
+                    CustomerRequestRow {
+                        request_id: id,
+                        customer_id: customer_id.as_uuid(),
+                        active: true,
+                    },
+                );
+            }
+            RequestEvent::MarkedPending { .. } | RequestEvent::Reopened { .. } => {
+                if let Some(row) = requests.get_mut(&id) {
+                    row.active = true;
+                }
+            }
+            RequestEvent::Solved { .. } | RequestEvent::Closed { .. } => {
+                if let Some(row) = requests.get_mut(&id) {
+                    row.active = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    let touched: HashSet<Uuid> = requests.values().map(|row| row.customer_id).collect();
+    let request_rows: Vec<CustomerRequestRow> = request_ids
+        .iter()
+        .filter_map(|id| requests.remove(id))
+        .collect();
+    upsert_rows(
+        connection,
+        "customer_requests",
+        &["request_id"],
+        &["request_id", "customer_id", "active"],
+        &request_rows,
+    )
+    .await?;
+    let mut customers: Vec<Uuid> = touched.into_iter().chain(ids).collect();
+    customers.sort();
+    customers.dedup();
+    sqlx::query(
+        "UPDATE customers c SET open_requests = \
+           (SELECT count(*) FROM customer_requests r WHERE r.customer_id = c.customer_id AND r.active) \
+         WHERE c.customer_id = ANY($1)",
+    )
+    .bind(&customers)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// One customer.
+pub async fn get(pool: &PgPool, customer_id: Uuid) -> Result<Option<CustomerRow>, ReadError> {
+    let value: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT to_jsonb(t) FROM customers t WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(value.map(serde_json::from_value).transpose()?)
+}
+
+/// The customer owning an E.164 number (`customerByNumber`).
+pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<CustomerRow>, ReadError> {
+    let value: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(c) FROM customer_phones p JOIN customers c USING (customer_id) \
+         WHERE p.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?;
+    Ok(value.map(serde_json::from_value).transpose()?)
+}
+
+/// A customer's phone numbers.
+pub async fn phones(pool: &PgPool, customer_id: Uuid) -> Result<Vec<String>, ReadError> {
+    Ok(sqlx::query_scalar(
+        "SELECT number FROM customer_phones WHERE customer_id = $1 ORDER BY number",
+    )
+    .bind(customer_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Sort keys of [`list`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    #[default]
+    RegisteredAt,
+    UpdatedAt,
+}
+
+/// A page of live (not erased) customers, optionally searched by name or email.
+pub async fn list(
+    pool: &PgPool,
+    search: Option<&str>,
+    sort: CustomerSort,
+    page: &Page,
+) -> Result<Vec<(CustomerRow, String)>, ReadError> {
+    let sort_column = match sort {
+        CustomerSort::RegisteredAt => "registered_at",
+        CustomerSort::UpdatedAt => "updated_at",
+    };
+    let pattern = search.map(like_pattern);
+    super::list_page(
+        pool,
+        ListQuery {
+            table: "customers",
+            id_column: "customer_id",
+            sort_column,
+            sort_cast: "timestamptz",
+            filter: "NOT erased AND ($3::text IS NULL OR name ILIKE $3 OR email ILIKE $3)",
+        },
+        page,
+        |query| query.bind(pattern),
+    )
+    .await
+}

@@ -1,0 +1,314 @@
+//! Read model `workers`: one row per worker with profile, role, active flag and live presence.
+//!
+//! ```sql
+//! -- the wallboard: agents by state with time in state
+//! SELECT name, state, now() - state_since AS in_state FROM workers WHERE active ORDER BY state;
+//! -- routing order among available agents: longest idle first, then fewest calls today
+//! SELECT worker_id FROM workers WHERE active AND state = 'available'
+//! ORDER BY idle_since, CASE WHEN calls_day = current_date THEN calls_today ELSE 0 END, worker_id;
+//! ```
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::worker::{Worker, WorkerEvent};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use crate::projector::{Projection, ProjectionError};
+use crate::store::StoredEvent;
+
+/// A row of `workers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerRow {
+    pub worker_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub endpoint: Option<String>,
+    pub active: bool,
+    /// `offline | available | paused | offered | on_call | wrap_up`.
+    pub state: String,
+    pub pause_reason: Option<String>,
+    pub call_id: Option<Uuid>,
+    pub wrap_up_until: Option<DateTime<Utc>>,
+    pub state_since: DateTime<Utc>,
+    pub idle_since: Option<DateTime<Utc>>,
+    /// The UTC day `calls_today` counts.
+    pub calls_day: Option<NaiveDate>,
+    pub calls_today: i32,
+    pub registered_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl WorkerRow {
+    /// Calls answered on the UTC day of `now`.
+    pub fn calls_on(&self, now: DateTime<Utc>) -> i32 {
+        if self.calls_day == Some(now.date_naive()) {
+            self.calls_today
+        } else {
+            0
+        }
+    }
+
+    fn enter(&mut self, state: &str, at: DateTime<Utc>) {
+        self.state = state.to_owned();
+        self.state_since = micros(at);
+        self.pause_reason = None;
+        self.call_id = None;
+        self.wrap_up_until = None;
+        if state == "available" {
+            self.idle_since = Some(micros(at));
+        }
+    }
+}
+
+const COLUMNS: &[&str] = &[
+    "worker_id",
+    "name",
+    "email",
+    "role",
+    "endpoint",
+    "active",
+    "state",
+    "pause_reason",
+    "call_id",
+    "wrap_up_until",
+    "state_since",
+    "idle_since",
+    "calls_day",
+    "calls_today",
+    "registered_at",
+    "version",
+];
+
+/// The `workers` projection.
+pub struct WorkersProjection;
+
+impl Projection for WorkersProjection {
+    fn name(&self) -> &'static str {
+        "workers"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["workers"]
+    }
+
+    fn aggregate_types(&self) -> &'static [&'static str] {
+        &["worker"]
+    }
+
+    fn apply_batch<'a>(
+        &'a self,
+        connection: &'a mut PgConnection,
+        events: &'a [StoredEvent],
+    ) -> BoxFuture<'a, Result<(), ProjectionError>> {
+        Box::pin(apply(connection, events))
+    }
+}
+
+async fn apply(
+    connection: &mut PgConnection,
+    events: &[StoredEvent],
+) -> Result<(), ProjectionError> {
+    let events = decode::<WorkerEvent>(events, <Worker as cqrs_es::Aggregate>::TYPE)?;
+    let ids = unique(events.iter().map(|(id, _, _)| *id));
+    let mut rows: HashMap<Uuid, WorkerRow> =
+        load_rows::<WorkerRow>(connection, "workers", "worker_id", &ids, "")
+            .await?
+            .into_iter()
+            .map(|row| (row.worker_id, row))
+            .collect();
+    for (id, sequence, event) in events {
+        apply_event(&mut rows, id, event);
+        if let Some(row) = rows.get_mut(&id) {
+            row.version = sequence;
+        }
+    }
+    let changed: Vec<WorkerRow> = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    upsert_rows(connection, "workers", &["worker_id"], COLUMNS, &changed).await
+}
+
+fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent) {
+    if let WorkerEvent::Registered {
+        name,
+        email,
+        role,
+        endpoint,
+        at,
+    } = &event
+    {
+        rows.insert(
+            id,
+            WorkerRow {
+                worker_id: id,
+                name: name.as_str().to_owned(),
+                email: email.as_str().to_owned(),
+                role: role.as_str().to_owned(),
+                endpoint: endpoint
+                    .as_ref()
+                    .map(|endpoint| endpoint.as_str().to_owned()),
+                active: true,
+                state: "offline".to_owned(),
+                pause_reason: None,
+                call_id: None,
+                wrap_up_until: None,
+                state_since: micros(*at),
+                idle_since: None,
+                calls_day: None,
+                calls_today: 0,
+                registered_at: micros(*at),
+                version: 0,
+            },
+        );
+        return;
+    }
+    let Some(row) = rows.get_mut(&id) else {
+        tracing::warn!(worker_id = %id, "worker event before registration; skipped");
+        return;
+    };
+    match event {
+        WorkerEvent::Registered { .. } => {}
+        WorkerEvent::ProfileUpdated {
+            name,
+            email,
+            endpoint,
+            ..
+        } => {
+            if let Some(name) = name {
+                row.name = name.to.as_str().to_owned();
+            }
+            if let Some(email) = email {
+                row.email = email.to.as_str().to_owned();
+            }
+            if let Some(endpoint) = endpoint {
+                row.endpoint = endpoint.to.map(|endpoint| endpoint.as_str().to_owned());
+            }
+        }
+        WorkerEvent::RoleChanged { to, .. } => row.role = to.as_str().to_owned(),
+        WorkerEvent::Deactivated { at } => {
+            row.active = false;
+            row.enter("offline", at);
+        }
+        WorkerEvent::WentAvailable { at, .. }
+        | WorkerEvent::OfferWithdrawn { at, .. }
+        | WorkerEvent::WrapUpFinished { at }
+        | WorkerEvent::CallEnded {
+            wrap_up_until: None,
+            at,
+            ..
+        } => row.enter("available", at),
+        WorkerEvent::Paused { reason, at, .. } => {
+            row.enter("paused", at);
+            row.pause_reason = Some(reason.as_str().to_owned());
+        }
+        WorkerEvent::OfferMissed {
+            pause_reason, at, ..
+        } => {
+            row.enter("paused", at);
+            row.pause_reason = Some(pause_reason.as_str().to_owned());
+        }
+        WorkerEvent::WentOffline { at, .. } => row.enter("offline", at),
+        WorkerEvent::Offered { call_id, at } => {
+            row.enter("offered", at);
+            row.call_id = Some(call_id.as_uuid());
+        }
+        WorkerEvent::OfferAnswered { call_id, at } => {
+            row.enter("on_call", at);
+            row.call_id = Some(call_id.as_uuid());
+            let day = at.date_naive();
+            if row.calls_day == Some(day) {
+                row.calls_today += 1;
+            } else {
+                row.calls_day = Some(day);
+                row.calls_today = 1;
+            }
+        }
+        WorkerEvent::CallEnded {
+            wrap_up_until: Some(until),
+            at,
+            ..
+        } => {
+            row.enter("wrap_up", at);
+            row.wrap_up_until = Some(micros(until));
+        }
+    }
+}
+
+/// One worker.
+pub async fn get(pool: &PgPool, worker_id: Uuid) -> Result<Option<WorkerRow>, ReadError> {
+    let value: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT to_jsonb(t) FROM workers t WHERE worker_id = $1")
+            .bind(worker_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(value.map(serde_json::from_value).transpose()?)
+}
+
+/// Sort keys of [`list`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WorkerSort {
+    #[default]
+    Name,
+    StateSince,
+    IdleSince,
+}
+
+/// Filters of [`list`].
+#[derive(Clone, Debug, Default)]
+pub struct WorkerFilter {
+    pub state: Option<String>,
+    pub active: Option<bool>,
+    /// Case-insensitive substring of the name or email (LIKE wildcards are escaped).
+    pub search: Option<String>,
+}
+
+/// A page of workers with their cursors.
+pub async fn list(
+    pool: &PgPool,
+    filter: &WorkerFilter,
+    sort: WorkerSort,
+    page: &Page,
+) -> Result<Vec<(WorkerRow, String)>, ReadError> {
+    let (sort_column, sort_cast) = match sort {
+        WorkerSort::Name => ("name", "text"),
+        WorkerSort::StateSince => ("state_since", "timestamptz"),
+        WorkerSort::IdleSince => ("idle_since", "timestamptz"),
+    };
+    let search = filter.search.as_deref().map(like_pattern);
+    super::list_page(
+        pool,
+        ListQuery {
+            table: "workers",
+            id_column: "worker_id",
+            sort_column,
+            sort_cast,
+            filter: "($3::text IS NULL OR state = $3) AND ($4::bool IS NULL OR active = $4) \
+                     AND ($5::text IS NULL OR name ILIKE $5 OR email ILIKE $5)",
+        },
+        page,
+        |query| {
+            query
+                .bind(filter.state.clone())
+                .bind(filter.active)
+                .bind(search)
+        },
+    )
+    .await
+}
+
+/// `%text%` with `%`, `_` and `\` escaped, for ILIKE.
+pub fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}

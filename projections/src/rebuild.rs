@@ -1,0 +1,351 @@
+//! Rebuilding a projection from the log while the live tables keep serving (PRODUCT §9).
+//!
+//! 1. Shadow tables: schema `rebuild_<name>` gets `CREATE TABLE … (LIKE live.t INCLUDING ALL)`
+//!    of each table the projection owns, plus its own `projection_versions`.
+//! 2. The log is replayed into them in short transactions (one batch each) whose
+//!    `SET LOCAL search_path` puts the shadow schema first: the projection's code, written
+//!    with unqualified table names, writes the shadow tables without knowing it.
+//! 3. The swap, ONE transaction: lock the live checkpoint row (the live runner waits), apply
+//!    the events appended since, drop each live table and move its shadow into the live schema
+//!    (renaming the indexes back to the migrations' names and copying the table comment),
+//!    replace the projection's `projection_versions` rows, set the checkpoint to where the
+//!    rebuild stopped. Readers see the old tables until the commit, the new ones after; the
+//!    live runner then continues from the rebuilt checkpoint.
+//!
+//! Why runtime DDL here (the only place outside `migrations/`): shadow tables must have exactly
+//! the live tables' current shape, whatever migrations ran, and must be swapped in by rename to
+//! keep the switch atomic and O(1); copying rows back would hold the live tables locked for as
+//! long as the copy takes. `LIKE … INCLUDING ALL` derives them from the live tables, so no
+//! definition is duplicated.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, PgConnection, Row};
+
+use crate::log::LogReader;
+use crate::projector::READ_AHEAD;
+use crate::projector::{
+    all_projections, apply_events, lock_checkpoint, store_checkpoint, Projection, ProjectionError,
+    DEFAULT_BATCH_SIZE,
+};
+use crate::store::{EventStore, LogPosition, StoredEvent};
+
+/// First key of the rebuild advisory locks (one rebuild per projection at a time).
+pub const REBUILD_LOCK_SPACE: i32 = 0x5343_5242; // "SCRB"
+
+/// How far a rebuild is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RebuildProgress {
+    pub projection: &'static str,
+    /// Events read from the log so far.
+    pub done: u64,
+    /// Events in the log when the rebuild started (more may come).
+    pub total: u64,
+    pub elapsed: Duration,
+}
+
+impl RebuildProgress {
+    /// Events per second so far.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.done as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// The time left at the current rate.
+    pub fn eta(&self) -> Option<Duration> {
+        let rate = self.rate();
+        (rate > 0.0)
+            .then(|| Duration::from_secs_f64(self.total.saturating_sub(self.done) as f64 / rate))
+    }
+}
+
+/// What a finished rebuild did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RebuildReport {
+    pub projection: &'static str,
+    pub events: u64,
+    pub elapsed: Duration,
+    pub checkpoint: LogPosition,
+}
+
+/// Why a rebuild failed (the live tables are then untouched).
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("no projection is called {0:?}")]
+    UnknownProjection(String),
+    #[error("a rebuild of {0} is already running")]
+    AlreadyRunning(&'static str),
+    #[error("index {index} of {table} has no counterpart in the live table")]
+    IndexMismatch { table: String, index: String },
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Rebuilds `name` (every projection when `None`), one after the other.
+pub async fn rebuild_named(
+    store: &EventStore,
+    name: Option<&str>,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<Vec<RebuildReport>, RebuildError> {
+    let projections = match name {
+        Some(name) => vec![crate::projector::projection_named(name)
+            .ok_or_else(|| RebuildError::UnknownProjection(name.chars().take(40).collect()))?],
+        None => all_projections(),
+    };
+    let mut reports = Vec::new();
+    for projection in projections {
+        reports.push(rebuild(store, projection.as_ref(), progress).await?);
+    }
+    Ok(reports)
+}
+
+/// Rebuilds one projection into shadow tables and swaps them in.
+pub async fn rebuild(
+    store: &EventStore,
+    projection: &dyn Projection,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<RebuildReport, RebuildError> {
+    let pool = store.pool();
+    let name = projection.name();
+    let started = Instant::now();
+    let mut lock = PgConnection::connect_with(&pool.connect_options()).await?;
+    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext($2))")
+        .bind(REBUILD_LOCK_SPACE)
+        .bind(name)
+        .fetch_one(&mut lock)
+        .await?;
+    if !locked {
+        return Err(RebuildError::AlreadyRunning(name));
+    }
+    let result = rebuild_locked(store, projection, progress, started).await;
+    if result.is_err() {
+        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", shadow(name)))
+            .execute(pool)
+            .await;
+    }
+    let _ = lock.close().await;
+    result
+}
+
+fn shadow(name: &str) -> String {
+    format!("rebuild_{name}")
+}
+
+async fn rebuild_locked(
+    store: &EventStore,
+    projection: &dyn Projection,
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+    started: Instant,
+) -> Result<RebuildReport, RebuildError> {
+    let pool = store.pool();
+    let name = projection.name();
+    let shadow = shadow(name);
+    let live: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(pool)
+        .await?;
+    let mut tables: Vec<&str> = projection.tables().to_vec();
+    tables.push("projection_versions");
+
+    let mut transaction = pool.begin().await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"))
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query(&format!("CREATE SCHEMA {shadow}"))
+        .execute(&mut *transaction)
+        .await?;
+    for table in &tables {
+        sqlx::query(&format!(
+            "CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL)"
+        ))
+        .execute(&mut *transaction)
+        .await?;
+    }
+    transaction.commit().await?;
+
+    let reader = LogReader::new(pool.clone());
+    let total = u64::try_from(reader.count_after(LogPosition::START).await?).unwrap_or(0);
+    let mut position = LogPosition::START;
+    let mut done = 0u64;
+    progress(&RebuildProgress {
+        projection: name,
+        done,
+        total,
+        elapsed: started.elapsed(),
+    });
+    loop {
+        let events = reader.read_batch_after(position, READ_AHEAD).await?;
+        if events.is_empty() {
+            break;
+        }
+        for chunk in events.chunks(usize::from(DEFAULT_BATCH_SIZE)) {
+            let Some(last) = chunk.last().map(|event| event.log_position) else {
+                break;
+            };
+            done += chunk.len() as u64;
+            let mut transaction = pool.begin().await?;
+            apply_into_shadow(
+                &mut transaction,
+                store,
+                projection,
+                &shadow,
+                &live,
+                chunk.to_vec(),
+            )
+            .await?;
+            transaction.commit().await?;
+            position = last;
+        }
+        progress(&RebuildProgress {
+            projection: name,
+            done,
+            total,
+            elapsed: started.elapsed(),
+        });
+    }
+
+    // The swap.
+    let mut transaction = pool.begin().await?;
+    lock_checkpoint(&mut transaction, name).await?;
+    loop {
+        let events = reader.read_batch_after(position, READ_AHEAD).await?;
+        let Some(last) = events.last().map(|event| event.log_position) else {
+            break;
+        };
+        done += events.len() as u64;
+        apply_into_shadow(&mut transaction, store, projection, &shadow, &live, events).await?;
+        position = last;
+    }
+    sqlx::query(&format!("SET LOCAL search_path TO {live}"))
+        .execute(&mut *transaction)
+        .await?;
+    for table in projection.tables() {
+        swap_table(&mut transaction, &live, &shadow, table).await?;
+    }
+    sqlx::query(&format!(
+        "DELETE FROM {live}.projection_versions WHERE projection = $1"
+    ))
+    .bind(name)
+    .execute(&mut *transaction)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO {live}.projection_versions SELECT * FROM {shadow}.projection_versions"
+    ))
+    .execute(&mut *transaction)
+    .await?;
+    store_checkpoint(&mut transaction, name, position).await?;
+    sqlx::query(&format!("DROP SCHEMA {shadow} CASCADE"))
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    let report = RebuildReport {
+        projection: name,
+        events: done,
+        elapsed: started.elapsed(),
+        checkpoint: position,
+    };
+    progress(&RebuildProgress {
+        projection: name,
+        done,
+        total: total.max(done),
+        elapsed: report.elapsed,
+    });
+    Ok(report)
+}
+
+async fn apply_into_shadow(
+    connection: &mut PgConnection,
+    store: &EventStore,
+    projection: &dyn Projection,
+    shadow: &str,
+    live: &str,
+    events: Vec<StoredEvent>,
+) -> Result<(), RebuildError> {
+    sqlx::query(&format!("SET LOCAL search_path TO {shadow}, {live}"))
+        .execute(&mut *connection)
+        .await?;
+    let events: Vec<StoredEvent> = events
+        .into_iter()
+        .map(|event| store.upcast(event))
+        .collect();
+    apply_events(connection, projection, &events).await?;
+    Ok(())
+}
+
+/// `(unique, method and columns)` → name of each index of `schema.table`.
+async fn indexes(
+    connection: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = $1 AND t.relname = $2",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut map = HashMap::new();
+    for row in rows {
+        let name: String = row.try_get("name")?;
+        let definition: String = row.try_get("definition")?;
+        let unique = definition.starts_with("CREATE UNIQUE");
+        let shape = definition
+            .split_once(" USING ")
+            .map_or(definition.clone(), |(_, shape)| shape.to_owned());
+        map.insert(format!("{unique}:{shape}"), name);
+    }
+    Ok(map)
+}
+
+async fn swap_table(
+    connection: &mut PgConnection,
+    live: &str,
+    shadow: &str,
+    table: &str,
+) -> Result<(), RebuildError> {
+    let live_indexes = indexes(connection, live, table).await?;
+    let shadow_indexes = indexes(connection, shadow, table).await?;
+    let comment: Option<String> = sqlx::query_scalar(
+        "SELECT format('COMMENT ON TABLE %I.%I IS %L', $1::text, $2::text, \
+                obj_description(format('%I.%I', $1::text, $2::text)::regclass, 'pg_class'))",
+    )
+    .bind(live)
+    .bind(table)
+    .fetch_one(&mut *connection)
+    .await?;
+    sqlx::query(&format!("DROP TABLE {live}.{table}"))
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query(&format!("ALTER TABLE {shadow}.{table} SET SCHEMA {live}"))
+        .execute(&mut *connection)
+        .await?;
+    for (shape, shadow_name) in shadow_indexes {
+        let Some(live_name) = live_indexes.get(&shape) else {
+            return Err(RebuildError::IndexMismatch {
+                table: table.to_owned(),
+                index: shadow_name,
+            });
+        };
+        if *live_name != shadow_name {
+            sqlx::query(&format!(
+                "ALTER INDEX {live}.\"{shadow_name}\" RENAME TO \"{live_name}\""
+            ))
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
+    if let Some(comment) = comment {
+        sqlx::query(&comment).execute(&mut *connection).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Upcasters: turn stored payloads of old event versions into the current shape, so the domain
+//! only knows the current version. Registered on [`EventStore::with_upcasters`] by the api and
+//! applied to every event the store loads and every event the projector reads
+//! ([`EventStore::upcast`]).
+//!
+//! [`EventStore::with_upcasters`]: crate::store::EventStore::with_upcasters
+//! [`EventStore::upcast`]: crate::store::EventStore::upcast
+
+use cqrs_es::persist::{EventUpcaster, SerializedEvent};
+use domain::backup_run::MAX_TEXT_CHARS;
+use serde_json::Value;
+
+/// Every upcaster, in the order they apply.
+pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
+    vec![Box::new(BackupRunLogAppendedV1)]
+}
+
+/// `BackupRunLogAppended` v1 `{ text, at }` → v2 `{ text, truncated, at }`.
+///
+/// v1 cut log texts at `MAX_TEXT_CHARS` characters without saying so; a v1 text of exactly
+/// that length was cut (a client sending exactly 10 000 characters is the rare exception), so
+/// `truncated` is true exactly then.
+pub struct BackupRunLogAppendedV1;
+
+impl EventUpcaster for BackupRunLogAppendedV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_type == "BackupRunLogAppended" && event_version == "1"
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        if let Some(Value::Object(fields)) = event.payload.get_mut("LogAppended") {
+            let truncated = fields
+                .get("text")
+                .and_then(Value::as_str)
+                .is_some_and(|text| text.chars().count() == MAX_TEXT_CHARS);
+            fields.entry("truncated").or_insert(Value::Bool(truncated));
+        }
+        event.event_version = "2".to_owned();
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::backup_run::BackupRunEvent;
+    use serde_json::json;
+
+    fn stored_v1(text: &str) -> SerializedEvent {
+        SerializedEvent::new(
+            "run".to_owned(),
+            1,
+            "backup_run".to_owned(),
+            "BackupRunLogAppended".to_owned(),
+            "1".to_owned(),
+            // The version-1 contract (the snapshot before v2 added `truncated`).
+            json!({"LogAppended": {"at": "2025-06-15T15:07:11Z", "text": text}}),
+            json!({}),
+        )
+    }
+
+    #[test]
+    fn a_version_one_log_event_upcasts_to_version_two_and_decodes() {
+        let upcaster = BackupRunLogAppendedV1;
+        assert!(upcaster.can_upcast("BackupRunLogAppended", "1"));
+        assert!(!upcaster.can_upcast("BackupRunLogAppended", "2"));
+        assert!(!upcaster.can_upcast("BackupRunStarted", "1"));
+        let upcast = upcaster.upcast(stored_v1("processed 1204 files"));
+        assert_eq!(upcast.event_version, "2");
+        let event: BackupRunEvent = serde_json::from_value(upcast.payload).expect("decodes as v2");
+        assert!(matches!(
+            event,
+            BackupRunEvent::LogAppended { ref text, truncated: false, .. } if text == "processed 1204 files"
+        ));
+    }
+
+    #[test]
+    fn a_version_one_log_text_of_the_maximum_length_is_marked_truncated() {
+        let upcast = BackupRunLogAppendedV1.upcast(stored_v1(&"x".repeat(MAX_TEXT_CHARS)));
+        assert_eq!(upcast.payload["LogAppended"]["truncated"], json!(true));
+    }
+
+    #[test]
+    fn a_version_one_payload_does_not_decode_without_the_upcaster() {
+        let raw = stored_v1("processed 1204 files").payload;
+        assert!(serde_json::from_value::<BackupRunEvent>(raw).is_err());
+    }
+}
