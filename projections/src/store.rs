@@ -661,7 +661,7 @@ impl PersistedEventRepository for EventStore {
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE aggregate_type = $1 \
-             ORDER BY tx_id, position"
+             ORDER BY events.tx_id, events.position"
         ))
         .bind(A::TYPE)
         .fetch_all(&self.pool)
