@@ -125,17 +125,27 @@ impl From<ValueError> for ApiError {
     }
 }
 
-/// Whether a database error means "out of reach" (rather than a bug).
+/// Whether a database error means "out of reach" (rather than a bug): transport failures, and
+/// the server refusing or ending sessions (SQLSTATE class 08 connection exception, 53
+/// insufficient resources, 57P01..57P03 shutdown or starting up, 55000 for a database that does
+/// not accept connections, 3D000 for one that is gone).
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
+    match error {
         sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "55000"
+                || code == "3D000"
+        }),
+        _ => false,
+    }
 }
 
 impl From<sqlx::Error> for ApiError {
