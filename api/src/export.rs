@@ -86,7 +86,7 @@ const CALLS: Export = Export {
           LEFT JOIN workers w ON w.worker_id = c.agent_id \
           WHERE ($1::timestamptz IS NULL OR c.queued_at >= $1) \
             AND ($2::timestamptz IS NULL OR c.queued_at < $2) \
-            AND (c.queued_at, c.call_id) > ($3, $4) \
+            AND ($3::timestamptz IS NULL OR (c.queued_at, c.call_id) > ($3, $4)) \
           ORDER BY c.queued_at, c.call_id LIMIT $5",
 };
 
@@ -115,7 +115,7 @@ const REQUESTS: Export = Export {
           LEFT JOIN workers w ON w.worker_id = r.assignee \
           WHERE ($1::timestamptz IS NULL OR r.opened_at >= $1) \
             AND ($2::timestamptz IS NULL OR r.opened_at < $2) \
-            AND (r.opened_at, r.request_id) > ($3, $4) \
+            AND ($3::timestamptz IS NULL OR (r.opened_at, r.request_id) > ($3, $4)) \
           ORDER BY r.opened_at, r.request_id LIMIT $5",
 };
 
@@ -175,7 +175,8 @@ struct Pager {
     export: &'static Export,
     from: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
-    cursor: (DateTime<Utc>, Uuid),
+    /// The last row sent (sort key, id); `None` before the first page.
+    cursor: Option<(DateTime<Utc>, Uuid)>,
     done: bool,
 }
 
@@ -188,8 +189,8 @@ impl Pager {
         let rows = sqlx::query(self.export.sql)
             .bind(self.from)
             .bind(self.until)
-            .bind(self.cursor.0)
-            .bind(self.cursor.1)
+            .bind(self.cursor.map(|(at, _)| at))
+            .bind(self.cursor.map(|(_, id)| id))
             .bind(PAGE)
             .fetch_all(&self.state.pool)
             .await;
@@ -206,9 +207,9 @@ impl Pager {
         }
         let mut out = String::new();
         for row in &rows {
-            let at: DateTime<Utc> = row.try_get(0).unwrap_or(self.cursor.0);
-            let id: Uuid = row.try_get(1).unwrap_or(self.cursor.1);
-            self.cursor = (at, id);
+            if let (Ok(at), Ok(id)) = (row.try_get(0), row.try_get(1)) {
+                self.cursor = Some((at, id));
+            }
             let cells: Vec<String> = (0..self.export.header.len())
                 .map(|index| {
                     row.try_get::<Option<String>, _>(index + 2)
@@ -245,7 +246,7 @@ async fn export(
         export,
         from,
         until,
-        cursor: (DateTime::<Utc>::MIN_UTC, Uuid::nil()),
+        cursor: None,
         done: false,
     };
     let header_line = Bytes::from(line(export.header));
