@@ -127,7 +127,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn instant(query: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, Response> {
+fn instant(query: &HashMap<String, String>, name: &str) -> Result<Option<DateTime<Utc>>, String> {
     match query
         .get(name)
         .map(|value| value.trim())
@@ -136,13 +136,7 @@ fn instant(query: &HashMap<String, String>, name: &str) -> Result<Option<DateTim
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(text)
             .map(|at| Some(at.with_timezone(&Utc)))
-            .map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "VALIDATION",
-                    &format!("{name}: must be an RFC 3339 instant"),
-                )
-            }),
+            .map_err(|_| format!("{name}: must be an RFC 3339 instant")),
     }
 }
 
@@ -239,7 +233,9 @@ async fn export(
     }
     let (from, until) = match (instant(&query, "from"), instant(&query, "until")) {
         (Ok(from), Ok(until)) => (from, until),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(message), _) | (_, Err(message)) => {
+            return error(StatusCode::BAD_REQUEST, "VALIDATION", &message)
+        }
     };
     let pager = Pager {
         state,
