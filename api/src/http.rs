@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (queries and mutations on POST; on GET, GraphiQL, or the
-//! `graphql-transport-ws` WebSocket for subscriptions), `/healthz`, `/readyz`.
+//! `graphql-transport-ws` WebSocket for subscriptions), `/healthz`, `/readyz`, `/metrics`,
+//! and the CSV exports (`/export/calls.csv`, `/export/requests.csv`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -47,12 +48,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state)
+        .route("/metrics", get(crate::metrics::metrics))
+        .route("/export/calls.csv", get(crate::export::calls_csv))
+        .route("/export/requests.csv", get(crate::export::requests_csv))
+        .with_state(state.clone())
         .merge(graphql)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
         .merge(ingest)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::metrics::count_requests,
+        ))
 }
 
 /// The correlation id of a request: a valid `X-Correlation-Id` header, else a new one.
@@ -65,7 +73,7 @@ fn correlation_id(headers: &HeaderMap) -> Uuid {
 }
 
 /// The token of an `Authorization: Bearer …` value.
-fn bearer(value: &str) -> Option<&str> {
+pub(crate) fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -128,7 +136,20 @@ async fn graphql_post(
         correlation_id: correlation_id(&headers),
         client_address: Some(peer.ip()),
     };
-    GraphQLResponse::from(state.schema.execute(request.data(context)).await).into_response()
+    let response = state.schema.execute(request.data(context)).await;
+    for error in &response.errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            })
+            .unwrap_or("UNKNOWN");
+        state.app.metrics.count_graphql_error(code);
+    }
+    GraphQLResponse::from(response).into_response()
 }
 
 /// GraphiQL for a browser; the subscription WebSocket for an upgrade request.
@@ -216,27 +237,75 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready: the database answers within a second.
+/// Largest projector lag (events) still considered ready.
+pub const READY_MAX_LAG: i64 = 1000;
+
+/// Ready: the database answers within a second, every projection is less than
+/// [`READY_MAX_LAG`] events behind, and (when ARI is configured and this server leads
+/// telephony) the ARI events WebSocket is connected. The JSON body names each check; 503 when
+/// one fails.
 async fn readyz(State(state): State<AppState>) -> Response {
+    let mut ready = true;
     let database = tokio::time::timeout(
         Duration::from_secs(1),
         sqlx::query("SELECT 1").execute(&state.pool),
     )
     .await;
-    match database {
-        Ok(Ok(_)) => (StatusCode::OK, Json(json!({"database": "ok"}))).into_response(),
+    let database = match database {
+        Ok(Ok(_)) => "ok",
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness: database failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"database": "unavailable"})),
-            )
-                .into_response()
+            "unavailable"
         }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"database": "timeout"})),
-        )
-            .into_response(),
+        Err(_) => "timeout",
+    };
+    if database != "ok" {
+        ready = false;
     }
+    let projector = if database == "ok" {
+        let status = tokio::time::timeout(
+            Duration::from_secs(2),
+            projections::projector::status(&state.pool),
+        )
+        .await;
+        match status {
+            Ok(Ok(statuses)) => {
+                let lag = statuses.iter().map(|status| status.lag).max().unwrap_or(0);
+                if lag < READY_MAX_LAG {
+                    json!({"status": "ok", "maxLag": lag})
+                } else {
+                    ready = false;
+                    json!({"status": "lagging", "maxLag": lag})
+                }
+            }
+            Ok(Err(_)) | Err(_) => {
+                ready = false;
+                json!({"status": "unavailable"})
+            }
+        }
+    } else {
+        ready = false;
+        json!({"status": "unavailable"})
+    };
+    let ari = match (&state.telephony, state.ari_link.get()) {
+        (None, _) => "not_configured",
+        (Some(_), crate::telephony::AriLinkState::Connected) => "ok",
+        (Some(_), crate::telephony::AriLinkState::Standby) => "standby",
+        (Some(_), crate::telephony::AriLinkState::Disconnected) => {
+            ready = false;
+            "disconnected"
+        }
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "database": database,
+        "projector": projector,
+        "ari": ari,
+    });
+    (status, Json(body)).into_response()
 }

@@ -31,6 +31,10 @@ pub struct AppState {
     pub backup: crate::backup::BackupContext,
     /// Waits for read models to reach a log position (read-your-writes).
     pub projector: ProjectorHandle,
+    /// Whether this server's ARI events WebSocket is connected (for `/readyz`).
+    pub ari_link: crate::telephony::AriLink,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -46,6 +50,8 @@ impl AppState {
             auth: Arc::new(auth),
             notifier: LogNotifier::disconnected(),
             shutdown: CancellationToken::new(),
+            ari_link: crate::telephony::AriLink::default(),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod context;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod live;
 pub mod requests;
 pub mod server;
 pub mod workers;
@@ -60,7 +61,7 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(events::EventSubscription);
+pub struct Subscription(events::EventSubscription, live::LiveSubscription);
 
 pub type ApiSchema = Schema<Query, Mutation, Subscription>;
 

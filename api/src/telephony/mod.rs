@@ -40,7 +40,44 @@ use uuid::Uuid;
 use crate::config::{QueueConfig, ServeConfig};
 use crate::state::AppState;
 
-pub use directory::{CustomerDirectory, NoCustomerDirectory};
+pub use directory::{
+    customer_of_number, CustomerDirectory, NoCustomerDirectory, SqlCustomerDirectory,
+};
+
+/// Where this server's ARI connection stands (for `/readyz`): shared by the session and the
+/// HTTP handlers. Only the telephony leader connects; other instances are on standby.
+#[derive(Clone, Debug, Default)]
+pub struct AriLink(std::sync::Arc<std::sync::atomic::AtomicU8>);
+
+/// A state of [`AriLink`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AriLinkState {
+    /// Not the leader (or telephony off): no connection expected.
+    Standby,
+    /// The leader's events WebSocket is connected.
+    Connected,
+    /// The leader has no events WebSocket (connecting, or dropped).
+    Disconnected,
+}
+
+impl AriLink {
+    pub fn set(&self, state: AriLinkState) {
+        let value = match state {
+            AriLinkState::Standby => 0,
+            AriLinkState::Connected => 1,
+            AriLinkState::Disconnected => 2,
+        };
+        self.0.store(value, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> AriLinkState {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => AriLinkState::Connected,
+            2 => AriLinkState::Disconnected,
+            _ => AriLinkState::Standby,
+        }
+    }
+}
 
 /// How to reach Asterisk and how the queue behaves.
 #[derive(Clone, Debug)]
@@ -128,12 +165,17 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         tracing::info!("no ARI_URL configured: telephony is off");
         return;
     };
-    let directory: std::sync::Arc<dyn CustomerDirectory> = std::sync::Arc::new(NoCustomerDirectory);
+    let directory: std::sync::Arc<dyn CustomerDirectory> =
+        std::sync::Arc::new(SqlCustomerDirectory::new(
+            state.pool.clone(),
+            state.auth.config.default_country_code.clone(),
+        ));
     loop {
         let Some(mut lease) = leadership::Lease::acquire(&state.pool, &shutdown).await else {
             return;
         };
         tracing::info!(app = %config.app, "telephony leadership acquired");
+        state.ari_link.set(AriLinkState::Disconnected);
         let session_cancel = shutdown.child_token();
         let outcome = tokio::select! {
             outcome = session::Session::run(
@@ -142,6 +184,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             () = lease.lost() => Err(anyhow::anyhow!("the leadership connection was lost")),
         };
         session_cancel.cancel();
+        state.ari_link.set(AriLinkState::Standby);
         lease.release().await;
         if shutdown.is_cancelled() {
             tracing::info!("telephony stopped");

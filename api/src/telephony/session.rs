@@ -60,6 +60,8 @@ pub(super) struct Session {
     /// Endpoint technologies subscribed to on the current connection.
     pub subscribed_technologies: BTreeSet<String>,
     position: LogPosition,
+    /// Where the events WebSocket stands, for `/readyz`.
+    link: super::AriLink,
 }
 
 impl Session {
@@ -86,6 +88,7 @@ impl Session {
             ready: false,
             subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,
+            link: state.ari_link.clone(),
         };
         // The whole log first, without side effects: what was done is done.
         session.catch_up(false).await?;
@@ -125,10 +128,14 @@ impl Session {
 
     async fn on_stream_item(&mut self, item: StreamItem) -> anyhow::Result<()> {
         match item {
-            StreamItem::Connected => self.resync().await,
+            StreamItem::Connected => {
+                self.link.set(super::AriLinkState::Connected);
+                self.resync().await
+            }
             StreamItem::Event(event) => self.on_event(event).await,
             StreamItem::Disconnected { reason } => {
                 tracing::warn!(%reason, "ARI events disconnected");
+                self.link.set(super::AriLinkState::Disconnected);
                 self.ready = false;
                 Ok(())
             }

@@ -149,6 +149,21 @@ const TABLE: &[Row] = &[
     Row { operation: "events", kind: Kind::Subscription, needs: &[],
           document: "subscription { events(fromPosition: 0) { position eventType } }",
           variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "offers", kind: Kind::Subscription, needs: &[],
+          document: "subscription { offers { position } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "myState", kind: Kind::Subscription, needs: &[],
+          document: "subscription { myState { id } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "callUpdates", kind: Kind::Subscription, needs: &[Need::CallOfAgent],
+          document: "subscription($id: ID!) { callUpdates(callId: $id) { position call { state } } }",
+          variables: |t| json!({"id": t.call_id}), expect: [UNAUTH, OK, FORBID, OK] },
+    Row { operation: "wallboard", kind: Kind::Subscription, needs: &[],
+          document: "subscription { wallboard { callsWaiting } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "alerts", kind: Kind::Subscription, needs: &[],
+          document: "subscription { alerts { position } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
 ];
 
 struct Fixture {
