@@ -22,6 +22,8 @@ pub struct RecordedRequest {
     /// Query parameters in the order sent (repeated keys kept).
     pub query: Vec<(String, String)>,
     pub status: u16,
+    /// When the request reached the simulator (for latency benchmarks).
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {

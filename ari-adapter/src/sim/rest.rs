@@ -135,6 +135,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Basic first, then `api_key=user:pass` (res_ari.c); every request is recorded with its status.
 async fn authenticate_and_record(State(sim): Sim, request: Request, next: Next) -> Response {
+    let received_at = std::time::Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path();
     let path = path.strip_prefix("/ari").unwrap_or(path).to_owned();
@@ -175,6 +176,7 @@ async fn authenticate_and_record(State(sim): Sim, request: Request, next: Next) 
                 path,
                 query,
                 status,
+                received_at,
             });
         }
     });

@@ -20,6 +20,13 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tests::TestPostgres;
 
+#[path = "bench/replay.rs"]
+mod replay;
+#[path = "bench/subscribers.rs"]
+mod subscribers;
+#[path = "bench/telephony.rs"]
+mod telephony;
+
 struct Settings {
     seconds: u64,
     concurrency: Vec<usize>,
@@ -42,18 +49,21 @@ async fn main() -> anyhow::Result<()> {
     let settings = if quick {
         Settings {
             seconds: 5,
-            concurrency: vec![1, 16, 64],
+            concurrency: vec![1, 8, 16, 64],
         }
     } else {
         Settings {
             seconds: 10,
-            concurrency: vec![1, 16, 64],
+            concurrency: vec![1, 8, 16, 32, 64],
         }
     };
     let postgres = TestPostgres::get().await;
     let mut figures = Vec::new();
 
     for &clients in &settings.concurrency {
+        if skip("p1") {
+            break;
+        }
         let database = postgres.fresh_database().await;
         let pool = postgres.pool(&database, clients as u32 + 2).await;
         create_raw_table(&pool).await?;
@@ -77,6 +87,34 @@ async fn main() -> anyhow::Result<()> {
         pool.close().await;
     }
 
+    let mut peak_reset = false;
+    if !skip("p3") {
+        replay::run(quick, &mut figures, &mut || peak_reset = reset_peak_rss()).await?;
+    }
+    if !skip("p2") {
+        subscribers::run(quick, &mut figures).await?;
+    }
+    // P6: this process ran the server (P2) and the read-model queries (P4); its high-water mark
+    // since the history generator's memory was freed (see `reset_peak_rss`).
+    if let Some(peak) = peak_rss_mb() {
+        println!("P6 peak RSS of the bench process (server in-process) {peak:.1} MB");
+        figures.push(Figure {
+            id: "P6".into(),
+            description:
+                "peak RSS (VmHWM) of the process that ran the server and the P2-P4 clients".into(),
+            value: peak,
+            unit: "MB".into(),
+            limit: 150.0,
+            ratio: 150.0 / peak,
+            goal: "<= 150 MB (limit column = the goal)".into(),
+        });
+    }
+
+    if !skip("p5") {
+        telephony::run(quick, &mut figures).await?;
+    }
+
+    print_table(&figures);
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out)?;
     let machine = json!({
@@ -91,6 +129,99 @@ async fn main() -> anyhow::Result<()> {
     )?;
     println!("wrote {}", out.join("results.json").display());
     Ok(())
+}
+
+/// `--skip p3` (or p2, p1) leaves a part out, for working on the others.
+fn skip(part: &str) -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|pair| pair[0] == "--skip" && pair[1].split(',').any(|name| name == part))
+}
+
+/// Resets this process's VmHWM to its current RSS (Linux `clear_refs` 5); false if refused.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// VmHWM of this process in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn print_table(figures: &[Figure]) {
+    println!();
+    println!(
+        "| {:<20} | {:>12} | {:>12} | {:<12} | {:>6} | {:<28} |",
+        "figure", "value", "limit", "unit", "ratio", "goal"
+    );
+    println!(
+        "|{:-<22}|{:->14}|{:->14}|{:-<14}|{:->8}|{:-<30}|",
+        "", "", "", "", "", ""
+    );
+    for figure in figures {
+        println!(
+            "| {:<20} | {:>12.2} | {:>12.2} | {:<12} | {:>6.3} | {:<28} |",
+            figure.id, figure.value, figure.limit, figure.unit, figure.ratio, figure.goal
+        );
+    }
+    println!();
+}
+
+/// Latency samples, sorted.
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn new(mut samples: Vec<Duration>) -> Self {
+        samples.sort();
+        Self(samples)
+    }
+
+    /// The `q` quantile in milliseconds (0 when there are no samples).
+    fn quantile_ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.0.len() as f64 * q).ceil() as usize).clamp(1, self.0.len()) - 1;
+        self.0[index].as_secs_f64() * 1000.0
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Two figures (p50, p99) of `ours` against `limit`; the ratio is limit ÷ value, so 1.0 means
+/// as fast as the limit, like the throughput ratios.
+fn latency_figures(
+    figures: &mut Vec<Figure>,
+    id: &str,
+    description: &str,
+    ours: &Latencies,
+    limit: &Latencies,
+    limit_description: &str,
+    goal: &str,
+) {
+    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+        let value = ours.quantile_ms(q);
+        let raw = limit.quantile_ms(q);
+        let ratio = if value > 0.0 { raw / value } else { 0.0 };
+        println!(
+            "{id} {name} {value:>8.3} ms  limit ({limit_description}) {raw:>8.3} ms  ratio {ratio:.3}  ({} samples)",
+            ours.count()
+        );
+        figures.push(Figure {
+            id: format!("{id} {name}"),
+            description: format!("{description}; limit: {limit_description}"),
+            value,
+            unit: "ms".into(),
+            limit: raw,
+            ratio,
+            goal: goal.into(),
+        });
+    }
 }
 
 /// The limit's table: shaped like `events` (same keys and indexes).
