@@ -15,6 +15,7 @@ pub mod context;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod lists;
 pub mod requests;
 pub mod server;
 pub mod workers;
@@ -48,6 +49,7 @@ pub struct Query(
     customers::CustomerQuery,
     requests::RequestQuery,
     calls::CallQuery,
+    lists::ListQuery,
 );
 
 #[derive(MergedObject, Default)]
