@@ -7,6 +7,7 @@
 //! `tests/tests/integration/api_authorisation.rs` holds the expected answer of every operation
 //! for every kind of caller.
 
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod claims;
@@ -15,6 +16,7 @@ pub mod context;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod kpis;
 pub mod lists;
 pub mod requests;
 pub mod server;
@@ -50,6 +52,8 @@ pub struct Query(
     requests::RequestQuery,
     calls::CallQuery,
     lists::ListQuery,
+    kpis::KpiQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +63,7 @@ pub struct Mutation(
     customers::CustomerMutation,
     requests::RequestMutation,
     calls::CallMutation,
+    audit::AuditMutation,
 );
 
 #[derive(MergedSubscription, Default)]
