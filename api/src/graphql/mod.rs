@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod calls;
 pub mod claims;
 pub mod connection;
@@ -54,6 +55,7 @@ pub struct Query(
     lists::ListQuery,
     kpis::KpiQuery,
     audit::AuditQuery,
+    backup::BackupQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -64,6 +66,7 @@ pub struct Mutation(
     requests::RequestMutation,
     calls::CallMutation,
     audit::AuditMutation,
+    backup::BackupMutation,
 );
 
 #[derive(MergedSubscription, Default)]
