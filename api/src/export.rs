@@ -150,7 +150,9 @@ async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Resp
         Ok(Caller::Worker {
             role: Role::Admin, ..
         }) => Ok(()),
-        Ok(Caller::Worker { .. }) => Err(error(StatusCode::FORBIDDEN, "FORBIDDEN", "not allowed")),
+        Ok(Caller::Worker { .. } | Caller::IngestToken { .. }) => {
+            Err(error(StatusCode::FORBIDDEN, "FORBIDDEN", "not allowed"))
+        }
         Ok(Caller::Anonymous) => Err(error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",

@@ -107,6 +107,31 @@ impl IntoResponse for BadRequest {
     }
 }
 
+/// A worker's access token, or a customer's ingest token (`sci_…`, for `reportBackupRun` and
+/// that customer's backup reads); an invalid ingest token is anonymous.
+async fn identify_caller(
+    app: &AppState,
+    token: Option<&str>,
+) -> Result<crate::auth::Caller, crate::graphql::error::ApiError> {
+    match token {
+        Some(token) if token.starts_with("sci_") => {
+            match crate::backup::service::authenticate(app, token).await {
+                Ok(identity) => Ok(crate::auth::Caller::IngestToken {
+                    token_id: identity.token_id,
+                    customer_id: identity.customer_id,
+                }),
+                Err(crate::backup::service::BackupError::Unauthenticated) => {
+                    Ok(crate::auth::Caller::Anonymous)
+                }
+                Err(error) => Err(crate::graphql::error::ApiError::internal(
+                    anyhow::Error::new(error).context("ingest token check"),
+                )),
+            }
+        }
+        token => sessions::identify(&app.pool, &app.auth, token).await,
+    }
+}
+
 async fn graphql_post(
     State(state): State<GraphqlState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -121,7 +146,7 @@ async fn graphql_post(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(bearer);
-    let caller = match sessions::identify(&state.app.pool, &state.app.auth, token).await {
+    let caller = match identify_caller(&state.app, token).await {
         Ok(caller) => caller,
         Err(error) => {
             let response =

@@ -31,6 +31,12 @@ pub enum Caller {
         role: Role,
         session_id: uuid::Uuid,
     },
+    /// A backup client presenting a customer's ingest token (`Bearer sci_…`): it may report
+    /// runs and read that customer's backups, nothing else.
+    IngestToken {
+        token_id: domain::ids::IngestTokenId,
+        customer_id: domain::ids::CustomerId,
+    },
 }
 
 /// Keys, settings and throttles of authentication, shared by every request.

@@ -4,13 +4,14 @@
 use std::net::IpAddr;
 
 use async_graphql::{Context, ID};
-use domain::ids::WorkerId;
+use domain::ids::{CustomerId, WorkerId};
 use domain::values::Role;
 use projections::{Actor, Metadata};
 use uuid::Uuid;
 
 use super::error::ApiError;
 use crate::auth::Caller;
+use crate::backup::tokens::IngestIdentity;
 use crate::state::AppState;
 
 /// Put in the data of every request (HTTP) or connection (WebSocket).
@@ -70,6 +71,35 @@ pub fn require_worker(context: &Context<'_>) -> Result<Me, ApiError> {
             role,
             session_id,
         }),
+        Caller::Anonymous => Err(ApiError::Unauthenticated("authentication required")),
+        Caller::IngestToken { .. } => Err(ApiError::Forbidden),
+    }
+}
+
+/// The ingest token presented, else `UNAUTHENTICATED` (anonymous) / `FORBIDDEN` (a worker).
+pub fn require_ingest_token(context: &Context<'_>) -> Result<IngestIdentity, ApiError> {
+    match request(context).caller {
+        Caller::IngestToken {
+            token_id,
+            customer_id,
+        } => Ok(IngestIdentity {
+            token_id,
+            customer_id,
+        }),
+        Caller::Anonymous => Err(ApiError::Unauthenticated("authentication required")),
+        Caller::Worker { .. } => Err(ApiError::Forbidden),
+    }
+}
+
+/// Any worker, or the ingest token of `customer` (another customer's token: `FORBIDDEN`).
+pub fn require_worker_or_token_of(
+    context: &Context<'_>,
+    customer: CustomerId,
+) -> Result<(), ApiError> {
+    match request(context).caller {
+        Caller::Worker { .. } => Ok(()),
+        Caller::IngestToken { customer_id, .. } if customer_id == customer => Ok(()),
+        Caller::IngestToken { .. } => Err(ApiError::Forbidden),
         Caller::Anonymous => Err(ApiError::Unauthenticated("authentication required")),
     }
 }

@@ -7,7 +7,9 @@
 //! `tests/tests/integration/api_authorisation.rs` holds the expected answer of every operation
 //! for every kind of caller.
 
+pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod calls;
 pub mod claims;
 pub mod connection;
@@ -15,6 +17,8 @@ pub mod context;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod kpis;
+pub mod lists;
 pub mod live;
 pub mod requests;
 pub mod server;
@@ -49,6 +53,10 @@ pub struct Query(
     customers::CustomerQuery,
     requests::RequestQuery,
     calls::CallQuery,
+    lists::ListQuery,
+    kpis::KpiQuery,
+    audit::AuditQuery,
+    backup::BackupQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -58,6 +66,8 @@ pub struct Mutation(
     customers::CustomerMutation,
     requests::RequestMutation,
     calls::CallMutation,
+    audit::AuditMutation,
+    backup::BackupMutation,
 );
 
 #[derive(MergedSubscription, Default)]

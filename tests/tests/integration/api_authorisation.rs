@@ -37,6 +37,10 @@ enum Need {
     SolvedRequest,
     CallOfAgent,
     RefreshToken,
+    /// A customer with its phone number (`customer_id`, `phone`).
+    CustomerWithPhone,
+    /// A customer and an ingest token of theirs (`customer_id`, `token_id`).
+    IngestToken,
 }
 
 /// The objects a row's variables refer to.
@@ -49,6 +53,8 @@ struct Targets {
     call_id: String,
     refresh_token: String,
     unique: String,
+    phone: String,
+    token_id: String,
 }
 
 struct Row {
@@ -146,6 +152,66 @@ const TABLE: &[Row] = &[
           document: "mutation($id: ID!) { hangUpCall(callId: $id) { state } }",
           variables: |t| json!({"id": t.call_id}),
           expect: [UNAUTH, OK, "NOT_YOUR_CALL", "NOT_YOUR_CALL"] },
+    Row { operation: "workers", kind: Kind::Query, needs: &[],
+          document: "{ workers(first: 5) { totalCount edges { node { id } } } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "customers", kind: Kind::Query, needs: &[Need::Customer],
+          document: "{ customers(first: 5, search: \"ltd\") { totalCount } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "customerByNumber", kind: Kind::Query, needs: &[Need::CustomerWithPhone],
+          document: "query($n: String!) { customerByNumber(number: $n) { id } }",
+          variables: |t| json!({"n": t.phone}), expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "calls", kind: Kind::Query, needs: &[Need::CallOfAgent],
+          document: "{ calls(last: 5) { totalCount } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "calls", kind: Kind::Query, needs: &[Need::CallOfAgent],
+          document: "query($a: ID) { calls(agentId: $a) { totalCount } }",
+          variables: |t| json!({"a": t.agent_id}), expect: [UNAUTH, OK, FORBID, OK] },
+    Row { operation: "requests", kind: Kind::Query, needs: &[Need::Request],
+          document: "{ requests(first: 5, status: OPEN, sortBy: DUE_AT) { totalCount } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "requestAlerts", kind: Kind::Query, needs: &[],
+          document: "{ requestAlerts(first: 5) { totalCount } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "queueStatus", kind: Kind::Query, needs: &[],
+          document: "{ queueStatus { oldestWaitSecs agents { state count } } }",
+          variables: none, expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "kpis", kind: Kind::Query, needs: &[],
+          document: "{ kpis(from: \"2026-01-01T00:00:00Z\", until: \"2026-01-02T00:00:00Z\", bucket: HOUR, timeZone: \"Europe/Paris\") { overdueNow } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "history", kind: Kind::Query, needs: &[Need::Request],
+          document: "query($id: String!) { history(aggregateType: \"request\", aggregateId: $id) { position } }",
+          variables: |t| json!({"id": t.request_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "stateAt", kind: Kind::Query, needs: &[Need::Request],
+          document: "query($id: String!) { stateAt(aggregateType: \"request\", aggregateId: $id, version: 1) { version } }",
+          variables: |t| json!({"id": t.request_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "projections", kind: Kind::Query, needs: &[],
+          document: "{ projections { name position lag } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "backupStatus", kind: Kind::Query, needs: &[Need::Customer],
+          document: "query($c: ID!) { backupStatus(customerId: $c) { status } }",
+          variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "backupRuns", kind: Kind::Query, needs: &[Need::Customer],
+          document: "query($c: ID!) { backupRuns(customerId: $c) { id } }",
+          variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "expiredBackupRuns", kind: Kind::Query, needs: &[Need::Customer],
+          document: "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }",
+          variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
+    Row { operation: "setBackupPlan", kind: Kind::Mutation, needs: &[Need::Customer],
+          document: "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 86400, graceSecs: 3600}) { status } }",
+          variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "issueIngestToken", kind: Kind::Mutation, needs: &[Need::Customer],
+          document: "mutation($c: ID!) { issueIngestToken(customerId: $c) { tokenId } }",
+          variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "revokeIngestToken", kind: Kind::Mutation, needs: &[Need::IngestToken],
+          document: "mutation($c: ID!, $t: ID!) { revokeIngestToken(customerId: $c, tokenId: $t) }",
+          variables: |t| json!({"c": t.customer_id, "t": t.token_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "reportBackupRun", kind: Kind::Mutation, needs: &[],
+          document: "mutation { reportBackupRun(kind: START) { runId } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, FORBID] },
+    Row { operation: "rebuildProjection", kind: Kind::Mutation, needs: &[],
+          document: "mutation { rebuildProjection(name: \"queue\") { projections } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
     Row { operation: "events", kind: Kind::Subscription, needs: &[],
           document: "subscription { events(fromPosition: 0) { position eventType } }",
           variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
@@ -274,6 +340,27 @@ async fn prepare(app: &TestApp, fixture: &Fixture, needs: &[Need]) -> Targets {
             Need::CallOfAgent => {
                 targets.call_id = connected_call(app, &fixture.agent.worker_id).await;
             }
+            Need::CustomerWithPhone => {
+                targets.phone = unique_phone();
+                targets.customer_id =
+                    register_customer(app, admin, "Phone Ltd", &targets.phone).await;
+                wait_for_number(app, admin, &targets.phone).await;
+            }
+            Need::IngestToken => {
+                targets.customer_id =
+                    register_customer(app, admin, "Token Ltd", &unique_phone()).await;
+                let answer = gql(
+                    app,
+                    Some(admin),
+                    "mutation($c: ID!) { issueIngestToken(customerId: $c) { tokenId } }",
+                    json!({"c": targets.customer_id}),
+                )
+                .await;
+                targets.token_id = answer.data("issueIngestToken")["tokenId"]
+                    .as_str()
+                    .expect("token id")
+                    .to_owned();
+            }
             Need::RefreshToken => {
                 targets.refresh_token = login(app, AGENT_EMAIL, PASSWORD).await.refresh_token;
             }
@@ -385,5 +472,79 @@ async fn the_matrix_lists_every_operation_of_the_schema() {
         stale.is_empty(),
         "matrix rows for operations the schema lacks: {stale:?}"
     );
+    app.stop().await;
+}
+
+/// Waits until the customers read model knows `phone`.
+async fn wait_for_number(app: &TestApp, admin: &str, phone: &str) {
+    tests::backup::eventually(10, "the phone number projected", || async {
+        let answer = gql(
+            app,
+            Some(admin),
+            "query($n: String!) { customerByNumber(number: $n) { id } }",
+            json!({"n": phone}),
+        )
+        .await;
+        !answer.data("customerByNumber").is_null()
+    })
+    .await;
+}
+
+/// What an ingest token may do: [its own customer's, another customer's] answers.
+const TOKEN_TABLE: &[(&str, &str, [&str; 2])] = &[
+    ("backupStatus", "query($c: ID!) { backupStatus(customerId: $c) { status } }", [OK, FORBID]),
+    ("backupRuns", "query($c: ID!) { backupRuns(customerId: $c) { id } }", [OK, FORBID]),
+    ("expiredBackupRuns", "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }", [OK, FORBID]),
+    ("reportBackupRun", "mutation { reportBackupRun(kind: START) { runId } }", [OK, OK]),
+    ("setBackupPlan", "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 60, graceSecs: 60}) { status } }", [FORBID, FORBID]),
+    ("issueIngestToken", "mutation($c: ID!) { issueIngestToken(customerId: $c) { tokenId } }", [FORBID, FORBID]),
+    ("workers", "{ workers { totalCount } }", [FORBID, FORBID]),
+    ("requests", "{ requests { totalCount } }", [FORBID, FORBID]),
+    ("me", "{ me { id } }", [FORBID, FORBID]),
+];
+
+#[tokio::test]
+async fn an_ingest_token_reports_and_reads_only_its_own_customers_backups() {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let admin = admin.access_token.as_str();
+    let customer = register_customer(&app, admin, "Own Ltd", &unique_phone()).await;
+    let other = register_customer(&app, admin, "Other Ltd", &unique_phone()).await;
+    let mut tokens = Vec::new();
+    for owner in [&customer, &other] {
+        let answer = gql(
+            &app,
+            Some(admin),
+            "mutation($c: ID!) { issueIngestToken(customerId: $c) { token } }",
+            json!({"c": owner}),
+        )
+        .await;
+        tokens.push(
+            answer.data("issueIngestToken")["token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        );
+    }
+    let mut mismatches = Vec::new();
+    for (operation, document, expect) in TOKEN_TABLE {
+        for (column, token) in tokens.iter().enumerate() {
+            let answer = gql(&app, Some(token), document, json!({"c": customer})).await;
+            let got = match (answer.status, answer.code()) {
+                (200, None) if !answer.body["data"][operation].is_null() => OK.to_owned(),
+                (_, Some(code)) => code.to_owned(),
+                (status, None) => format!("HTTP {status} {}", answer.body),
+            };
+            if got != expect[column] {
+                let who = ["its own token", "another customer's token"][column];
+                mismatches.push(format!(
+                    "{operation} with {who}: expected {}, got {got}",
+                    expect[column]
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     app.stop().await;
 }
