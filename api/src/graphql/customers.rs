@@ -181,6 +181,9 @@ impl CustomerMutation {
                 .await?)
         })
         .await?;
+        if let Some(position) = committed.last_position() {
+            super::lists::wait_for_read_models(state, &["customers"], position).await;
+        }
         Ok(CustomerView::from_committed(id, &committed))
     }
 
@@ -256,6 +259,9 @@ impl CustomerMutation {
                     .await?;
             }
         }
+        if let Some(position) = committed.last_position() {
+            super::lists::wait_for_read_models(state, &["customers"], position).await;
+        }
         Ok(CustomerView::from_committed(id, &committed))
     }
 
@@ -294,6 +300,9 @@ impl CustomerMutation {
                 phone.as_str(),
             )
             .await?;
+        }
+        if let Some(position) = committed.last_position() {
+            super::lists::wait_for_read_models(state, &["customers"], position).await;
         }
         Ok(CustomerView::from_committed(id, &committed))
     }

@@ -533,7 +533,7 @@ impl ListQuery {
     }
 
     /// Live customers (any worker); `search` matches name or email.
-    #[allow(clippy::too_many_arguments)] // a GraphQL field's arguments
+    #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
         context: &Context<'_>,
@@ -727,11 +727,9 @@ impl ListQuery {
             id_column: "request_id",
             sort_column: "due_at",
             sort_type: SortType::Time,
-            filter: "alert <> 'none' AND status IN ('open', 'pending') AND ?1::bool",
+            filter: "alert <> 'none' AND status IN ('open', 'pending')",
         };
-        let (rows, total) =
-            fetch_page::<RequestRow>(state(context)?, &spec, &request, &[Param::Bool(Some(true))])
-                .await?;
+        let (rows, total) = fetch_page::<RequestRow>(state(context)?, &spec, &request, &[]).await?;
         let rows = rows
             .into_iter()
             .map(|(key, row)| {
@@ -822,5 +820,37 @@ pub fn read_error(error: projections::readmodels::ReadError) -> ApiError {
         }
         projections::readmodels::ReadError::Database(error) => error.into(),
         other => ApiError::internal(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_placeholders_are_renumbered_without_clashing() {
+        let filter = "?1 = a AND ?10 = b AND ?2 = c";
+        assert_eq!(renumber(filter, 10, 4), "$5 = a AND $14 = b AND $6 = c");
+        assert_eq!(renumber(filter, 10, 0), "$1 = a AND $10 = b AND $2 = c");
+    }
+
+    #[test]
+    fn a_cursor_must_hold_a_uuid_and_a_value_of_the_sort_type() {
+        let good = CursorKey {
+            sort: "2026-11-27T06:42:08.123456+00:00".into(),
+            id: Uuid::nil().to_string(),
+        };
+        assert!(cursor_bound(&Some(good.clone()), SortType::Time, "after").is_ok());
+        let bad_time = CursorKey {
+            sort: "yesterday".into(),
+            ..good.clone()
+        };
+        let error = cursor_bound(&Some(bad_time), SortType::Time, "after").expect_err("bad");
+        assert_eq!(error.code(), "VALIDATION");
+        let bad_id = CursorKey {
+            id: "42".into(),
+            ..good
+        };
+        assert!(cursor_bound(&Some(bad_id), SortType::Text, "before").is_err());
     }
 }
