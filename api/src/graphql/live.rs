@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_graphql::{Context, Enum, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
-use cqrs_es::Aggregate;
+use cqrs_es::Aggregate as _;
 use domain::call::Call;
 use domain::customer::Customer;
 use domain::ids::{CallId, CustomerId, RequestId};
@@ -79,26 +79,6 @@ fn follow(
         follower.into_stream().boxed(),
         state.metrics.subscription(name),
     ))
-}
-
-/// An aggregate as of a log position (its events up to and including `upto`).
-async fn fold_until<A: Aggregate>(
-    state: &AppState,
-    id: &str,
-    upto: LogPosition,
-) -> Result<(A, i64), ApiError> {
-    let events = state.store.load(A::TYPE, id).await?;
-    let mut aggregate = A::default();
-    let mut version = 0;
-    for stored in events
-        .into_iter()
-        .filter(|event| event.log_position <= upto)
-    {
-        let event: A::Event = stored.decode().map_err(ApiError::internal)?;
-        aggregate.apply(event);
-        version = stored.sequence;
-    }
-    Ok((aggregate, version))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,8 +558,13 @@ impl LiveSubscription {
     async fn my_state(&self, context: &Context<'_>) -> Result<Live<WorkerView>, ApiError> {
         let me = require_worker(context)?;
         let state = state(context)?.clone();
+        // Head first, then the aggregate: whatever committed in between is in both, and the
+        // stream skips what the aggregate already holds.
         let after = state.reader.head().await?;
-        let (worker, version) = fold_until::<Worker>(&state, &me.id.to_string(), after).await?;
+        let (worker, version) = state
+            .store
+            .load_aggregate::<Worker>(&me.id.to_string())
+            .await?;
         let id = me.id;
         let current =
             WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))?;
@@ -588,7 +573,11 @@ impl LiveSubscription {
         let live = events
             .filter(move |item| {
                 ready(match item {
-                    Ok(event) => event.aggregate_type == "worker" && event.aggregate_id == id_text,
+                    Ok(event) => {
+                        event.aggregate_type == "worker"
+                            && event.aggregate_id == id_text
+                            && event.sequence > version
+                    }
                     Err(_) => true,
                 })
             })
@@ -626,7 +615,7 @@ impl LiveSubscription {
         let id: CallId = parse_id(&call_id, "callId")?;
         let state = state(context)?.clone();
         let after = state.reader.head().await?;
-        let (call, version) = fold_until::<Call>(&state, &id.to_string(), after).await?;
+        let (call, version) = state.store.load_aggregate::<Call>(&id.to_string()).await?;
         let current =
             CallView::from_aggregate(id, version, &call).ok_or(ApiError::NotFound("call"))?;
         let involved =
@@ -644,7 +633,11 @@ impl LiveSubscription {
         let live = events
             .filter(move |item| {
                 ready(match item {
-                    Ok(event) => event.aggregate_type == "call" && event.aggregate_id == id_text,
+                    Ok(event) => {
+                        event.aggregate_type == "call"
+                            && event.aggregate_id == id_text
+                            && event.sequence > version
+                    }
                     Err(_) => true,
                 })
             })
