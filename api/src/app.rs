@@ -25,6 +25,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         check_data_dir(config)?;
+        crate::mail::sender::check(&crate::mail::MailSettings::from_config(config))?;
         let database = Database::open(
             config.database.database_url.as_deref(),
             &config.database.data_dir,

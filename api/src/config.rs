@@ -51,8 +51,10 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub queue: QueueConfig,
 
-    /// SMTP server (`smtp://host:port`, `smtps://…` for TLS). Absent: mails go to `.eml` files
-    /// in the data folder.
+    /// SMTP server: `smtp://[user:password@]host[:port]` (no TLS), `smtps://…` (implicit TLS,
+    /// port 465), `smtp://…?tls=required` (STARTTLS or no mail, port 587) or
+    /// `?tls=opportunistic` (STARTTLS when offered). Absent: mails go to `.eml` files in the
+    /// data folder.
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 

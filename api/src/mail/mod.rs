@@ -1,7 +1,8 @@
 //! Mail (PRODUCT §6): run reports, overdue and recovered alerts, the welcome mail for a new
 //! ingest token. An outbox fed from committed events (one message per event, at most once)
-//! and a sender loop with retries; SMTP from `SMTP_URL`, else `.eml` files in
-//! `<data_dir>/mail/`.
+//! and a sender loop with retries; SMTP from `SMTP_URL` (plain, implicit TLS with `smtps://`,
+//! STARTTLS with `?tls=required`; rustls, webpki roots plus `SMTP_CA_FILE`), else `.eml` files
+//! in `<data_dir>/mail/`.
 //!
 //! - [`outbox`]: the process manager turning events into outbox rows; the admins' read.
 //! - [`templates`]: subject, plain text and HTML of each message.
@@ -9,7 +10,8 @@
 //!
 //! Architecture Invariant: a message's Message-ID derives from its event id and a row is unique
 //! per event, so neither a retry nor a restart sends a second, different message. Tokens never
-//! appear in a mail.
+//! appear in a mail; the SMTP URL (it may hold a password) never appears in a log line or an
+//! error message.
 
 pub mod outbox;
 pub mod sender;
@@ -50,6 +52,11 @@ pub struct MailConfig {
     /// SMTP command timeout, in milliseconds.
     #[arg(long, env = "SAVECORP_SMTP_TIMEOUT_MS", default_value_t = 10_000)]
     pub smtp_timeout_ms: u64,
+
+    /// Extra CA certificates (PEM file) trusted for the SMTP server's TLS certificate, besides
+    /// the built-in webpki (Mozilla) roots: for a private relay or a self-signed certificate.
+    #[arg(long, env = "SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 impl Default for MailConfig {
@@ -61,6 +68,7 @@ impl Default for MailConfig {
             mail_max_attempts: 25,
             mail_poll_ms: 5_000,
             smtp_timeout_ms: 10_000,
+            smtp_ca_file: None,
         }
     }
 }

@@ -2,6 +2,11 @@
 //! never send the same row at once), sends each by SMTP (lettre) or writes it as an `.eml`
 //! file, and records the outcome: `sent_at`, or `attempts`, `last_error` and the next attempt
 //! after an exponential backoff (given up after the configured attempts).
+//!
+//! TLS is what the URL says (lettre's convention): `smtps://` is TLS from the first byte,
+//! `smtp://…?tls=required` is STARTTLS or nothing, `?tls=opportunistic` STARTTLS when offered.
+//! A certificate that is not trusted fails the attempt like any other delivery error: the row
+//! keeps its error and is retried, and nothing is sent in clear.
 
 use std::path::Path;
 use std::time::Duration;
@@ -41,7 +46,7 @@ struct Claimed {
 fn transport(settings: &MailSettings) -> anyhow::Result<Transport> {
     match &settings.smtp_url {
         Some(url) => {
-            let transport = smtp_transport(url)?
+            let transport = smtp_transport(url, settings.config.smtp_ca_file.as_deref())?
                 .timeout(Some(Duration::from_millis(settings.config.smtp_timeout_ms)))
                 .build();
             Ok(Transport::Smtp(transport))
@@ -53,29 +58,108 @@ fn transport(settings: &MailSettings) -> anyhow::Result<Transport> {
     }
 }
 
-/// `smtp://[user:password@]host[:port]` (port 25 by default), without TLS. lettre's own
-/// `from_url` needs a TLS feature, which this build does not include: `smtps://` and
-/// STARTTLS are refused with a clear message rather than silently sent in clear.
-fn smtp_transport(raw: &str) -> anyhow::Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
-    let url = url::Url::parse(raw).map_err(|error| anyhow::anyhow!("SMTP_URL: {error}"))?;
-    if url.scheme() != "smtp" {
-        anyhow::bail!(
-            "SMTP_URL: scheme {:?} is not supported (only smtp://, without TLS)",
-            url.scheme()
-        );
+/// Checks the mail settings at startup (the SMTP URL and the extra CA file), so a
+/// misconfiguration stops the server instead of silently never sending.
+pub fn check(settings: &MailSettings) -> anyhow::Result<()> {
+    if let Some(url) = &settings.smtp_url {
+        smtp_transport(url, settings.config.smtp_ca_file.as_deref())?;
     }
+    Ok(())
+}
+
+/// How the connection to the SMTP server is protected, read from `SMTP_URL` with lettre's
+/// URL convention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// `smtp://host[:port]` (port 25): no TLS at all.
+    Plain,
+    /// `smtps://host[:port]` (port 465): TLS from the first byte (implicit TLS).
+    ImplicitTls,
+    /// `smtp://host[:port]?tls=required` (port 587): STARTTLS, and no mail unless it succeeds.
+    StartTlsRequired,
+    /// `smtp://host[:port]?tls=opportunistic` (port 587): STARTTLS when the server offers it,
+    /// in clear otherwise (a server offering it with an untrusted certificate still fails).
+    StartTlsOpportunistic,
+}
+
+impl SmtpSecurity {
+    /// The protection `url` asks for; an unknown scheme or `tls` value is an error (never a
+    /// silent fallback to clear text).
+    pub fn of(url: &url::Url) -> anyhow::Result<Self> {
+        let tls = url
+            .query_pairs()
+            .find(|(key, _)| key == "tls")
+            .map(|(_, value)| value.into_owned());
+        match (url.scheme(), tls.as_deref()) {
+            ("smtp", None) => Ok(Self::Plain),
+            ("smtp", Some("required")) => Ok(Self::StartTlsRequired),
+            ("smtp", Some("opportunistic")) => Ok(Self::StartTlsOpportunistic),
+            ("smtps", None | Some("required") | Some("wrapper")) => Ok(Self::ImplicitTls),
+            ("smtp", Some(other)) | ("smtps", Some(other)) => anyhow::bail!(
+                "SMTP_URL: tls={other:?} is not supported (use tls=required or \
+                 tls=opportunistic with smtp://, or smtps:// for implicit TLS)"
+            ),
+            (scheme, _) => {
+                anyhow::bail!("SMTP_URL: scheme {scheme:?} is not supported (smtp:// or smtps://)")
+            }
+        }
+    }
+}
+
+/// `smtp://[user:password@]host[:port][?tls=required|opportunistic]` or
+/// `smtps://[user:password@]host[:port]`, as lettre reads them (default ports, credentials
+/// percent-decoded). TLS uses rustls with the webpki (Mozilla) roots plus, when given, the
+/// certificates of `ca_file` (PEM), for private relays. Errors never quote the URL: it may
+/// hold the password.
+fn smtp_transport(
+    raw: &str,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
+    use lettre::transport::smtp::client::Tls;
+
+    let url = url::Url::parse(raw).map_err(|error| anyhow::anyhow!("SMTP_URL: {error}"))?;
+    let security = SmtpSecurity::of(&url)?;
     let host = url
         .host_str()
-        .ok_or_else(|| anyhow::anyhow!("SMTP_URL: a host is required"))?;
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(url.port().unwrap_or(25));
-    if !url.username().is_empty() {
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-            url.username().to_owned(),
-            url.password().unwrap_or_default().to_owned(),
-        ));
+        .ok_or_else(|| anyhow::anyhow!("SMTP_URL: a host is required"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(raw)
+        .map_err(|error| anyhow::anyhow!("SMTP_URL: {error}"))?;
+    let parameters = || tls_parameters(&host, ca_file);
+    Ok(match security {
+        SmtpSecurity::Plain => builder,
+        SmtpSecurity::ImplicitTls => builder.tls(Tls::Wrapper(parameters()?)),
+        SmtpSecurity::StartTlsRequired => builder.tls(Tls::Required(parameters()?)),
+        SmtpSecurity::StartTlsOpportunistic => builder.tls(Tls::Opportunistic(parameters()?)),
+    })
+}
+
+/// rustls parameters for `host`: the webpki roots, plus the certificates of `ca_file`.
+fn tls_parameters(
+    host: &str,
+    ca_file: Option<&Path>,
+) -> anyhow::Result<lettre::transport::smtp::client::TlsParameters> {
+    use lettre::transport::smtp::client::{Certificate, TlsParameters};
+
+    let mut parameters = TlsParameters::builder(host.to_owned());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|error| anyhow::anyhow!("SMTP_CA_FILE {}: {error}", path.display()))?;
+        if !pem
+            .windows(b"-----BEGIN CERTIFICATE-----".len())
+            .any(|window| window == b"-----BEGIN CERTIFICATE-----")
+        {
+            anyhow::bail!("SMTP_CA_FILE {}: no PEM certificate in it", path.display());
+        }
+        let certificate = Certificate::from_pem(&pem)
+            .map_err(|error| anyhow::anyhow!("SMTP_CA_FILE {}: {error}", path.display()))?;
+        parameters = parameters.add_root_certificate(certificate);
     }
-    Ok(builder)
+    parameters
+        .build_rustls()
+        .map_err(|error| anyhow::anyhow!("SMTP TLS settings: {error}"))
 }
 
 /// Runs the sender until `shutdown`.
@@ -230,6 +314,67 @@ async fn write_eml(dir: &Path, event_id: Uuid, bytes: &[u8]) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_url_says_how_the_connection_is_protected() {
+        let cases = [
+            ("smtp://mail.example", SmtpSecurity::Plain),
+            ("smtp://mail.example:2525", SmtpSecurity::Plain),
+            ("smtps://mail.example", SmtpSecurity::ImplicitTls),
+            (
+                "smtp://mail.example:587?tls=required",
+                SmtpSecurity::StartTlsRequired,
+            ),
+            (
+                "smtp://u:p@mail.example?tls=opportunistic",
+                SmtpSecurity::StartTlsOpportunistic,
+            ),
+        ];
+        for (raw, expected) in cases {
+            let url = url::Url::parse(raw).expect("url");
+            assert_eq!(SmtpSecurity::of(&url).expect(raw), expected, "{raw}");
+            assert!(smtp_transport(raw, None).is_ok(), "{raw}");
+        }
+        for raw in [
+            "smtp://mail.example?tls=maybe",
+            "smtps://mail.example?tls=opportunistic",
+            "http://mail.example",
+        ] {
+            let url = url::Url::parse(raw).expect("url");
+            assert!(SmtpSecurity::of(&url).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn errors_about_the_smtp_settings_never_quote_the_password() {
+        let missing = Path::new("/nonexistent/savecorp-ca.pem");
+        for (raw, ca_file) in [
+            ("smtp://user:s3cret-pw@mail.example?tls=bogus", None),
+            ("ftp://user:s3cret-pw@mail.example", None),
+            ("smtps://user:s3cret-pw@mail.example", Some(missing)),
+            ("smtps://user:s3cret-pw@[::1", None),
+        ] {
+            let error = smtp_transport(raw, ca_file).expect_err(raw);
+            let message = format!("{error:#} {error:?}");
+            assert!(!message.contains("s3cret-pw"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused() {
+        let dir = std::env::temp_dir().join(format!("savecorp-ca-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("empty.pem");
+        std::fs::write(&path, "not a certificate\n").expect("write");
+        let error = smtp_transport("smtps://mail.example", Some(&path)).expect_err("refused");
+        assert!(
+            format!("{error:#}").contains("no PEM certificate"),
+            "{error:#}"
+        );
+        // Plain SMTP does not read the file.
+        assert!(smtp_transport("smtp://mail.example", Some(&path)).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_maximum() {
