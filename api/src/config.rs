@@ -70,6 +70,54 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub mail: Box<crate::mail::MailConfig>,
+
+    #[command(flatten)]
+    pub requests: RequestConfig,
+}
+
+/// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct RequestConfig {
+    /// `due_soon` is raised when less than this remains before a request's due date, in
+    /// seconds. Applies to requests opened from now on (a request keeps the policy it was
+    /// opened with).
+    #[arg(long, env = "SAVECORP_REQUEST_DUE_SOON_SECS", default_value_t = 24 * 3600)]
+    pub request_due_soon_secs: u64,
+
+    /// Whether this server raises request `due_soon` / `overdue` alerts (one instance does at
+    /// a time, whatever the number of servers).
+    #[arg(long, env = "SAVECORP_REQUEST_ALERTS", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub request_alerts: bool,
+
+    /// Longest the request-deadline manager sleeps without looking again (a safety net: it
+    /// normally sleeps until the next deadline and is woken by new events), in milliseconds.
+    #[arg(
+        long,
+        env = "SAVECORP_REQUEST_ALERTS_MAX_SLEEP_MS",
+        default_value_t = 3_600_000
+    )]
+    pub request_alerts_max_sleep_ms: u64,
+}
+
+impl Default for RequestConfig {
+    fn default() -> Self {
+        Self {
+            request_due_soon_secs: 24 * 3600,
+            request_alerts: true,
+            request_alerts_max_sleep_ms: 3_600_000,
+        }
+    }
+}
+
+impl RequestConfig {
+    /// The SLA policy given to new requests: the product defaults with this due-soon window.
+    pub fn sla(&self) -> domain::sla::SlaPolicy {
+        domain::sla::SlaPolicy {
+            due_soon_threshold_secs: self.request_due_soon_secs,
+            ..domain::sla::SlaPolicy::default()
+        }
+    }
 }
 
 /// Sessions, login throttling and input defaults of the API.
@@ -134,7 +182,10 @@ impl Default for AuthConfig {
 }
 
 impl ServeConfig {
-    /// A configuration for tests: a given database, a free port, no telephony, no SMTP.
+    /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
+    /// request deadline alerts (a test that wants them turns them on: with the default window,
+    /// a high-priority request is due soon at once, which would race tests that count a
+    /// request's events).
     pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
         Self {
             database: DatabaseConfig {
@@ -153,6 +204,10 @@ impl ServeConfig {
             auth: AuthConfig::default(),
             backup: Box::default(),
             mail: Box::default(),
+            requests: RequestConfig {
+                request_alerts: false,
+                ..RequestConfig::default()
+            },
         }
     }
 }

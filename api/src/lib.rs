@@ -19,6 +19,7 @@ pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod projections_cli;
+pub mod requests;
 pub mod services;
 pub mod state;
 pub mod telephony;

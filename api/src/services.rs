@@ -1,5 +1,5 @@
 //! The background services the server runs beside the HTTP surface (projector, dispatcher,
-//! watchdog, mail outbox, …). Each is started here with the shared state and the shutdown
+//! watchdog, mail outbox, request deadline alerts, …). Each is started here with the shared state and the shutdown
 //! token, and awaited on shutdown.
 
 use tokio::task::JoinSet;
@@ -44,5 +44,10 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
+    tasks.spawn(crate::requests::deadlines::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
     Ok(Services { tasks })
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub ari_link: crate::telephony::AriLink,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Request deadlines: the due-soon window of new requests, the alerts manager.
+    pub requests: crate::config::RequestConfig,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             ari_link: crate::telephony::AriLink::default(),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            requests: crate::config::RequestConfig::default(),
         }
     }
 
@@ -59,6 +62,7 @@ impl AppState {
     pub fn configured(mut self, config: &ServeConfig) -> Self {
         self.queue = config.queue.clone();
         self.telephony = TelephonyConfig::from_serve(config);
+        self.requests = config.requests.clone();
         self
     }
 

@@ -24,7 +24,6 @@ use domain::ids::{BackupRunId, CustomerId, RequestId};
 use domain::plan::BackupPlan;
 use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use domain::request::{Request, RequestCommand, RequestError, RequestEvent};
-use domain::sla::SlaPolicy;
 use domain::values::{Priority, RequestMessage, RequestType};
 use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
@@ -320,7 +319,7 @@ async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
             request_type: RequestType::Incident,
             assignee: None,
             due_at: None,
-            sla: SlaPolicy::default(),
+            sla: state.requests.sla(),
             opened_by: None,
             at: now,
         };

@@ -5,7 +5,6 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{CallId, CustomerId, RequestId, WorkerId};
 use domain::request::{Request, RequestCommand, RequestStatus};
-use domain::sla::SlaPolicy;
 use domain::values::{Priority, RequestMessage, RequestType};
 use projections::Committed;
 
@@ -272,7 +271,7 @@ impl RequestMutation {
             request_type: input.request_type.into(),
             assignee,
             due_at,
-            sla: SlaPolicy::default(),
+            sla: state(context)?.requests.sla(),
             opened_by: Some(me.id),
             at: Utc::now(),
         };

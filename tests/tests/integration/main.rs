@@ -14,5 +14,6 @@ mod backup_tls;
 mod cli;
 mod event_log;
 mod projections;
+mod request_deadlines;
 mod server;
 mod telephony;

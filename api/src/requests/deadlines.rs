@@ -1,0 +1,354 @@
+//! Request deadline alerts (PRODUCT §5), a process manager: one instance is active per
+//! database (session advisory lock, as the backup watchdog). It folds every request that is
+//! not closed from the committed log with the domain's own `apply`, and sleeps until the
+//! earliest deadline still ahead: the start of a request's due-soon window (its due date minus
+//! the window of the SLA policy it was opened with) or its due date. New events wake it early
+//! (a new request, a changed due date, a solved request). Then it sends Request
+//! `RaiseDueSoon` / `RaiseOverdue`.
+//!
+//! The domain decides: the alerts apply only while the request is open or pending, each is
+//! raised once (until the due date changes), and `due_soon` is not raised once the request is
+//! overdue. The manager keeps no state of its own: after a restart or a takeover it folds the
+//! log again, so an alert already raised is never raised twice.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use cqrs_es::Aggregate;
+use domain::ids::RequestId;
+use domain::request::{Request, RequestCommand, RequestEvent};
+use domain::sla::AlertState;
+use projections::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+/// The advisory lock of the active request-deadline manager.
+pub(crate) const REQUEST_DEADLINES_LOCK_KEY: i64 = 0x5341_5645_0003;
+
+const READ_BATCH: i64 = 1_000;
+
+/// After a failed command, look again this soon.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// An alert the manager raises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Alert {
+    DueSoon,
+    Overdue,
+}
+
+#[derive(Default)]
+struct Tracked {
+    request: Request,
+    /// Sent by this manager and not yet seen back in the log.
+    due_soon_sent: bool,
+    overdue_sent: bool,
+}
+
+/// The manager's folded view of the log: every request not closed.
+#[derive(Default)]
+struct Deadlines {
+    requests: HashMap<RequestId, Tracked>,
+}
+
+impl Deadlines {
+    fn apply(&mut self, stored: &StoredEvent) {
+        if stored.aggregate_type != Request::TYPE {
+            return;
+        }
+        let (Ok(event), Ok(id)) = (
+            stored.decode::<RequestEvent>(),
+            stored.aggregate_id.parse::<RequestId>(),
+        ) else {
+            return;
+        };
+        if matches!(event, RequestEvent::Closed { .. }) {
+            // Closed is final: no alert will ever apply.
+            self.requests.remove(&id);
+            return;
+        }
+        let due_date_changed = matches!(
+            &event,
+            RequestEvent::Updated {
+                due_at: Some(_),
+                ..
+            }
+        );
+        let tracked = self.requests.entry(id).or_default();
+        tracked.request.apply(event);
+        if due_date_changed {
+            tracked.due_soon_sent = false;
+            tracked.overdue_sent = false;
+        }
+    }
+
+    fn mark_sent(&mut self, id: RequestId, alert: Alert) {
+        if let Some(tracked) = self.requests.get_mut(&id) {
+            match alert {
+                Alert::DueSoon => tracked.due_soon_sent = true,
+                Alert::Overdue => tracked.overdue_sent = true,
+            }
+        }
+    }
+
+    /// The alerts due at `now`, and the next moment something will be due (after `now`).
+    fn due(&self, now: DateTime<Utc>) -> (Vec<(RequestId, Alert)>, Option<DateTime<Utc>>) {
+        let mut alerts = Vec::new();
+        let mut next: Option<DateTime<Utc>> = None;
+        let mut consider = |candidate: DateTime<Utc>| {
+            if candidate > now {
+                next = Some(next.map_or(candidate, |current| current.min(candidate)));
+            }
+        };
+        for (id, tracked) in &self.requests {
+            let request = &tracked.request;
+            let (Some(details), Some(state)) = (request.details(), request.alert_state(now)) else {
+                // Not opened, or solved: nothing applies until it is reopened (an event).
+                continue;
+            };
+            let overdue_done = request.overdue_raised() || tracked.overdue_sent;
+            let due_soon_done = overdue_done || request.due_soon_raised() || tracked.due_soon_sent;
+            match state {
+                AlertState::Overdue if !overdue_done => alerts.push((*id, Alert::Overdue)),
+                AlertState::Overdue => {}
+                AlertState::DueSoon => {
+                    if !due_soon_done {
+                        alerts.push((*id, Alert::DueSoon));
+                    }
+                    if !overdue_done {
+                        consider(details.due_at);
+                    }
+                }
+                AlertState::None => {
+                    if !due_soon_done {
+                        // The window opens strictly after due_at - threshold.
+                        consider(
+                            window_start(details.due_at, details.sla.due_soon_threshold_secs)
+                                + TimeDelta::milliseconds(1),
+                        );
+                    }
+                    if !overdue_done {
+                        consider(details.due_at);
+                    }
+                }
+            }
+        }
+        (alerts, next)
+    }
+}
+
+/// `due_at - secs`, saturating at the earliest representable time.
+fn window_start(due_at: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .and_then(|delta| due_at.checked_sub_signed(delta))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Runs the manager until `shutdown` (does nothing when request alerts are turned off).
+pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
+    if !state.requests.request_alerts {
+        return;
+    }
+    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
+    loop {
+        let Some(lock) = crate::backup::wait_for_leadership(
+            &state.pool,
+            REQUEST_DEADLINES_LOCK_KEY,
+            retry,
+            &shutdown,
+        )
+        .await
+        else {
+            return;
+        };
+        tracing::info!("request deadline alerts active");
+        let result = watch(&state, notifier.clone(), &shutdown).await;
+        drop(lock);
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(%error, "request deadline alerts failed; restarting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn watch(
+    state: &AppState,
+    mut notifier: LogNotifier,
+    shutdown: &CancellationToken,
+) -> Result<(), sqlx::Error> {
+    let mut deadlines = Deadlines::default();
+    let mut position = LogPosition::START;
+    let max_sleep = Duration::from_millis(state.requests.request_alerts_max_sleep_ms.max(10));
+    loop {
+        loop {
+            let events = state.reader.read_after(position, READ_BATCH).await?;
+            for event in &events {
+                deadlines.apply(event);
+                position = event.log_position;
+            }
+            if (events.len() as i64) < READ_BATCH {
+                break;
+            }
+        }
+        let now = state.backup.now();
+        let (alerts, next_deadline) = deadlines.due(now);
+        let mut failed = false;
+        for (request_id, alert) in alerts {
+            let command = match alert {
+                Alert::DueSoon => RequestCommand::RaiseDueSoon { at: now },
+                Alert::Overdue => RequestCommand::RaiseOverdue { at: now },
+            };
+            let result = state
+                .store
+                .execute::<Request>(
+                    &request_id.to_string(),
+                    command,
+                    &(),
+                    &Metadata::new(Actor::System),
+                    None,
+                )
+                .await;
+            match result {
+                // No event: the domain found nothing to raise (already raised, or the request
+                // changed meanwhile; its events will come through the log).
+                Ok(_) => deadlines.mark_sent(request_id, alert),
+                Err(error) => {
+                    failed = true;
+                    tracing::warn!(%request_id, ?alert, %error, "raising a request alert failed");
+                }
+            }
+        }
+        let mut sleep = next_deadline
+            .and_then(|deadline| (deadline - now).to_std().ok())
+            .map_or(max_sleep, |until| until.min(max_sleep));
+        if failed {
+            sleep = sleep.min(RETRY_AFTER);
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = notifier.wait(sleep) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::ids::CustomerId;
+    use domain::sla::SlaPolicy;
+    use domain::values::{Priority, RequestMessage, RequestType};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("time")
+    }
+
+    /// A tracked request opened at `at(0)`, due at `at(due)`, with a due-soon window of
+    /// `window` seconds, after `later` events.
+    fn deadlines_with(due: i64, window: u64, later: Vec<RequestEvent>) -> (Deadlines, RequestId) {
+        let id = RequestId(Uuid::from_u128(7));
+        let mut request = Request::default();
+        request.apply(RequestEvent::Opened {
+            customer_id: CustomerId(Uuid::from_u128(1)),
+            call_id: None,
+            message: RequestMessage::parse("A request with a deadline").expect("message"),
+            priority: Priority::Normal,
+            request_type: RequestType::Task,
+            assignee: None,
+            due_at: at(due),
+            due_at_explicit: true,
+            sla: SlaPolicy {
+                due_soon_threshold_secs: window,
+                ..SlaPolicy::default()
+            },
+            opened_by: None,
+            at: at(0),
+        });
+        for event in later {
+            request.apply(event);
+        }
+        let mut deadlines = Deadlines::default();
+        deadlines.requests.insert(
+            id,
+            Tracked {
+                request,
+                ..Tracked::default()
+            },
+        );
+        (deadlines, id)
+    }
+
+    #[test]
+    fn it_sleeps_until_the_window_opens_then_until_the_due_date() {
+        let (mut deadlines, id) = deadlines_with(100, 30, Vec::new());
+        let (alerts, next) = deadlines.due(at(10));
+        assert!(alerts.is_empty());
+        assert_eq!(next, Some(at(70) + TimeDelta::milliseconds(1)));
+
+        let (alerts, next) = deadlines.due(at(71));
+        assert_eq!(alerts, vec![(id, Alert::DueSoon)]);
+        assert_eq!(next, Some(at(100)));
+        deadlines.mark_sent(id, Alert::DueSoon);
+        let (alerts, next) = deadlines.due(at(72));
+        assert!(alerts.is_empty(), "raised once");
+        assert_eq!(next, Some(at(100)));
+
+        let (alerts, next) = deadlines.due(at(100));
+        assert_eq!(alerts, vec![(id, Alert::Overdue)]);
+        assert_eq!(next, None);
+        deadlines.mark_sent(id, Alert::Overdue);
+        assert_eq!(deadlines.due(at(500)), (Vec::new(), None));
+    }
+
+    #[test]
+    fn a_request_found_overdue_gets_only_the_overdue_alert() {
+        let (deadlines, id) = deadlines_with(100, 30, Vec::new());
+        assert_eq!(deadlines.due(at(150)), (vec![(id, Alert::Overdue)], None));
+    }
+
+    #[test]
+    fn alerts_raised_in_the_log_are_not_raised_again() {
+        let (deadlines, _) = deadlines_with(
+            100,
+            30,
+            vec![
+                RequestEvent::DueSoonRaised {
+                    due_at: at(100),
+                    at: at(75),
+                },
+                RequestEvent::OverdueRaised {
+                    due_at: at(100),
+                    at: at(100),
+                },
+            ],
+        );
+        assert_eq!(deadlines.due(at(80)), (Vec::new(), None));
+        assert_eq!(deadlines.due(at(200)), (Vec::new(), None));
+    }
+
+    #[test]
+    fn a_solved_request_has_no_deadline() {
+        let (deadlines, _) = deadlines_with(
+            100,
+            30,
+            vec![RequestEvent::Solved {
+                from: domain::request::RequestStatus::Open,
+                by: None,
+                at: at(5),
+            }],
+        );
+        assert_eq!(deadlines.due(at(80)), (Vec::new(), None));
+        assert_eq!(deadlines.due(at(200)), (Vec::new(), None));
+    }
+}
