@@ -45,10 +45,12 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that follows the system clock plus an offset that tests move forward.
+/// A clock that follows the system clock plus an offset that tests move forward, or, once
+/// [`set`](ManualClock::set), stands still at a given instant until moved.
 #[derive(Debug, Default)]
 pub struct ManualClock {
     offset: Mutex<TimeDelta>,
+    frozen: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl ManualClock {
@@ -59,6 +61,15 @@ impl ManualClock {
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let by = TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
+        if let Some(frozen) = self
+            .frozen
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .as_mut()
+        {
+            *frozen += by;
+            return;
+        }
         let mut offset = self
             .offset
             .lock()
@@ -67,8 +78,26 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// Stops the clock at `at` (exact instants for the test); [`advance`](Self::advance) and
+    /// `set` move it from there.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self
+            .frozen
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Some(at);
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
+        if let Some(frozen) = *self
+            .frozen
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+        {
+            return frozen;
+        }
         let offset = *self
             .offset
             .lock()

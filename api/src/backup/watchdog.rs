@@ -8,7 +8,7 @@
 //!   customer; its id is derived from the overdue event's id, so it is opened at most once;
 //! - a success while overdue → Customer `MarkBackupRecovered` with the downtime;
 //! - a run past its timeout → BackupRun `TimeOut`;
-//! - a success → retention for that customer.
+//! - a success, or a new plan (its retention policy) → retention for that customer.
 //!
 //! Architecture Invariant: the watchdog keeps no state of its own. After a restart it folds
 //! the log again and reconciles; every command it sends is idempotent in the domain (or has a
@@ -96,6 +96,13 @@ impl Watchdog {
                     CustomerEvent::BackupPlanSet { plan, at } => {
                         facts.plan = Some(plan);
                         facts.plan_set_at = Some(at);
+                        if live {
+                            // A new retention policy applies at once, not at the next run.
+                            self.retention_due.insert(
+                                id,
+                                Metadata::caused_by(Actor::System, &metadata, stored.event_id),
+                            );
+                        }
                     }
                     CustomerEvent::BackupOverdue { expected_at, at } => {
                         facts.overdue = Some(Overdue {

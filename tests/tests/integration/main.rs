@@ -10,6 +10,7 @@ mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
 mod backup;
+mod backup_retention;
 mod backup_tls;
 mod cli;
 mod event_log;
