@@ -44,6 +44,7 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
+    tasks.spawn(crate::backup::purge::run(state.clone(), shutdown.clone()));
     tasks.spawn(crate::requests::deadlines::run(
         state.clone(),
         notifier.clone(),

@@ -9,6 +9,8 @@
 //!   `backup_status`, …), each with a small error type.
 //! - [`watchdog`]: the process manager that sleeps until the next schedule deadline.
 //! - [`retention`]: the retention policy applied to a customer's finished runs.
+//! - [`purge`]: the periodic purge of spent tokens (revoked ingest tokens, expired refresh
+//!   tokens, ended sessions) after a retention period.
 //!
 //! Architecture Invariant: decisions are the domain's (schedule, diff, retention policies and
 //! aggregates); this module gathers facts, executes commands and never holds a token in clear
@@ -16,6 +18,7 @@
 
 pub mod ingest;
 pub mod manifest_store;
+pub mod purge;
 pub mod retention;
 pub mod service;
 pub mod tokens;
@@ -159,6 +162,19 @@ pub struct BackupConfig {
     #[arg(long, env = "SAVECORP_LEADER_RETRY_MS", default_value_t = 5_000)]
     pub leader_retry_ms: u64,
 
+    /// How long a spent credential (a revoked ingest token, an expired refresh token, an ended
+    /// session) is kept before it is purged, in seconds.
+    #[arg(long, env = "SAVECORP_SPENT_TOKEN_RETENTION_SECS", default_value_t = 30 * 24 * 3600)]
+    pub spent_token_retention_secs: u64,
+
+    /// How often spent credentials are purged, in milliseconds.
+    #[arg(
+        long,
+        env = "SAVECORP_TOKEN_PURGE_INTERVAL_MS",
+        default_value_t = 3_600_000
+    )]
+    pub token_purge_interval_ms: u64,
+
     /// The server's public base URL, for the instructions mailed to backup customers.
     /// Absent: `http://` + the listen address.
     #[arg(long, env = "SAVECORP_PUBLIC_URL")]
@@ -177,6 +193,8 @@ impl Default for BackupConfig {
             ingest_max_entries: 10_000_000,
             watchdog_max_sleep_ms: 60_000,
             leader_retry_ms: 5_000,
+            spent_token_retention_secs: 30 * 24 * 3600,
+            token_purge_interval_ms: 3_600_000,
             public_url: None,
             clock: ClockHandle::default(),
         }

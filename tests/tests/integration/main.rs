@@ -12,6 +12,7 @@ mod api_tokens;
 mod backup;
 mod backup_retention;
 mod backup_tls;
+mod backup_token_purge;
 mod cli;
 mod event_log;
 mod projections;
