@@ -42,7 +42,7 @@ enum Alert {
 #[derive(Default)]
 struct Tracked {
     request: Request,
-    /// Sent by this manager and not yet seen back in the log.
+    /// Sent by this manager since the request's last event in the log.
     due_soon_sent: bool,
     overdue_sent: bool,
 }
@@ -69,19 +69,13 @@ impl Deadlines {
             self.requests.remove(&id);
             return;
         }
-        let due_date_changed = matches!(
-            &event,
-            RequestEvent::Updated {
-                due_at: Some(_),
-                ..
-            }
-        );
         let tracked = self.requests.entry(id).or_default();
         tracked.request.apply(event);
-        if due_date_changed {
-            tracked.due_soon_sent = false;
-            tracked.overdue_sent = false;
-        }
+        // From here the folded request is the authority again (a due date changed, a solved
+        // request reopened, or the raised alert itself came back): at worst a command is sent
+        // again, and the domain makes it a no-op.
+        tracked.due_soon_sent = false;
+        tracked.overdue_sent = false;
     }
 
     fn mark_sent(&mut self, id: RequestId, alert: Alert) {
