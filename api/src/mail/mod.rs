@@ -73,8 +73,9 @@ impl Default for MailConfig {
     }
 }
 
-/// Everything the mail services need, resolved from the configuration.
-#[derive(Clone, Debug, Default)]
+/// Everything the mail services need, resolved from the configuration. Its `Debug` hides the
+/// SMTP URL's password.
+#[derive(Clone, Default)]
 pub struct MailSettings {
     pub config: MailConfig,
     pub smtp_url: Option<String>,
@@ -82,6 +83,31 @@ pub struct MailSettings {
     pub mail_dir: PathBuf,
     /// The base URL shown in the ingest instructions.
     pub public_url: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let smtp_url = self.smtp_url.as_deref().map(redacted_url);
+        f.debug_struct("MailSettings")
+            .field("config", &self.config)
+            .field("smtp_url", &smtp_url)
+            .field("mail_dir", &self.mail_dir)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+/// The URL with its password (if any) replaced by `***`; an unreadable URL is hidden whole.
+pub fn redacted_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "(unreadable URL)".to_owned(),
+    }
 }
 
 impl MailSettings {
@@ -97,5 +123,25 @@ impl MailSettings {
             mail_dir: config.database.data_dir.join("mail"),
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_smtp_password() {
+        let settings = MailSettings {
+            smtp_url: Some("smtps://mailer:s3cret@mail.example:465".into()),
+            ..MailSettings::default()
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("smtps://mailer:***@mail.example:465"),
+            "{shown}"
+        );
+        assert_eq!(redacted_url("not a url s3cret"), "(unreadable URL)");
     }
 }
