@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-/// Where the database is. Shared by every subcommand that needs it.
-#[derive(Args, Clone, Debug)]
+/// Where the database is. Shared by every subcommand that needs it. Its `Debug` hides the
+/// URL's password.
+#[derive(Args, Clone)]
 pub struct DatabaseConfig {
     /// PostgreSQL URL. Absent: an embedded cluster in the `pg/` folder of the data folder,
     /// started with the PostgreSQL binaries found on this machine.
@@ -22,8 +23,9 @@ pub struct DatabaseConfig {
     pub db_connections: u32,
 }
 
-/// Everything `savecorp serve` needs.
-#[derive(Args, Clone, Debug)]
+/// Everything `savecorp serve` needs. Its `Debug` hides every secret (passwords in URLs, the
+/// ARI password, the JWT secret, the first admin's password), so printing it cannot leak them.
+#[derive(Args, Clone)]
 pub struct ServeConfig {
     #[command(flatten)]
     pub database: DatabaseConfig,
@@ -121,7 +123,7 @@ impl RequestConfig {
 }
 
 /// Sessions, login throttling and input defaults of the API.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone)]
 pub struct AuthConfig {
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "SAVECORP_ACCESS_TOKEN_SECS", default_value_t = 900)]
@@ -250,5 +252,89 @@ impl Default for QueueConfig {
             max_queue_length: 100,
             reject_announcement: None,
         }
+    }
+}
+
+/// What a secret looks like in `Debug` output: whether it is set, never its value.
+fn secret(value: Option<&str>) -> &'static str {
+    match value {
+        Some(_) => "<redacted>",
+        None => "<unset>",
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(crate::db::redact),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("db_connections", &self.db_connections)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("access_token_secs", &self.access_token_secs)
+            .field("refresh_token_secs", &self.refresh_token_secs)
+            .field("login_failures_per_account", &self.login_failures_per_account)
+            .field("login_failures_per_address", &self.login_failures_per_address)
+            .field("login_window_secs", &self.login_window_secs)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &secret(self.admin_password.as_deref()))
+            .field("default_country_code", &self.default_country_code)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("database", &self.database)
+            .field("listen", &self.listen)
+            .field("ari_url", &self.ari_url.as_deref().map(crate::db::redact))
+            .field("ari_user", &self.ari_user)
+            .field(
+                "ari_password",
+                &secret(Some(self.ari_password.as_str()).filter(|p| !p.is_empty())),
+            )
+            .field("ari_app", &self.ari_app)
+            .field("queue", &self.queue)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::mail::redacted_url),
+            )
+            .field("jwt_secret", &secret(self.jwt_secret.as_deref()))
+            .field("auth", &self.auth)
+            .field("backup", &self.backup)
+            .field("mail", &self.mail)
+            .field("requests", &self.requests)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let mut config = ServeConfig::for_tests(
+            "postgres://app:db-s3cret@localhost/savecorp".into(),
+            PathBuf::from("/tmp/x"),
+        );
+        config.ari_url = Some("http://ari:ari-s3cret@localhost:8088/ari".into());
+        config.ari_password = "ari-pass-s3cret".into();
+        config.smtp_url = Some("smtps://mailer:smtp-s3cret@mail.example:465".into());
+        config.jwt_secret = Some("jwt-s3cret".into());
+        config.auth.admin_password = Some("admin-s3cret".into());
+        let printed = format!("{config:?} {config:#?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("mail.example"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
     }
 }
