@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod backup;
+pub mod faults;
 pub mod graphql;
 pub mod history;
 pub mod postgres;

@@ -12,6 +12,7 @@ mod api_tokens;
 mod backup;
 mod cli;
 mod event_log;
+mod faults_crash;
 mod projections;
 mod server;
 mod telephony;
