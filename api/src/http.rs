@@ -123,6 +123,9 @@ async fn identify_caller(
                 Err(crate::backup::service::BackupError::Unauthenticated) => {
                     Ok(crate::auth::Caller::Anonymous)
                 }
+                Err(crate::backup::service::BackupError::Unavailable) => {
+                    Err(crate::graphql::error::ApiError::Unavailable)
+                }
                 Err(error) => Err(crate::graphql::error::ApiError::internal(
                     anyhow::Error::new(error).context("ingest token check"),
                 )),
