@@ -61,7 +61,7 @@ pub struct ServerSpec {
     pub binary: PathBuf,
     pub database_url: String,
     pub data_dir: PathBuf,
-    /// `RUST_LOG` for the child.
+    /// `RUST_LOG` for the child; it must let `api::app`'s "listening" line through.
     pub log_filter: String,
     pub env: Vec<(String, String)>,
 }

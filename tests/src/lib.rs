@@ -5,6 +5,7 @@
 pub mod app;
 pub mod backup;
 pub mod faults;
+pub mod fuzz;
 pub mod graphql;
 pub mod history;
 pub mod postgres;

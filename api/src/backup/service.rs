@@ -85,6 +85,11 @@ impl From<sqlx::Error> for BackupError {
     fn from(error: sqlx::Error) -> Self {
         if crate::graphql::error::is_unavailable(&error) {
             Self::Unavailable
+        } else if crate::graphql::error::is_unstorable_text(&error) {
+            Self::InvalidBody {
+                line: None,
+                message: "contains a character that cannot be stored (NUL)".into(),
+            }
         } else {
             Self::Internal(error.to_string())
         }

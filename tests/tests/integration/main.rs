@@ -13,6 +13,7 @@ mod backup;
 mod cli;
 mod event_log;
 mod faults_crash;
+mod faults_fuzz;
 mod faults_postgres;
 mod projections;
 mod server;
