@@ -15,6 +15,7 @@ mod event_log;
 mod faults_crash;
 mod faults_fuzz;
 mod faults_postgres;
+mod faults_racing;
 mod projections;
 mod server;
 mod telephony;
