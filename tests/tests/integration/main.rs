@@ -16,6 +16,7 @@ mod faults_crash;
 mod faults_fuzz;
 mod faults_postgres;
 mod faults_racing;
+mod faults_secrets;
 mod projections;
 mod server;
 mod telephony;
