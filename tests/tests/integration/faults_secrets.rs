@@ -82,7 +82,7 @@ async fn passwords_hashes_jwts_and_ingest_tokens_never_reach_events_read_models_
     let login = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken refreshToken } }";
     let mut jwts = Vec::new();
     let mut refresh_tokens = Vec::new();
-    let mut remember = |payload: &Value, jwts: &mut Vec<String>, refresh: &mut Vec<String>| {
+    let remember = |payload: &Value, jwts: &mut Vec<String>, refresh: &mut Vec<String>| {
         jwts.push(payload["accessToken"].as_str().expect("jwt").to_owned());
         refresh.push(
             payload["refreshToken"]
