@@ -41,9 +41,14 @@ async fn sigkilled_under_load_the_server_loses_and_duplicates_nothing_it_acknowl
 
     let mut acknowledged_between_kills = Vec::new();
     for _ in 0..kills {
-        // Under load for a random while, then kill -9 at that moment, whatever is in flight.
+        // Serving (a few acknowledgements, bounded wait), then under load for a random while,
+        // then kill -9 at that moment, whatever is in flight.
         let before = ledger.acknowledged();
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(500..2500))).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while ledger.acknowledged() < before + 3 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..2000))).await;
         server.kill9();
         *target.lock().expect("target") = None;
         acknowledged_between_kills.push(ledger.acknowledged() - before);
