@@ -234,4 +234,7 @@ async fn postgres_stopped_fast_or_immediate_mid_load_is_unavailable_then_recover
         );
     }
     faults::assert_read_models_equal_rebuild(&pool).await;
+    pool.close().await;
+    // The private cluster is not needed by anyone else: stop it now rather than at exit.
+    tokio::task::block_in_place(|| postgres.stop_cluster("fast"));
 }
