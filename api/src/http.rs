@@ -56,11 +56,26 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        .layer(axum::middleware::map_response(too_large_as_json))
         .merge(ingest)
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::metrics::count_requests,
         ))
+}
+
+/// The body-size limit answers 413 in plain text; clients of `/graphql` get the same JSON error
+/// shape as every other refused request.
+async fn too_large_as_json(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_none_or(|value| !value.starts_with("application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        return BadRequest(async_graphql::ParseRequestError::PayloadTooLarge).into_response();
+    }
+    response
 }
 
 /// The correlation id of a request: a valid `X-Correlation-Id` header, else a new one.
@@ -122,6 +137,9 @@ async fn identify_caller(
                 }),
                 Err(crate::backup::service::BackupError::Unauthenticated) => {
                     Ok(crate::auth::Caller::Anonymous)
+                }
+                Err(crate::backup::service::BackupError::Unavailable) => {
+                    Err(crate::graphql::error::ApiError::Unavailable)
                 }
                 Err(error) => Err(crate::graphql::error::ApiError::internal(
                     anyhow::Error::new(error).context("ingest token check"),

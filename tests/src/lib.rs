@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod backup;
+pub mod faults;
+pub mod fuzz;
 pub mod graphql;
 pub mod history;
 pub mod postgres;

@@ -55,6 +55,53 @@ impl TestPostgres {
         }
     }
 
+    /// A cluster of the caller's own (not the process-wide one), for tests that stop and start
+    /// PostgreSQL ([`TestPostgres::stop_cluster`], [`TestPostgres::start_cluster`]). It is always
+    /// embedded, whatever `DATABASE_URL` says, and reaped like the shared one.
+    pub async fn private() -> TestPostgres {
+        let postgres = tokio::task::spawn_blocking(TestPostgres::embedded)
+            .await
+            .expect("cluster start");
+        postgres.create_template().await;
+        postgres
+    }
+
+    fn cluster(&self) -> &EmbeddedPostgres {
+        self.embedded
+            .as_ref()
+            .expect("only an embedded cluster can be stopped and started")
+    }
+
+    /// Stops the cluster with `pg_ctl stop -m <mode>` (`smart`, `fast` or `immediate`) and waits.
+    /// Only for a [`TestPostgres::private`] cluster: other tests use the shared one.
+    pub fn stop_cluster(&self, mode: &str) {
+        assert!(
+            matches!(mode, "smart" | "fast" | "immediate"),
+            "unknown shutdown mode {mode}"
+        );
+        let cluster = self.cluster();
+        let command = format!(
+            "{} -D '{}' -m {mode} -w -t 60 stop",
+            cluster.pg_ctl_command(),
+            cluster.dir().join("data").display()
+        );
+        let output = Command::new("sh")
+            .args(["-c", &command])
+            .stdin(Stdio::null())
+            .output()
+            .expect("pg_ctl stop runs");
+        assert!(
+            output.status.success(),
+            "pg_ctl stop -m {mode}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Starts the cluster again after [`TestPostgres::stop_cluster`] (crash recovery included).
+    pub fn start_cluster(&self) {
+        self.cluster().start().expect("cluster starts again");
+    }
+
     fn embedded() -> TestPostgres {
         let dir = tempfile::Builder::new()
             .prefix("savecorp-test-pg-")

@@ -58,9 +58,20 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Hashes at once at most: each takes 19 MiB and a core for a while, so a flood of logins
+/// must queue instead of taking the process's memory (RELIABILITY.md, fuzzing).
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        tokio::sync::Semaphore::new(cores.clamp(1, 8))
+    })
+}
+
 /// Hashes a password (PHC string), on the blocking pool.
 pub async fn hash(password: &Password) -> anyhow::Result<String> {
     let password = password.clone();
+    let _slot = hashing_slots().acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -76,6 +87,9 @@ pub async fn hash(password: &Password) -> anyhow::Result<String> {
 /// known one.
 pub async fn verify(candidate: &str, phc_hash: Option<String>) -> bool {
     let candidate = candidate.to_owned();
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     let result = tokio::task::spawn_blocking(move || {
         let (hash, real) = match phc_hash {
             Some(hash) => (hash, true),

@@ -112,6 +112,7 @@ pub fn backup_error_response(error: BackupError) -> Response {
         BackupError::RunNotFound | BackupError::CustomerNotFound => StatusCode::NOT_FOUND,
         BackupError::Run(_) | BackupError::Conflict { .. } => StatusCode::CONFLICT,
         BackupError::Customer(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        BackupError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         BackupError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     let message = match &error {

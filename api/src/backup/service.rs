@@ -55,6 +55,9 @@ pub enum BackupError {
     TooLarge(String),
     #[error("expected version {expected}, the customer is at version {actual}")]
     Conflict { expected: i64, actual: i64 },
+    /// The database is out of reach (down, restarting, refusing connections).
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
     /// The database failed (the cause is for the log, never for the client).
     #[error("internal error: {0}")]
     Internal(String),
@@ -72,6 +75,7 @@ impl BackupError {
             Self::InvalidBody { .. } => "VALIDATION",
             Self::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::Conflict { .. } => "CONFLICT",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -79,13 +83,25 @@ impl BackupError {
 
 impl From<sqlx::Error> for BackupError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Internal(error.to_string())
+        if crate::graphql::error::is_unavailable(&error) {
+            Self::Unavailable
+        } else if crate::graphql::error::is_unstorable_text(&error) {
+            Self::InvalidBody {
+                line: None,
+                message: "contains a character that cannot be stored (NUL)".into(),
+            }
+        } else {
+            Self::Internal(error.to_string())
+        }
     }
 }
 
 impl From<StoreError> for BackupError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(error.to_string())
+        match error {
+            StoreError::Database(error) => error.into(),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

@@ -216,7 +216,8 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
             return;
         };
         tracing::info!("backup watchdog active");
-        let result = watch(&state, notifier.clone(), &shutdown).await;
+        let mut lock = lock;
+        let result = watch(&state, &mut lock, notifier.clone(), &shutdown).await;
         drop(lock);
         match result {
             Ok(()) => return,
@@ -231,8 +232,12 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
     }
 }
 
+/// Watches while `lock`'s session lives: a lost session (e.g. PostgreSQL restarted) means the
+/// lock is gone and another instance may lead, so it ends with an error and leadership is
+/// taken again.
 async fn watch(
     state: &AppState,
+    lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
@@ -248,6 +253,7 @@ async fn watch(
         let sleep = next_deadline
             .and_then(|deadline| (deadline - now).to_std().ok())
             .map_or(max_sleep, |until| until.min(max_sleep));
+        sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = notifier.wait(sleep) => {}

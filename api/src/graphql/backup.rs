@@ -32,6 +32,7 @@ impl From<BackupError> for ApiError {
             BackupError::Conflict { expected, actual } => Self::Conflict(format!(
                 "expected version {expected}, the customer is at version {actual}"
             )),
+            BackupError::Unavailable => Self::Unavailable,
             BackupError::Internal(cause) => Self::Internal(anyhow::anyhow!(cause)),
             other => Self::Rule {
                 code: other.code(),

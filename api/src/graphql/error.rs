@@ -148,10 +148,19 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL refused a value the client sent as text it cannot store: a NUL
+/// character (22021) or one the encoding lacks (22P05).
+pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database)
+        if database.code().is_some_and(|code| code == "22021" || code == "22P05"))
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if is_unavailable(&error) {
             Self::Unavailable
+        } else if is_unstorable_text(&error) {
+            Self::validation("input", "contains a character that cannot be stored (NUL)")
         } else {
             Self::Internal(anyhow::Error::new(error).context("database query failed"))
         }

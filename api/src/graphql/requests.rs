@@ -253,9 +253,15 @@ impl RequestMutation {
             Some(id) => Some(check_assignee(context, id).await?),
             None => None,
         };
-        let (customer, _) = load_customer(context, customer_id)
-            .await
-            .map_err(|_| ApiError::validation("customerId", "is not a customer"))?;
+        let (customer, _) =
+            load_customer(context, customer_id)
+                .await
+                .map_err(|error| match error {
+                    ApiError::NotFound(_) => {
+                        ApiError::validation("customerId", "is not a customer")
+                    }
+                    other => other,
+                })?;
         if customer.is_erased() {
             return Err(ApiError::validation(
                 "customerId",

@@ -258,7 +258,8 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
         else {
             return;
         };
-        let result = feed(&state, notifier.clone(), &shutdown).await;
+        let mut lock = lock;
+        let result = feed(&state, &mut lock, notifier.clone(), &shutdown).await;
         drop(lock);
         match result {
             Ok(()) => return,
@@ -287,8 +288,10 @@ async fn read_checkpoint(pool: &PgPool) -> Result<LogPosition, sqlx::Error> {
     )
 }
 
+/// Feeds while `lock`'s session lives (see the watchdog: a lost session is a lost lock).
 async fn feed(
     state: &AppState,
+    lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
@@ -332,6 +335,7 @@ async fn feed(
                 break;
             }
         }
+        sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = notifier.wait(poll) => {}
