@@ -160,7 +160,8 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
             return;
         };
         tracing::info!("request deadline alerts active");
-        let result = watch(&state, notifier.clone(), &shutdown).await;
+        let mut lock = lock;
+        let result = watch(&state, &mut lock, notifier.clone(), &shutdown).await;
         drop(lock);
         match result {
             Ok(()) => return,
@@ -175,8 +176,12 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
     }
 }
 
+/// Watches while `lock`'s session lives: a lost session (e.g. PostgreSQL restarted) means the
+/// lock is gone and another instance may lead, so it ends with an error and leadership is
+/// taken again.
 async fn watch(
     state: &AppState,
+    lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
@@ -228,6 +233,7 @@ async fn watch(
         if failed {
             sleep = sleep.min(RETRY_AFTER);
         }
+        sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = notifier.wait(sleep) => {}
