@@ -58,7 +58,7 @@ impl Session {
             .await
     }
 
-    async fn react_to(
+    pub(super) async fn react_to(
         &mut self,
         call_id: CallId,
         event: CallEvent,

@@ -44,6 +44,7 @@ impl Session {
 
     pub(super) async fn resync(&mut self) -> anyhow::Result<()> {
         self.ready = false;
+        self.dirty = true;
         self.catch_up(true).await?;
         self.subscribed_technologies.clear();
         self.subscribe_endpoints().await;
@@ -202,6 +203,7 @@ impl Session {
         for fact in self.translator.reconcile(&channels, at) {
             self.on_fact(fact).await?;
         }
+        self.react_to_own_events().await?;
         self.catch_up(true).await?;
         self.sweep_workers().await?;
         self.ready = true;

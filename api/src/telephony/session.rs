@@ -1,7 +1,7 @@
 //! One leadership term: the actor that owns the ARI stream, the view, the log tail and the
 //! timers, and handles them one at a time (so no two decisions ever interleave).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +14,11 @@ use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
 use projections::{
-    CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent,
+    Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
+    StoredEvent,
 };
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::control::CallMedia;
 use super::view::{Folded, View};
@@ -41,6 +43,17 @@ pub(super) enum Refusal<E> {
     Conflict,
 }
 
+/// A Call event this session committed itself: its reaction runs as soon as the command
+/// returns, without waiting for the log tail to return it (the tail may trail a commit by a
+/// poll interval while another transaction holds the readers' watermark back).
+pub(super) struct OwnCallEvent {
+    call_id: CallId,
+    sequence: i64,
+    event: CallEvent,
+    event_id: Uuid,
+    metadata: Metadata,
+}
+
 pub(super) struct Session {
     pub store: EventStore,
     reader: LogReader,
@@ -60,6 +73,17 @@ pub(super) struct Session {
     /// Endpoint technologies subscribed to on the current connection.
     pub subscribed_technologies: BTreeSet<String>,
     position: LogPosition,
+    /// Call events committed by this session, not yet reacted to.
+    own_events: VecDeque<OwnCallEvent>,
+    /// Per call, the sequence of the last event whose reaction ran (or that needs none:
+    /// everything before this leadership term). Reactions run once each, in sequence order,
+    /// whether the event came from a command's result or from the log tail.
+    reacted: HashMap<CallId, i64>,
+    /// Something may have changed since the last routing round: a command committed (ours or,
+    /// after a log notification, anyone's), a timer fired, or a resynchronisation ran. Most
+    /// ARI events (ringing, device states, bridge membership, duplicates) change nothing and
+    /// cost no database round trip.
+    pub dirty: bool,
     /// Where the events WebSocket stands, for `/readyz`.
     link: super::AriLink,
 }
@@ -88,6 +112,9 @@ impl Session {
             ready: false,
             subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,
+            own_events: VecDeque::new(),
+            reacted: HashMap::new(),
+            dirty: true,
             link: state.ari_link.clone(),
         };
         // The whole log first, without side effects: what was done is done.
@@ -111,8 +138,16 @@ impl Session {
                     None => break Err(anyhow::anyhow!("the ARI event stream ended")),
                     Some(item) => session.on_stream_item(item).await,
                 },
-                () = notifier.wait(LOG_POLL) => Ok(()),
-                () = sleep_until(deadline) => session.on_timers().await,
+                () = notifier.wait(LOG_POLL) => {
+                    // Something was committed (or the poll interval passed).
+                    session.dirty = true;
+                    Ok(())
+                }
+                () = sleep_until(deadline) => {
+                    // Max wait is enforced by routing.
+                    session.dirty = true;
+                    session.on_timers().await
+                }
             };
             if let Err(error) = step {
                 break Err(error);
@@ -160,15 +195,44 @@ impl Session {
         self.settle().await
     }
 
-    /// Catches up with the log and re-applies routing until nothing more happens.
+    /// Reacts to what was committed, catches up with the log and re-applies routing until
+    /// nothing more happens.
     async fn settle(&mut self) -> anyhow::Result<()> {
         for _ in 0..SETTLE_ROUNDS {
+            self.react_to_own_events().await?;
+            if !self.dirty {
+                break;
+            }
+            self.dirty = false;
             self.catch_up(true).await?;
             if self.ready {
                 self.subscribe_endpoints().await;
             }
-            if !self.route().await? {
-                break;
+            self.route().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the reaction to event `sequence` of a call is due now (the next one of that
+    /// call); marks it done.
+    fn take_reaction(&mut self, call_id: CallId, sequence: i64) -> bool {
+        let last = self.reacted.entry(call_id).or_insert(0);
+        if sequence == *last + 1 {
+            *last = sequence;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Runs the reactions to the Call events this session committed. One whose predecessor
+    /// (committed by someone else) has not been reacted to yet is left to the log tail, which
+    /// returns both in order.
+    pub(super) async fn react_to_own_events(&mut self) -> anyhow::Result<()> {
+        while let Some(own) = self.own_events.pop_front() {
+            if self.take_reaction(own.call_id, own.sequence) {
+                let metadata = Metadata::caused_by(Actor::System, &own.metadata, own.event_id);
+                self.react_to(own.call_id, own.event, metadata).await?;
             }
         }
         Ok(())
@@ -189,8 +253,12 @@ impl Session {
                     decoded.push((stored, event));
                 }
             }
-            if react {
-                for (stored, (call_id, event)) in decoded {
+            for (stored, (call_id, event)) in decoded {
+                if !react {
+                    // What was done is done: mark it so.
+                    let last = self.reacted.entry(call_id).or_insert(0);
+                    *last = (*last).max(stored.sequence);
+                } else if self.take_reaction(call_id, stored.sequence) {
                     self.react(stored, call_id, event).await?;
                 }
             }
@@ -323,19 +391,34 @@ impl Session {
                 expected_version,
             )
             .await;
+        self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
                 let first = committed.version - committed.events.len() as i64 + 1;
                 let mut in_step = true;
                 for (event, sequence) in committed.events.iter().cloned().zip(first..) {
-                    if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                    if in_step && self.view.apply_call(call_id, sequence, event) == Folded::Gap {
                         in_step = false;
-                        break;
                     }
                 }
                 if !in_step {
                     self.view
                         .set_call(call_id, committed.aggregate.clone(), committed.version);
+                }
+                for ((event, sequence), appended) in committed
+                    .events
+                    .iter()
+                    .cloned()
+                    .zip(first..)
+                    .zip(&committed.appended)
+                {
+                    self.own_events.push_back(OwnCallEvent {
+                        call_id,
+                        sequence,
+                        event,
+                        event_id: appended.event_id,
+                        metadata: metadata.clone(),
+                    });
                 }
                 Ok(Ok(committed))
             }
@@ -364,6 +447,7 @@ impl Session {
                 expected_version,
             )
             .await;
+        self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
                 let first = committed.version - committed.events.len() as i64 + 1;
