@@ -121,45 +121,21 @@ impl Telephony {
 
     /// Registers worker `agentN` with phone `PJSIP/agentN` (not yet Available).
     pub async fn register_worker(&self, n: u32) -> WorkerId {
-        let worker_id = WorkerId::new();
-        let command = WorkerCommand::Register {
-            name: PersonName::parse(&format!("Agent {n}")).expect("name"),
-            email: EmailAddress::parse(&format!("agent{n}@example.com")).expect("email"),
-            role: Role::Agent,
-            endpoint: Some(Endpoint::parse(&format!("PJSIP/agent{n}")).expect("endpoint")),
-            at: Utc::now(),
-        };
-        self.worker_command(worker_id, command).await;
-        worker_id
+        register_worker(&self.store, n).await
     }
 
     /// Registers `agentN`, registers their phone with `behaviour`, and makes them Available.
     pub async fn add_agent(&self, n: u32, behaviour: Behaviour) -> WorkerId {
-        let endpoint = format!("PJSIP/agent{n}");
-        self.sim
-            .register_endpoint(&endpoint)
-            .expect("phone registers");
-        self.sim.set_agent_behaviour(&endpoint, behaviour);
-        let worker_id = self.register_worker(n).await;
-        self.go_available(worker_id).await;
-        worker_id
+        add_agent(&self.sim, &self.store, n, behaviour).await
     }
 
     pub async fn go_available(&self, worker_id: WorkerId) {
-        let command = WorkerCommand::GoAvailable {
-            forced_by: None,
-            at: Utc::now(),
-        };
-        self.worker_command(worker_id, command).await;
+        go_available(&self.store, worker_id).await;
     }
 
     /// A worker's own command, as the API will run it.
     pub async fn worker_command(&self, worker_id: WorkerId, command: WorkerCommand) {
-        let metadata = Metadata::new(Actor::Worker(worker_id));
-        self.store
-            .execute::<Worker>(&worker_id.to_string(), command, &(), &metadata, None)
-            .await
-            .expect("worker command succeeds");
+        worker_command(&self.store, worker_id, command).await;
     }
 
     /// A customer calls; returns the channel and the call it becomes.
@@ -240,6 +216,28 @@ impl Telephony {
         call
     }
 
+    /// Waits until the call is Queued and its caller alone in the call's holding bridge.
+    pub async fn wait_on_hold(&self, call_id: CallId, channel_id: &str) {
+        self.wait_call(call_id, "the call queued", |call| {
+            *call.state() == CallState::Queued
+        })
+        .await;
+        let hold = api::telephony::holding_bridge_id(call_id);
+        let on_hold = self
+            .sim
+            .wait_until(WAIT, "the caller on hold", |sim| {
+                sim.bridges()
+                    .iter()
+                    .any(|bridge| bridge.id == hold && bridge.channel_ids == [channel_id])
+            })
+            .await;
+        assert!(
+            on_hold.is_ok(),
+            "call {call_id} not on hold: {:?}",
+            self.sim.bridges()
+        );
+    }
+
     /// The types of an aggregate's events, in order.
     pub async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
         self.store
@@ -273,6 +271,146 @@ impl Telephony {
     /// `METHOD /path key=value…` with the parameters that matter, and ` -> status` for errors.
     pub fn control_requests(&self) -> Vec<String> {
         control_requests(&self.sim)
+    }
+}
+
+/// The endpoint of agent `n`'s phone.
+pub fn agent_endpoint(n: u32) -> String {
+    format!("PJSIP/agent{n}")
+}
+
+/// Registers worker `agentN` with phone `PJSIP/agentN` through `store` (not yet Available).
+pub async fn register_worker(store: &EventStore, n: u32) -> WorkerId {
+    let worker_id = WorkerId::new();
+    let command = WorkerCommand::Register {
+        name: PersonName::parse(&format!("Agent {n}")).expect("name"),
+        email: EmailAddress::parse(&format!("agent{n}@example.com")).expect("email"),
+        role: Role::Agent,
+        endpoint: Some(Endpoint::parse(&agent_endpoint(n)).expect("endpoint")),
+        at: Utc::now(),
+    };
+    worker_command(store, worker_id, command).await;
+    worker_id
+}
+
+/// Registers `agentN`, registers their phone with `behaviour`, and makes them Available.
+pub async fn add_agent(
+    sim: &SimHandle,
+    store: &EventStore,
+    n: u32,
+    behaviour: Behaviour,
+) -> WorkerId {
+    let endpoint = agent_endpoint(n);
+    sim.register_endpoint(&endpoint).expect("phone registers");
+    sim.set_agent_behaviour(&endpoint, behaviour);
+    let worker_id = register_worker(store, n).await;
+    go_available(store, worker_id).await;
+    worker_id
+}
+
+pub async fn go_available(store: &EventStore, worker_id: WorkerId) {
+    let command = WorkerCommand::GoAvailable {
+        forced_by: None,
+        at: Utc::now(),
+    };
+    worker_command(store, worker_id, command).await;
+}
+
+/// A worker's own command, as the API will run it.
+pub async fn worker_command(store: &EventStore, worker_id: WorkerId, command: WorkerCommand) {
+    let metadata = Metadata::new(Actor::Worker(worker_id));
+    store
+        .execute::<Worker>(&worker_id.to_string(), command, &(), &metadata, None)
+        .await
+        .expect("worker command succeeds");
+}
+
+/// A server as a separate process (the `savecorp-under-test` binary, whose path only the
+/// integration tests know: `env!("CARGO_BIN_EXE_savecorp-under-test")`), on an existing
+/// database and the simulator, so that a test can kill it with SIGKILL. Its log goes to
+/// `server.log` in its data folder ([`ServerProcess::log_tail`]).
+pub struct ServerProcess {
+    child: std::process::Child,
+    data_dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    pub async fn spawn(
+        binary: &str,
+        database: &str,
+        sim: &SimHandle,
+        queue: &QueueConfig,
+    ) -> ServerProcess {
+        let postgres = TestPostgres::get().await;
+        let data_dir = tempfile::tempdir().expect("data folder");
+        let log = std::fs::File::create(data_dir.path().join("server.log")).expect("log file");
+        let child = std::process::Command::new(binary)
+            .arg("serve")
+            .env("DATABASE_URL", postgres.url(database))
+            .env("SAVECORP_DATA_DIR", data_dir.path())
+            .env("SAVECORP_LISTEN", "127.0.0.1:0")
+            .env("SAVECORP_DB_CONNECTIONS", "8")
+            .env("JWT_SECRET", "test-secret-not-for-production")
+            .env("ARI_URL", sim.base_url())
+            .env("ARI_USER", "ari")
+            .env("ARI_PASSWORD", "ari")
+            .env("ARI_APP", "callcenter")
+            .env(
+                "SAVECORP_OFFER_TIMEOUT_SECS",
+                queue.offer_timeout_secs.to_string(),
+            )
+            .env("SAVECORP_WRAP_UP_SECS", queue.wrap_up_secs.to_string())
+            .env("SAVECORP_MAX_WAIT_SECS", queue.max_wait_secs.to_string())
+            .env(
+                "SAVECORP_MAX_QUEUE_LENGTH",
+                queue.max_queue_length.to_string(),
+            )
+            .env("RUST_LOG", "info")
+            .env_remove("SAVECORP_REJECT_ANNOUNCEMENT")
+            .env_remove("SMTP_URL")
+            .env_remove("SAVECORP_ADMIN_EMAIL")
+            .env_remove("SAVECORP_ADMIN_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the server process starts");
+        ServerProcess { child, data_dir }
+    }
+
+    /// The operating-system process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// `kill -9`: no shutdown of any kind, then reaps the process.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server's log file.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("server.log")
+    }
+
+    /// The last `lines` lines of the server's log (for failure messages).
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text =
+            std::fs::read_to_string(self.data_dir.path().join("server.log")).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill_hard();
     }
 }
 

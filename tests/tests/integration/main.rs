@@ -15,3 +15,4 @@ mod event_log;
 mod projections;
 mod server;
 mod telephony;
+mod telephony_soak;
