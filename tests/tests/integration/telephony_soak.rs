@@ -346,7 +346,7 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
                 ended_at: None,
             });
             next_arrival = now + Duration::from_millis(rng.gen_range(0..30));
-            if placed.len() % 50 == 0 {
+            if placed.len().is_multiple_of(50) {
                 // Some phones change behaviour.
                 for _ in 0..4 {
                     let (n, _) = agents[rng.gen_range(0..agents.len())];
@@ -790,11 +790,10 @@ impl CallLog {
                         release(&mut ringing_or_talking, *agent, *call_id);
                     }
                     CallEvent::Abandoned {
-                        withdrawn_offer, ..
+                        withdrawn_offer: Some(offer),
+                        ..
                     } => {
-                        if let Some(offer) = withdrawn_offer {
-                            release(&mut ringing_or_talking, offer.agent, *call_id);
-                        }
+                        release(&mut ringing_or_talking, offer.agent, *call_id);
                     }
                     CallEvent::Ended {
                         agent,
