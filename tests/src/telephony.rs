@@ -14,8 +14,10 @@ use domain::ids::{CallId, WorkerId};
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
 use projections::{Actor, EventStore, Metadata};
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::graphql::{self, gql, WsClient};
 use crate::postgres::TestPostgres;
 use crate::TestApp;
 
@@ -88,6 +90,8 @@ pub struct Telephony {
     pub app: TestApp,
     pub store: EventStore,
     pub queue: QueueConfig,
+    /// An admin of the API, created on first use ([`Telephony::admin`]).
+    admin: tokio::sync::OnceCell<graphql::Session>,
 }
 
 impl Telephony {
@@ -107,7 +111,54 @@ impl Telephony {
             app,
             store,
             queue,
+            admin: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Starts the simulator, a server as a separate process (`binary`, see [`ServerProcess`])
+    /// that becomes the telephony leader, then a server in this process on the same database
+    /// that stands by (`app`). The process can then be killed for real.
+    pub async fn start_behind_a_process(
+        binary: &str,
+        queue: QueueConfig,
+    ) -> (Telephony, ServerProcess) {
+        crate::init_test_log();
+        let sim = SimAsterisk::start(SimConfig::default())
+            .await
+            .expect("simulator starts");
+        let database = TestPostgres::get().await.fresh_database().await;
+        let leader = ServerProcess::spawn(binary, &database, &sim, &queue).await;
+        // A process starts slowly on a loaded machine (it migrates first).
+        if sim
+            .wait_for_socket("callcenter", Duration::from_secs(90))
+            .await
+            .is_err()
+        {
+            panic!(
+                "the server process never connected; its log:\n{}",
+                leader.log_tail(40)
+            );
+        }
+        let app = TestApp::spawn_on(database, |config| use_sim(config, &sim, &queue)).await;
+        let store = EventStore::new(app.pool.clone());
+        let telephony = Telephony {
+            sim,
+            app,
+            store,
+            queue,
+            admin: tokio::sync::OnceCell::new(),
+        };
+        (telephony, leader)
+    }
+
+    /// How many events WebSockets the simulator accepted so far (one per leadership term and
+    /// reconnection).
+    pub fn events_sockets(&self) -> usize {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|request| request.path == "/events")
+            .count()
     }
 
     /// Another server instance on the same database and simulator.
@@ -271,6 +322,256 @@ impl Telephony {
     /// `METHOD /path key=value…` with the parameters that matter, and ` -> status` for errors.
     pub fn control_requests(&self) -> Vec<String> {
         control_requests(&self.sim)
+    }
+}
+
+const CALL_UPDATES: &str = "subscription($id: ID!) { callUpdates(callId: $id) { position \
+    eventType call { id version state agentId attempts } } }";
+const MY_STATE: &str = "subscription { myState { id version presence { state reason callId } } }";
+const OFFERS: &str = "subscription { offers { position offer { callId callerNumber } } }";
+
+impl Telephony {
+    /// An admin of the API (bootstrapped and logged in on first use).
+    pub async fn admin(&self) -> &graphql::Session {
+        self.admin
+            .get_or_init(|| graphql::bootstrap_admin(&self.app))
+            .await
+    }
+
+    /// Subscribes, as an admin, to one call's updates (`callUpdates`). Check what it received
+    /// with [`Telephony::assert_call_seen`].
+    pub async fn watch_call(&self, call_id: CallId) -> CallWatch {
+        let token = self.admin().await.access_token.clone();
+        let mut client = WsClient::connect_as(&self.app, Some(&token)).await;
+        client
+            .subscribe("c", CALL_UPDATES, json!({"id": call_id.to_string()}))
+            .await;
+        CallWatch {
+            call_id,
+            client,
+            messages: Vec::new(),
+        }
+    }
+
+    /// What an admin sees of a call once it reached the state `expected` (GraphQL spelling,
+    /// `ENDED`): the `call` query shows that state at the log's version, and `callUpdates` sent
+    /// the call as it was, then exactly the call's later events of the log, in order, each with
+    /// the call's version after it, the last one in that state. Returns the states it showed.
+    pub async fn assert_call_seen(&self, watch: &mut CallWatch, expected: &str) -> Vec<String> {
+        let call_id = watch.call_id;
+        let events = self
+            .store
+            .load("call", &call_id.to_string())
+            .await
+            .expect("call events");
+        let version = events.last().map_or(0, |event| event.sequence);
+        watch.read_until(version).await;
+        let first = &watch.messages[0];
+        assert!(first["eventType"].is_null(), "{first}");
+        let first_version = first["call"]["version"].as_i64().expect("version");
+        let sent: Vec<(String, i64)> = watch.messages[1..]
+            .iter()
+            .map(|message| {
+                (
+                    message["eventType"].as_str().unwrap_or_default().to_owned(),
+                    message["call"]["version"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let logged: Vec<(String, i64)> = events
+            .iter()
+            .filter(|event| event.sequence > first_version)
+            .map(|event| (event.event_type.clone(), event.sequence))
+            .collect();
+        assert_eq!(sent, logged, "callUpdates of {call_id} vs the log");
+        let states = watch.states();
+        assert_eq!(states.last().map(String::as_str), Some(expected));
+        let answer = gql(
+            &self.app,
+            Some(&self.admin().await.access_token),
+            "query($id: ID!) { call(id: $id) { state version } }",
+            json!({"id": call_id.to_string()}),
+        )
+        .await;
+        assert_eq!(
+            answer.data("call"),
+            &json!({"state": expected, "version": version}),
+            "the call query"
+        );
+        states
+    }
+
+    /// Agent `n` as a person: registered through the API by the admin (with a password and
+    /// phone `PJSIP/agentN`, registered in the simulator with `behaviour`), logged in, their
+    /// `myState` and `offers` subscriptions open, then Available through `setAvailability`.
+    pub async fn add_agent_on_screen(&self, n: u32, behaviour: Behaviour) -> AgentScreen {
+        let endpoint = agent_endpoint(n);
+        self.sim
+            .register_endpoint(&endpoint)
+            .expect("phone registers");
+        self.sim.set_agent_behaviour(&endpoint, behaviour);
+        let admin = self.admin().await.clone();
+        let session = graphql::register_worker(
+            &self.app,
+            &admin,
+            &format!("agent{n}@example.com"),
+            "AGENT",
+            Some(&endpoint),
+        )
+        .await;
+        let mut client = WsClient::connect_as(&self.app, Some(&session.access_token)).await;
+        client.subscribe("s", MY_STATE, json!({})).await;
+        client.subscribe("o", OFFERS, json!({})).await;
+        let mut screen = AgentScreen {
+            worker_id: session.worker_id.parse().expect("worker id"),
+            session,
+            client,
+            states: Vec::new(),
+            offers: Vec::new(),
+        };
+        // Both subscriptions answer first (the state now; the position followed from).
+        screen
+            .wait("the first messages", |screen| {
+                !screen.states.is_empty() && !screen.offers.is_empty()
+            })
+            .await;
+        let answer = gql(
+            &self.app,
+            Some(&screen.session.access_token),
+            "mutation { setAvailability(state: AVAILABLE) { presence { state } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            answer.data("setAvailability")["presence"]["state"],
+            "AVAILABLE"
+        );
+        screen
+    }
+}
+
+/// An admin's `callUpdates` subscription to one call.
+pub struct CallWatch {
+    call_id: CallId,
+    client: WsClient,
+    /// The `callUpdates` payloads received so far.
+    pub messages: Vec<Value>,
+}
+
+impl CallWatch {
+    /// Reads until a message shows the call at `version` (fails the test after [`WAIT`]).
+    async fn read_until(&mut self, version: i64) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self
+            .messages
+            .last()
+            .is_none_or(|message| message["call"]["version"].as_i64() != Some(version))
+        {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self.client.next_within(left).await;
+            let Some(message) = message else {
+                panic!(
+                    "callUpdates of {} stopped before version {version}: {:#?}",
+                    self.call_id, self.messages
+                );
+            };
+            assert_eq!(message["type"], "next", "{message}");
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            self.messages
+                .push(message["payload"]["data"]["callUpdates"].clone());
+        }
+    }
+
+    /// The states the messages showed, repeats removed.
+    pub fn states(&self) -> Vec<String> {
+        let mut states: Vec<String> = self
+            .messages
+            .iter()
+            .filter_map(|message| message["call"]["state"].as_str().map(ToOwned::to_owned))
+            .collect();
+        states.dedup();
+        states
+    }
+}
+
+/// An agent logged in to the API, with their `myState` and `offers` subscriptions.
+pub struct AgentScreen {
+    pub worker_id: WorkerId,
+    pub session: graphql::Session,
+    client: WsClient,
+    /// `myState` payloads so far.
+    pub states: Vec<Value>,
+    /// `offers` payloads so far (the first has no offer).
+    pub offers: Vec<Value>,
+}
+
+impl AgentScreen {
+    /// Reads the agent's subscriptions until `condition` holds (fails the test after [`WAIT`]).
+    pub async fn wait(&mut self, what: &str, condition: impl Fn(&AgentScreen) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !condition(self) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(message) = self.client.next_within(left).await else {
+                panic!(
+                    "agent {}: timed out waiting for {what}; states {:?}, offers {:?}",
+                    self.worker_id,
+                    self.presences(),
+                    self.offers
+                );
+            };
+            assert_eq!(message["type"], "next", "{message}");
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            match message["id"].as_str() {
+                Some("s") => self
+                    .states
+                    .push(message["payload"]["data"]["myState"].clone()),
+                _ => self
+                    .offers
+                    .push(message["payload"]["data"]["offers"].clone()),
+            }
+        }
+    }
+
+    /// Waits until `myState` showed `presences` (GraphQL spelling), in that order, as the
+    /// last states it sent (repeats removed).
+    pub async fn wait_presences(&mut self, presences: &[&str]) {
+        let what = format!("the presences {presences:?}");
+        let presences: Vec<String> = presences.iter().map(|state| (*state).to_owned()).collect();
+        self.wait(&what, |screen| screen.presences().ends_with(&presences))
+            .await;
+    }
+
+    /// The presence states `myState` sent, repeats removed.
+    pub fn presences(&self) -> Vec<String> {
+        let mut states: Vec<String> = self
+            .states
+            .iter()
+            .filter_map(|state| state["presence"]["state"].as_str().map(ToOwned::to_owned))
+            .collect();
+        states.dedup();
+        states
+    }
+
+    /// The calls the screen popped: (call id, caller number).
+    pub fn popped(&self) -> Vec<(String, String)> {
+        self.offers
+            .iter()
+            .filter(|message| !message["offer"].is_null())
+            .map(|message| {
+                let offer = &message["offer"];
+                (
+                    offer["callId"].as_str().unwrap_or_default().to_owned(),
+                    offer["callerNumber"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until the screen popped `call_id` from `caller_number`.
+    pub async fn wait_popped(&mut self, call_id: CallId, caller_number: &str) {
+        let expected = (call_id.to_string(), caller_number.to_owned());
+        self.wait("the screen pop", |screen| screen.popped().contains(&expected))
+            .await;
     }
 }
 

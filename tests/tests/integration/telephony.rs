@@ -626,6 +626,7 @@ async fn a_restarted_server_restores_the_waiting_calls_and_ends_the_calls_asteri
         app,
         store,
         queue,
+        ..
     } = tel;
     let database = app.database.clone();
     let pool = app.pool.clone();
@@ -699,4 +700,89 @@ async fn a_restarted_server_restores_the_waiting_calls_and_ends_the_calls_asteri
     .await
     .expect("no leak");
     restarted.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_calls_in_flight() {
+    let mut queue = fast_queue();
+    queue.offer_timeout_secs = 3;
+    let (tel, mut leader) =
+        Telephony::start_behind_a_process(env!("CARGO_BIN_EXE_savecorp-under-test"), queue).await;
+    let talker = tel.add_agent(1, answers()).await;
+    let (gone, gone_call) = tel.place_call("+15551230001");
+    tel.wait_bridged(gone_call).await;
+    let silent = tel.add_agent(2, Behaviour::NoAnswer).await;
+    let (ringing, ringing_call) = tel.place_call("+15551230002");
+    tel.wait_call(ringing_call, "the offer to agent 2", |call| {
+        call.agent() == Some(silent)
+    })
+    .await;
+    let leg = api::telephony::agent_leg_id(ringing_call, 1);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "agent 2's phone ringing", |sim| {
+            sim.channels()
+                .iter()
+                .any(|channel| channel.id == leg && channel.state == "Ringing")
+        })
+        .await
+        .expect("ringing");
+    assert_eq!(tel.events_sockets(), 1, "only the leader connects");
+
+    // kill -9, and a caller hangs up while nobody leads: that StasisEnd is lost.
+    leader.kill_hard();
+    tel.sim.caller_hangs_up(&gone).expect("caller hangs up");
+
+    tel.sim
+        .wait_for_socket("callcenter", Duration::from_secs(30))
+        .await
+        .expect("the standby takes over");
+    assert_eq!(tel.events_sockets(), 2);
+    // The call that ended in the gap is closed by the system; its agent is released …
+    let call = tel
+        .wait_call(gone_call, "the lost call closed", |call| call.is_terminal())
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Ended {
+            by: EndedBy::System
+        }
+    );
+    // … the ringing offer is followed again and times out; the call goes to the freed agent.
+    let call = tel
+        .wait_call(ringing_call, "the ringing call connected", |call| {
+            matches!(call.state(), CallState::Connected { .. })
+        })
+        .await;
+    assert_eq!(*call.state(), CallState::Connected { agent: talker });
+    assert_eq!(
+        (call.offers()[0].agent, call.offers()[0].outcome),
+        (silent, Some(OfferOutcome::NoAnswer))
+    );
+    assert!(paused_for(
+        tel.worker(silent).await.presence(),
+        "missed_offer"
+    ));
+    tel.wait_bridged(ringing_call).await;
+
+    tel.sim.caller_hangs_up(&ringing).expect("caller hangs up");
+    tel.wait_call(ringing_call, "the call to end", |call| call.is_terminal())
+        .await;
+    tel.wait_worker(talker, "the agent available", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    tel.wait_until_idle().await;
+    for call_id in [gone_call, ringing_call] {
+        let types = tel.event_types("call", &call_id.to_string()).await;
+        let terminals = types
+            .iter()
+            .filter(|kind| {
+                matches!(
+                    kind.as_str(),
+                    "CallEnded" | "CallAbandoned" | "CallRejected"
+                )
+            })
+            .count();
+        assert_eq!(terminals, 1, "{types:?}");
+    }
 }
