@@ -341,6 +341,11 @@ impl Telephony {
     /// Subscribes, as an admin, to one call's updates (`callUpdates`). Check what it received
     /// with [`Telephony::assert_call_seen`].
     pub async fn watch_call(&self, call_id: CallId) -> CallWatch {
+        // `callUpdates` answers NOT_FOUND for a call not queued yet.
+        self.wait_call(call_id, "the call queued", |call| {
+            *call.state() != CallState::New
+        })
+        .await;
         let token = self.admin().await.access_token.clone();
         let mut client = WsClient::connect_as(&self.app, Some(&token)).await;
         client
@@ -447,6 +452,45 @@ impl Telephony {
             "AVAILABLE"
         );
         screen
+    }
+}
+
+const WALLBOARD: &str = "subscription { wallboard { callsWaiting oldestWaitSecs \
+    agentsByState { state count } today { offered answered abandoned } } }";
+
+impl Telephony {
+    /// Subscribes, as an admin, to the wallboard.
+    pub async fn watch_wallboard(&self) -> WallboardWatch {
+        let token = self.admin().await.access_token.clone();
+        let mut client = WsClient::connect_as(&self.app, Some(&token)).await;
+        client.subscribe("w", WALLBOARD, json!({})).await;
+        WallboardWatch { client }
+    }
+}
+
+/// An admin's `wallboard` subscription.
+pub struct WallboardWatch {
+    client: WsClient,
+}
+
+impl WallboardWatch {
+    /// Reads snapshots until one satisfies `condition` (fails the test after [`WAIT`]);
+    /// returns it.
+    pub async fn wait(&mut self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = Value::Null;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(message) = self.client.next_within(left).await else {
+                panic!("wallboard: timed out waiting for {what}; last snapshot {last}");
+            };
+            assert_eq!(message["type"], "next", "{message}");
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            last = message["payload"]["data"]["wallboard"].clone();
+            if condition(&last) {
+                return last;
+            }
+        }
     }
 }
 
@@ -561,7 +605,10 @@ impl AgentScreen {
                 let offer = &message["offer"];
                 (
                     offer["callId"].as_str().unwrap_or_default().to_owned(),
-                    offer["callerNumber"].as_str().unwrap_or_default().to_owned(),
+                    offer["callerNumber"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
                 )
             })
             .collect()
@@ -570,8 +617,10 @@ impl AgentScreen {
     /// Waits until the screen popped `call_id` from `caller_number`.
     pub async fn wait_popped(&mut self, call_id: CallId, caller_number: &str) {
         let expected = (call_id.to_string(), caller_number.to_owned());
-        self.wait("the screen pop", |screen| screen.popped().contains(&expected))
-            .await;
+        self.wait("the screen pop", |screen| {
+            screen.popped().contains(&expected)
+        })
+        .await;
     }
 }
 

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use ari_adapter::sim::Behaviour;
-use domain::call::{AbandonedDuring, CallCommand, CallState, EndedBy, OfferOutcome, RejectReason};
+use domain::call::{AbandonedDuring, CallState, EndedBy, OfferOutcome, RejectReason};
 use domain::worker::Presence;
-use projections::{Actor, Metadata};
+use projections::Actor;
 use tests::telephony::{fast_queue, Telephony};
 
 fn answers() -> Behaviour {
@@ -29,8 +29,10 @@ async fn an_answered_call_is_bridged_with_the_agent_and_torn_down_when_the_calle
     let mut queue = fast_queue();
     queue.wrap_up_secs = 1;
     let tel = Telephony::start(queue).await;
-    let agent = tel.add_agent(1, answers()).await;
+    let mut screen = tel.add_agent_on_screen(1, answers()).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
 
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
@@ -75,6 +77,19 @@ async fn an_answered_call_is_bridged_with_the_agent_and_torn_down_when_the_calle
     })
     .await;
     tel.wait_until_idle().await;
+    // What the agent and an admin saw.
+    screen.wait_popped(call_id, "+15551230001").await;
+    screen
+        .wait_presences(&[
+            "OFFLINE",
+            "AVAILABLE",
+            "OFFERED",
+            "ON_CALL",
+            "WRAP_UP",
+            "AVAILABLE",
+        ])
+        .await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 
     assert_eq!(
         tel.control_requests(),
@@ -132,6 +147,7 @@ async fn a_caller_hanging_up_while_queued_is_recorded_as_abandoned() {
     let (waiting, call_id) = tel.place_call("+15551230002");
     let hold = api::telephony::holding_bridge_id(call_id);
     tel.wait_on_hold(call_id, &waiting).await;
+    let mut watch = tel.watch_call(call_id).await;
 
     tel.sim.caller_hangs_up(&waiting).expect("caller hangs up");
     let call = tel
@@ -146,6 +162,10 @@ async fn a_caller_hanging_up_while_queued_is_recorded_as_abandoned() {
         }
     );
     assert!(call.offers().is_empty());
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "ABANDONED").await,
+        ["QUEUED", "ABANDONED"]
+    );
     tel.sim
         .wait_until(tests::telephony::WAIT, "the holding bridge gone", |sim| {
             sim.bridges().iter().all(|bridge| bridge.id != hold)
@@ -180,12 +200,14 @@ async fn a_caller_hanging_up_while_the_agent_phone_rings_withdraws_the_offer() {
     let mut queue = fast_queue();
     queue.offer_timeout_secs = 10;
     let tel = Telephony::start(queue).await;
-    let agent = tel.add_agent(1, Behaviour::NoAnswer).await;
+    let mut screen = tel.add_agent_on_screen(1, Behaviour::NoAnswer).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
     tel.wait_call(call_id, "the offer", |call| {
         matches!(call.state(), CallState::Offered { .. })
     })
     .await;
+    let mut watch = tel.watch_call(call_id).await;
     let leg = api::telephony::agent_leg_id(call_id, 1);
     tel.sim
         .wait_until(tests::telephony::WAIT, "the agent phone ringing", |sim| {
@@ -228,21 +250,31 @@ async fn a_caller_hanging_up_while_the_agent_phone_rings_withdraws_the_offer() {
         tel.event_types("worker", &agent.to_string()).await[2..],
         ["WorkerOffered", "WorkerOfferWithdrawn"]
     );
+    screen.wait_popped(call_id, "+15551230001").await;
+    screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "AVAILABLE"])
+        .await;
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "ABANDONED").await,
+        ["OFFERED", "ABANDONED"]
+    );
 }
 
 #[tokio::test]
 async fn a_busy_agent_is_paused_and_the_call_goes_to_the_next_agent() {
     let tel = Telephony::start(fast_queue()).await;
-    let busy = tel
-        .add_agent(
+    let mut busy_screen = tel
+        .add_agent_on_screen(
             1,
             Behaviour::Busy {
                 after: Duration::from_millis(30),
             },
         )
         .await;
+    let busy = busy_screen.worker_id;
     let next = tel.add_agent(2, answers()).await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -275,16 +307,31 @@ async fn a_busy_agent_is_paused_and_the_call_goes_to_the_next_agent() {
             .count();
         assert_eq!(dials, 1, "{requests:#?}");
     }
+    // The busy agent's screen popped the call, then showed them paused.
+    busy_screen.wait_popped(call_id, "+15551230001").await;
+    busy_screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "PAUSED"])
+        .await;
+    assert_eq!(
+        busy_screen
+            .states
+            .last()
+            .map(|state| &state["presence"]["reason"]),
+        Some(&serde_json::json!("missed_offer"))
+    );
     tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
     tel.wait_until_idle().await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 }
 
 #[tokio::test]
 async fn an_agent_who_does_not_answer_in_time_is_paused_and_the_next_agent_gets_the_call() {
     let tel = Telephony::start(fast_queue()).await;
     let silent = tel.add_agent(1, Behaviour::NoAnswer).await;
-    let next = tel.add_agent(2, answers()).await;
+    let mut next_screen = tel.add_agent_on_screen(2, answers()).await;
+    let next = next_screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -308,8 +355,18 @@ async fn an_agent_who_does_not_answer_in_time_is_paused_and_the_next_agent_gets_
     assert!(tel
         .control_requests()
         .contains(&format!("POST /channels/{leg}/dial timeout=1")));
+    // The second agent's screen popped the call and showed them on it.
+    next_screen.wait_popped(call_id, "+15551230001").await;
+    next_screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "ON_CALL"])
+        .await;
     tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
     tel.wait_until_idle().await;
+    let states = tel.assert_call_seen(&mut watch, "ENDED").await;
+    assert!(
+        states.ends_with(&["CONNECTED".to_owned(), "ENDED".to_owned()]),
+        "{states:?}"
+    );
 }
 
 #[tokio::test]
@@ -320,6 +377,7 @@ async fn an_unreachable_agent_phone_pauses_the_agent_and_the_call_goes_to_the_ne
     tel.go_available(unreachable).await;
     let next = tel.add_agent(2, answers()).await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -327,6 +385,13 @@ async fn an_unreachable_agent_phone_pauses_the_agent_and_the_call_goes_to_the_ne
         .await;
     assert_eq!(*call.state(), CallState::Connected { agent: next });
     assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::Unreachable));
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "CONNECTED")
+            .await
+            .last()
+            .map(String::as_str),
+        Some("CONNECTED")
+    );
     assert!(paused_for(
         tel.worker(unreachable).await.presence(),
         "phone_unreachable"
@@ -373,6 +438,7 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
     )
     .await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the rejection", |call| call.is_terminal())
         .await;
@@ -382,6 +448,7 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
             reason: RejectReason::NoAgentsLoggedIn
         }
     );
+    tel.assert_call_seen(&mut watch, "REJECTED").await;
     tel.wait_until_idle().await;
     assert_eq!(
         tel.control_requests(),
@@ -401,6 +468,7 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
 async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees_up() {
     let tel = Telephony::start(fast_queue()).await;
     let agent = tel.add_agent(1, answers()).await;
+    let mut wallboard = tel.watch_wallboard().await;
     let (first, first_call) = tel.place_call("+15551230001");
     tel.wait_bridged(first_call).await;
     let (second, second_call) = tel.place_call("+15551230002");
@@ -408,9 +476,18 @@ async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees
     // Both wait on hold (however long the server takes to get there under load) …
     tel.wait_on_hold(second_call, &second).await;
     tel.wait_on_hold(third_call, &third).await;
-    // … and keep waiting while the only agent talks.
+    // … and keep waiting while the only agent talks; the wallboard shows it.
     assert_eq!(*tel.call(second_call).await.state(), CallState::Queued);
     assert_eq!(*tel.call(third_call).await.state(), CallState::Queued);
+    wallboard
+        .wait("two callers waiting, the agent on a call", |board| {
+            board["callsWaiting"] == 2
+                && board["oldestWaitSecs"].is_i64()
+                && board["agentsByState"].as_array().is_some_and(|counts| {
+                    counts.contains(&serde_json::json!({"state": "ON_CALL", "count": 1}))
+                })
+        })
+        .await;
 
     tel.sim
         .caller_hangs_up(&first)
@@ -434,6 +511,13 @@ async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees
         .caller_hangs_up(&third)
         .expect("third caller hangs up");
     tel.wait_until_idle().await;
+    wallboard
+        .wait("nobody waiting, three calls answered today", |board| {
+            board["callsWaiting"] == 0
+                && board["today"]["offered"] == 3
+                && board["today"]["answered"] == 3
+        })
+        .await;
 }
 
 #[tokio::test]
@@ -445,9 +529,12 @@ async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
     let (first, first_call) = tel.place_call("+15551230001");
     tel.wait_bridged(first_call).await;
     let (waiting, call_id) = tel.place_call("+15551230002");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the rejection", |call| call.is_terminal())
         .await;
+    let states = tel.assert_call_seen(&mut watch, "REJECTED").await;
+    assert!(!states.contains(&"OFFERED".to_owned()), "{states:?}");
     assert_eq!(
         *call.state(),
         CallState::Rejected {
@@ -476,27 +563,25 @@ async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
 #[tokio::test]
 async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_the_bridge() {
     let tel = Telephony::start(fast_queue()).await;
-    let agent = tel.add_agent(1, answers()).await;
+    let mut screen = tel.add_agent_on_screen(1, answers()).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     tel.wait_bridged(call_id).await;
     let mix = api::telephony::mixing_bridge_id(call_id);
     tel.sim.clear_requests();
 
-    // What the `hangUpCall` mutation will do.
-    let metadata = Metadata::new(Actor::Worker(agent));
-    tel.store
-        .execute::<domain::call::Call>(
-            &call_id.to_string(),
-            CallCommand::AgentHangUp {
-                agent,
-                at: chrono::Utc::now(),
-            },
-            &(),
-            &metadata,
-            None,
-        )
-        .await
-        .expect("agent hangs up");
+    let answer = tests::graphql::gql(
+        &tel.app,
+        Some(&screen.session.access_token),
+        "mutation($id: ID!) { hangUpCall(callId: $id) { state agentId } }",
+        serde_json::json!({"id": call_id.to_string()}),
+    )
+    .await;
+    assert_eq!(
+        answer.data("hangUpCall"),
+        &serde_json::json!({"state": "ENDED", "agentId": agent.to_string()})
+    );
 
     tel.wait_until_idle().await;
     let leg = api::telephony::agent_leg_id(call_id, 1);
@@ -518,6 +603,14 @@ async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_th
         tel.event_types("call", &call_id.to_string()).await,
         ["CallQueued", "CallOffered", "CallConnected", "CallEnded"]
     );
+    screen
+        .wait("the agent back to Available", |screen| {
+            let presences = screen.presences();
+            presences.contains(&"ON_CALL".to_owned())
+                && presences.last().map(String::as_str) == Some("AVAILABLE")
+        })
+        .await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 }
 
 #[tokio::test]
@@ -525,9 +618,11 @@ async fn calls_finish_consistently_when_the_events_socket_drops_mid_call() {
     let tel = Telephony::start(fast_queue()).await;
     let first_agent = tel.add_agent(1, answers()).await;
     let (gone_caller, gone_call) = tel.place_call("+15551230001");
+    let mut gone_watch = tel.watch_call(gone_call).await;
     tel.wait_bridged(gone_call).await;
     let second_agent = tel.add_agent(2, answers()).await;
     let (staying_caller, staying_call) = tel.place_call("+15551230002");
+    let mut staying_watch = tel.watch_call(staying_call).await;
     tel.wait_bridged(staying_call).await;
 
     // The socket drops and, before it is back, one caller hangs up: those events are lost.
@@ -595,6 +690,9 @@ async fn calls_finish_consistently_when_the_events_socket_drops_mid_call() {
     })
     .await;
     tel.wait_until_idle().await;
+    // Subscribers saw both ends, the lost one included.
+    tel.assert_call_seen(&mut gone_watch, "ENDED").await;
+    tel.assert_call_seen(&mut staying_watch, "ENDED").await;
 }
 
 #[tokio::test]
@@ -732,11 +830,19 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
     leader.kill_hard();
     tel.sim.caller_hangs_up(&gone).expect("caller hangs up");
 
+    // (The simulator may not have noticed the dead socket yet: wait for the standby's own.)
     tel.sim
-        .wait_for_socket("callcenter", Duration::from_secs(30))
+        .wait_until(Duration::from_secs(30), "the standby's socket", |sim| {
+            sim.is_connected("callcenter")
+                && sim
+                    .requests()
+                    .iter()
+                    .filter(|request| request.path == "/events")
+                    .count()
+                    == 2
+        })
         .await
         .expect("the standby takes over");
-    assert_eq!(tel.events_sockets(), 2);
     // The call that ended in the gap is closed by the system; its agent is released …
     let call = tel
         .wait_call(gone_call, "the lost call closed", |call| call.is_terminal())
