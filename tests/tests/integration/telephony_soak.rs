@@ -501,9 +501,13 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
     assert_eq!(kpis, expected, "kpis vs the call log");
 
     // Enough of everything happened for the soak to mean something.
-    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
-    for status in settled.values() {
-        *outcomes.entry(status.as_str()).or_default() += 1;
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for call_id in settled.keys() {
+        let (call, _) = store
+            .load_aggregate::<domain::call::Call>(&call_id.to_string())
+            .await
+            .expect("call loads");
+        *outcomes.entry(format!("{:?}", call.state())).or_default() += 1;
     }
     eprintln!(
         "telephony soak seed {seed}: {CALLS} calls, {AGENTS} agents, {run_time:?}; \
