@@ -825,6 +825,8 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
         .await
         .expect("ringing");
     assert_eq!(tel.events_sockets(), 1, "only the leader connects");
+    // The standby serves the API throughout.
+    let mut watch = tel.watch_call(ringing_call).await;
 
     // kill -9, and a caller hangs up while nobody leads: that StasisEnd is lost.
     leader.kill_hard();
@@ -873,6 +875,11 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
     tel.sim.caller_hangs_up(&ringing).expect("caller hangs up");
     tel.wait_call(ringing_call, "the call to end", |call| call.is_terminal())
         .await;
+    let states = tel.assert_call_seen(&mut watch, "ENDED").await;
+    assert_eq!(
+        states,
+        ["OFFERED", "QUEUED", "OFFERED", "CONNECTED", "ENDED"]
+    );
     tel.wait_worker(talker, "the agent available", |worker| {
         is_available(worker.presence())
     })
