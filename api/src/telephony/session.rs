@@ -33,6 +33,8 @@ const LOG_BATCH: i64 = 500;
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// Rounds of "catch up, then route" after one input, at most.
 const SETTLE_ROUNDS: usize = 20;
+/// ARI events handled in a row (those already received) before routing once for all of them.
+const STREAM_BATCH: usize = 32;
 
 /// Why a command did not change anything.
 #[derive(Debug)]
@@ -84,6 +86,10 @@ pub(super) struct Session {
     /// ARI events (ringing, device states, bridge membership, duplicates) change nothing and
     /// cost no database round trip.
     pub dirty: bool,
+    /// Appends this session made (each notifies the log channel once).
+    own_appends: u64,
+    /// The view was refreshed from the log during the current step (a batch of ARI events).
+    pub view_fresh: bool,
     /// Where the events WebSocket stands, for `/readyz`.
     link: super::AriLink,
 }
@@ -115,6 +121,8 @@ impl Session {
             own_events: VecDeque::new(),
             reacted: HashMap::new(),
             dirty: true,
+            own_appends: 0,
+            view_fresh: false,
             link: state.ari_link.clone(),
         };
         // The whole log first, without side effects: what was done is done.
@@ -130,17 +138,40 @@ impl Session {
         let stream_cancel = CancellationToken::new();
         let _stop_stream = stream_cancel.clone().drop_guard();
         let (mut stream, stream_task) = events::spawn(stream_config, stream_cancel.clone());
+        // Log notifications and own appends when the log was last looked at on a notification:
+        // a wake-up whose notifications are all our own appends needs no read (the view and
+        // the reactions already have them).
+        let mut seen = (notifier.notifications(), 0u64);
         let outcome = loop {
             let deadline = session.next_deadline();
+            session.view_fresh = false;
             let step: anyhow::Result<()> = tokio::select! {
                 () = cancel.cancelled() => break session.drain(&mut stream, &stream_cancel).await,
                 item = stream.recv() => match item {
                     None => break Err(anyhow::anyhow!("the ARI event stream ended")),
-                    Some(item) => session.on_stream_item(item).await,
+                    Some(item) => {
+                        // What else has arrived is handled before routing once for all of it
+                        // (under load, one routing round per event would fall behind).
+                        let mut step = session.on_stream_item(item).await;
+                        for _ in 1..STREAM_BATCH {
+                            if step.is_err() {
+                                break;
+                            }
+                            let Ok(item) = stream.try_recv() else { break };
+                            step = session.on_stream_item(item).await;
+                        }
+                        step
+                    }
                 },
                 () = notifier.wait(LOG_POLL) => {
-                    // Something was committed (or the poll interval passed).
-                    session.dirty = true;
+                    let notified = notifier.notifications().saturating_sub(seen.0);
+                    let ours = session.own_appends.saturating_sub(seen.1);
+                    // Nothing notified: the poll interval passed (a notification may have been
+                    // lost, or an event held back by the watermark is readable now).
+                    if notified == 0 || notified > ours {
+                        session.dirty = true;
+                        seen = (notifier.notifications(), session.own_appends);
+                    }
                     Ok(())
                 }
                 () = sleep_until(deadline) => {
@@ -316,6 +347,7 @@ impl Session {
     /// routing decides on the freshest state. Safe because the view folds per aggregate by
     /// sequence: the tail later finds these events already applied (and still reacts to them).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
+        self.view_fresh = true;
         let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
             "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
@@ -394,6 +426,7 @@ impl Session {
         self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
+                self.own_appends += u64::from(!committed.events.is_empty());
                 let first = committed.version - committed.events.len() as i64 + 1;
                 let mut in_step = true;
                 for (event, sequence) in committed.events.iter().cloned().zip(first..) {
@@ -450,6 +483,7 @@ impl Session {
         self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
+                self.own_appends += u64::from(!committed.events.is_empty());
                 let first = committed.version - committed.events.len() as i64 + 1;
                 let mut in_step = true;
                 for (event, sequence) in committed.events.iter().cloned().zip(first..) {
