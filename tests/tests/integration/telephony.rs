@@ -809,6 +809,9 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
     let talker = tel.add_agent(1, answers()).await;
     let (gone, gone_call) = tel.place_call("+15551230001");
     tel.wait_bridged(gone_call).await;
+    let third = tel.add_agent(3, answers()).await;
+    let (hung_up, hung_up_call) = tel.place_call("+15551230003");
+    tel.wait_bridged(hung_up_call).await;
     let silent = tel.add_agent(2, Behaviour::NoAnswer).await;
     let (ringing, ringing_call) = tel.place_call("+15551230002");
     tel.wait_call(ringing_call, "the offer to agent 2", |call| {
@@ -828,9 +831,23 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
     // The standby serves the API throughout.
     let mut watch = tel.watch_call(ringing_call).await;
 
-    // kill -9, and a caller hangs up while nobody leads: that StasisEnd is lost.
+    // kill -9; while nobody leads, a caller hangs up (that StasisEnd is lost) and an agent
+    // hangs up in the API (no leader reacts to that CallEnded).
     leader.kill_hard();
     tel.sim.caller_hangs_up(&gone).expect("caller hangs up");
+    tel.store
+        .execute::<domain::call::Call>(
+            &hung_up_call.to_string(),
+            domain::call::CallCommand::AgentHangUp {
+                agent: third,
+                at: chrono::Utc::now(),
+            },
+            &(),
+            &projections::Metadata::new(Actor::Worker(third)),
+            None,
+        )
+        .await
+        .expect("agent hangs up in the API");
 
     // (The simulator may not have noticed the dead socket yet: wait for the standby's own.)
     tel.sim
@@ -855,13 +872,24 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
             by: EndedBy::System
         }
     );
-    // … the ringing offer is followed again and times out; the call goes to the freed agent.
+    // … the caller whose agent hung up in the gap is hung up too …
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the caller hung up", |sim| {
+            sim.channels().iter().all(|channel| channel.id != hung_up)
+        })
+        .await
+        .expect("the new leader hangs up the caller of the ended call");
+    // … the ringing offer is followed again and times out; the call goes to a freed agent.
     let call = tel
         .wait_call(ringing_call, "the ringing call connected", |call| {
             matches!(call.state(), CallState::Connected { .. })
         })
         .await;
-    assert_eq!(*call.state(), CallState::Connected { agent: talker });
+    assert!(
+        [talker, third].contains(&call.agent().expect("an agent")),
+        "{:?}",
+        call.state()
+    );
     assert_eq!(
         (call.offers()[0].agent, call.offers()[0].outcome),
         (silent, Some(OfferOutcome::NoAnswer))
@@ -880,12 +908,14 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
         states,
         ["OFFERED", "QUEUED", "OFFERED", "CONNECTED", "ENDED"]
     );
-    tel.wait_worker(talker, "the agent available", |worker| {
-        is_available(worker.presence())
-    })
-    .await;
+    for agent in [talker, third] {
+        tel.wait_worker(agent, "the agent available", |worker| {
+            is_available(worker.presence())
+        })
+        .await;
+    }
     tel.wait_until_idle().await;
-    for call_id in [gone_call, ringing_call] {
+    for call_id in [gone_call, hung_up_call, ringing_call] {
         let types = tel.event_types("call", &call_id.to_string()).await;
         let terminals = types
             .iter()
