@@ -29,9 +29,12 @@ use tokio::time::Instant;
 
 const CALLS: usize = 500;
 const AGENTS: u32 = 20;
-/// Callers on the line at once, at most: about what a 20-agent queue sees at its busiest, and
-/// what a debug build on a loaded 2-core machine still serves without a growing backlog.
+/// Callers on the line at once, at most: about what a 20-agent queue sees at its busiest.
 const IN_FLIGHT: usize = 25;
+/// Callers the server has not answered yet (put on hold), at most: new callers wait while the
+/// dispatcher is behind, so that a debug build on a loaded machine is stressed, not swamped
+/// (a growing backlog would only turn every call into an abandoned one).
+const UNANSWERED: usize = 8;
 /// The whole run (calls placed and ended) must fit in this, or the soak fails.
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 /// Bounded waits for the system to settle after the last caller left.
@@ -318,7 +321,19 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
         on_line = still_on_line;
 
         // New callers, while the line has room (and a dispatcher's socket takes them).
-        while placed.len() < CALLS && on_line.len() < IN_FLIGHT && next_arrival <= now {
+        let mut unanswered = on_line
+            .iter()
+            .filter(|caller| {
+                channels
+                    .get(&caller.channel_id)
+                    .is_some_and(|channel| channel.state == "Ring")
+            })
+            .count();
+        while placed.len() < CALLS
+            && on_line.len() < IN_FLIGHT
+            && unanswered < UNANSWERED
+            && next_arrival <= now
+        {
             let number = format!("+1555{:07}", placed.len());
             let Ok(channel_id) = sim.place_call(&number, "Soak", "100") else {
                 if timeline.last().is_none_or(|(_, what)| what != "no socket") {
@@ -329,6 +344,7 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
             let script = random_script(&mut rng);
             let call_id = api::telephony::call_id_for_channel(&channel_id);
             placed.push((call_id, script));
+            unanswered += 1;
             placed_at.insert(call_id, (placed.len(), std::time::Instant::now()));
             placed_utc.insert(call_id, Utc::now());
             if timeline.last().is_some_and(|(_, what)| what == "no socket") {
