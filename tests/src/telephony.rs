@@ -351,11 +351,15 @@ impl Telephony {
         client
             .subscribe("c", CALL_UPDATES, json!({"id": call_id.to_string()}))
             .await;
-        CallWatch {
+        let mut watch = CallWatch {
             call_id,
             client,
             messages: Vec::new(),
-        }
+        };
+        // Subscribed once the first message (the call as it is) came: what happens next is
+        // sent as updates.
+        watch.read_one().await;
+        watch
     }
 
     /// What an admin sees of a call once it reached the state `expected` (GraphQL spelling,
@@ -505,25 +509,27 @@ pub struct CallWatch {
 impl CallWatch {
     /// Reads until a message shows the call at `version` (fails the test after [`WAIT`]).
     async fn read_until(&mut self, version: i64) {
-        let deadline = tokio::time::Instant::now() + WAIT;
         while self
             .messages
             .last()
             .is_none_or(|message| message["call"]["version"].as_i64() != Some(version))
         {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let message = self.client.next_within(left).await;
-            let Some(message) = message else {
-                panic!(
-                    "callUpdates of {} stopped before version {version}: {:#?}",
-                    self.call_id, self.messages
-                );
-            };
-            assert_eq!(message["type"], "next", "{message}");
-            assert!(message["payload"]["errors"].is_null(), "{message}");
-            self.messages
-                .push(message["payload"]["data"]["callUpdates"].clone());
+            self.read_one().await;
         }
+    }
+
+    /// Reads the next message (fails the test after [`WAIT`]).
+    async fn read_one(&mut self) {
+        let Some(message) = self.client.next_within(WAIT).await else {
+            panic!(
+                "callUpdates of {} stopped: {:#?}",
+                self.call_id, self.messages
+            );
+        };
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"]["errors"].is_null(), "{message}");
+        self.messages
+            .push(message["payload"]["data"]["callUpdates"].clone());
     }
 
     /// The states the messages showed, repeats removed.
