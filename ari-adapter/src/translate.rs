@@ -376,6 +376,19 @@ impl Translator {
             "ANSWER" => self.agent_leg_answered(peer_id, at, facts),
             _ => {
                 if let Some(outcome) = AgentLegOutcome::from_dial_status(status) {
+                    let cause = self
+                        .channels
+                        .get(peer_id)
+                        .and_then(|tracked| tracked.hangup_cause);
+                    let outcome = match (outcome, cause) {
+                        // CHANUNAVAIL is Asterisk's catch-all: a phone that declined (603,
+                        // cause 21), was busy or did not answer says so in the cause of the
+                        // `ChannelHangupRequest` just before.
+                        (AgentLegOutcome::Unreachable, Some(cause @ (17 | 18 | 19 | 21))) => {
+                            AgentLegOutcome::from_q850_cause(cause, "")
+                        }
+                        (outcome, _) => outcome,
+                    };
                     self.agent_leg_failed(peer_id, outcome, at, facts);
                 }
             }
@@ -598,6 +611,37 @@ mod tests {
         assert_eq!(
             AgentLegOutcome::from_dial_status("CANCEL"),
             Some(AgentLegOutcome::Cancelled)
+        );
+    }
+
+    #[test]
+    fn a_declined_leg_is_rejected_not_unreachable() {
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("leg", "in");
+        let declined = [
+            event(
+                "ChannelHangupRequest",
+                json!({"cause": 21, "channel": channel("leg", "Ringing")}),
+            ),
+            event(
+                "Dial",
+                json!({"dialstatus": "CHANUNAVAIL", "peer": channel("leg", "Ringing")}),
+            ),
+        ];
+        assert_eq!(
+            outcomes(&feed(&mut translator, &declined)),
+            [AgentLegOutcome::Rejected]
+        );
+        // Without a cause, CHANUNAVAIL stays "unreachable".
+        let mut translator = Translator::new();
+        translator.expect_agent_leg("leg", "in");
+        let unavailable = event(
+            "Dial",
+            json!({"dialstatus": "CHANUNAVAIL", "peer": channel("leg", "Down")}),
+        );
+        assert_eq!(
+            outcomes(&feed(&mut translator, &[unavailable])),
+            [AgentLegOutcome::Unreachable]
         );
     }
 

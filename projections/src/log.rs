@@ -154,6 +154,13 @@ impl LogNotifier {
         Self { receiver }
     }
 
+    /// How many notifications arrived since the notifier started (plus one per listener
+    /// reconnection): one per committed append. A reader that knows how many appends it made
+    /// itself can tell whether anybody else appended.
+    pub fn notifications(&self) -> u64 {
+        *self.receiver.borrow()
+    }
+
     /// Waits until something was appended after the last call, or `poll` elapsed.
     pub async fn wait(&mut self, poll: Duration) {
         let _ = tokio::time::timeout(poll, self.receiver.changed()).await;

@@ -14,8 +14,10 @@ use domain::ids::{CallId, WorkerId};
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
 use projections::{Actor, EventStore, Metadata};
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::graphql::{self, gql, WsClient};
 use crate::postgres::TestPostgres;
 use crate::TestApp;
 
@@ -88,6 +90,8 @@ pub struct Telephony {
     pub app: TestApp,
     pub store: EventStore,
     pub queue: QueueConfig,
+    /// An admin of the API, created on first use ([`Telephony::admin`]).
+    admin: tokio::sync::OnceCell<graphql::Session>,
 }
 
 impl Telephony {
@@ -107,7 +111,54 @@ impl Telephony {
             app,
             store,
             queue,
+            admin: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Starts the simulator, a server as a separate process (`binary`, see [`ServerProcess`])
+    /// that becomes the telephony leader, then a server in this process on the same database
+    /// that stands by (`app`). The process can then be killed for real.
+    pub async fn start_behind_a_process(
+        binary: &str,
+        queue: QueueConfig,
+    ) -> (Telephony, ServerProcess) {
+        crate::init_test_log();
+        let sim = SimAsterisk::start(SimConfig::default())
+            .await
+            .expect("simulator starts");
+        let database = TestPostgres::get().await.fresh_database().await;
+        let leader = ServerProcess::spawn(binary, &database, &sim, &queue).await;
+        // A process starts slowly on a loaded machine (it migrates first).
+        if sim
+            .wait_for_socket("callcenter", Duration::from_secs(90))
+            .await
+            .is_err()
+        {
+            panic!(
+                "the server process never connected; its log:\n{}",
+                leader.log_tail(40)
+            );
+        }
+        let app = TestApp::spawn_on(database, |config| use_sim(config, &sim, &queue)).await;
+        let store = EventStore::new(app.pool.clone());
+        let telephony = Telephony {
+            sim,
+            app,
+            store,
+            queue,
+            admin: tokio::sync::OnceCell::new(),
+        };
+        (telephony, leader)
+    }
+
+    /// How many events WebSockets the simulator accepted so far (one per leadership term and
+    /// reconnection).
+    pub fn events_sockets(&self) -> usize {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|request| request.path == "/events")
+            .count()
     }
 
     /// Another server instance on the same database and simulator.
@@ -121,45 +172,21 @@ impl Telephony {
 
     /// Registers worker `agentN` with phone `PJSIP/agentN` (not yet Available).
     pub async fn register_worker(&self, n: u32) -> WorkerId {
-        let worker_id = WorkerId::new();
-        let command = WorkerCommand::Register {
-            name: PersonName::parse(&format!("Agent {n}")).expect("name"),
-            email: EmailAddress::parse(&format!("agent{n}@example.com")).expect("email"),
-            role: Role::Agent,
-            endpoint: Some(Endpoint::parse(&format!("PJSIP/agent{n}")).expect("endpoint")),
-            at: Utc::now(),
-        };
-        self.worker_command(worker_id, command).await;
-        worker_id
+        register_worker(&self.store, n).await
     }
 
     /// Registers `agentN`, registers their phone with `behaviour`, and makes them Available.
     pub async fn add_agent(&self, n: u32, behaviour: Behaviour) -> WorkerId {
-        let endpoint = format!("PJSIP/agent{n}");
-        self.sim
-            .register_endpoint(&endpoint)
-            .expect("phone registers");
-        self.sim.set_agent_behaviour(&endpoint, behaviour);
-        let worker_id = self.register_worker(n).await;
-        self.go_available(worker_id).await;
-        worker_id
+        add_agent(&self.sim, &self.store, n, behaviour).await
     }
 
     pub async fn go_available(&self, worker_id: WorkerId) {
-        let command = WorkerCommand::GoAvailable {
-            forced_by: None,
-            at: Utc::now(),
-        };
-        self.worker_command(worker_id, command).await;
+        go_available(&self.store, worker_id).await;
     }
 
     /// A worker's own command, as the API will run it.
     pub async fn worker_command(&self, worker_id: WorkerId, command: WorkerCommand) {
-        let metadata = Metadata::new(Actor::Worker(worker_id));
-        self.store
-            .execute::<Worker>(&worker_id.to_string(), command, &(), &metadata, None)
-            .await
-            .expect("worker command succeeds");
+        worker_command(&self.store, worker_id, command).await;
     }
 
     /// A customer calls; returns the channel and the call it becomes.
@@ -240,6 +267,28 @@ impl Telephony {
         call
     }
 
+    /// Waits until the call is Queued and its caller alone in the call's holding bridge.
+    pub async fn wait_on_hold(&self, call_id: CallId, channel_id: &str) {
+        self.wait_call(call_id, "the call queued", |call| {
+            *call.state() == CallState::Queued
+        })
+        .await;
+        let hold = api::telephony::holding_bridge_id(call_id);
+        let on_hold = self
+            .sim
+            .wait_until(WAIT, "the caller on hold", |sim| {
+                sim.bridges()
+                    .iter()
+                    .any(|bridge| bridge.id == hold && bridge.channel_ids == [channel_id])
+            })
+            .await;
+        assert!(
+            on_hold.is_ok(),
+            "call {call_id} not on hold: {:?}",
+            self.sim.bridges()
+        );
+    }
+
     /// The types of an aggregate's events, in order.
     pub async fn event_types(&self, aggregate_type: &str, id: &str) -> Vec<String> {
         self.store
@@ -273,6 +322,451 @@ impl Telephony {
     /// `METHOD /path key=value…` with the parameters that matter, and ` -> status` for errors.
     pub fn control_requests(&self) -> Vec<String> {
         control_requests(&self.sim)
+    }
+}
+
+const CALL_UPDATES: &str = "subscription($id: ID!) { callUpdates(callId: $id) { position \
+    eventType call { id version state agentId attempts } } }";
+const MY_STATE: &str = "subscription { myState { id version presence { state reason callId } } }";
+const OFFERS: &str = "subscription { offers { position offer { callId callerNumber } } }";
+
+impl Telephony {
+    /// An admin of the API (bootstrapped and logged in on first use).
+    pub async fn admin(&self) -> &graphql::Session {
+        self.admin
+            .get_or_init(|| graphql::bootstrap_admin(&self.app))
+            .await
+    }
+
+    /// Subscribes, as an admin, to one call's updates (`callUpdates`). Check what it received
+    /// with [`Telephony::assert_call_seen`].
+    pub async fn watch_call(&self, call_id: CallId) -> CallWatch {
+        // `callUpdates` answers NOT_FOUND for a call not queued yet.
+        self.wait_call(call_id, "the call queued", |call| {
+            *call.state() != CallState::New
+        })
+        .await;
+        let token = self.admin().await.access_token.clone();
+        let mut client = WsClient::connect_as(&self.app, Some(&token)).await;
+        client
+            .subscribe("c", CALL_UPDATES, json!({"id": call_id.to_string()}))
+            .await;
+        let mut watch = CallWatch {
+            call_id,
+            client,
+            messages: Vec::new(),
+        };
+        // Subscribed once the first message (the call as it is) came: what happens next is
+        // sent as updates.
+        watch.read_one().await;
+        watch
+    }
+
+    /// What an admin sees of a call once it reached the state `expected` (GraphQL spelling,
+    /// `ENDED`): the `call` query shows that state at the log's version, and `callUpdates` sent
+    /// the call as it was, then exactly the call's later events of the log, in order, each with
+    /// the call's version after it, the last one in that state. Returns the states it showed.
+    pub async fn assert_call_seen(&self, watch: &mut CallWatch, expected: &str) -> Vec<String> {
+        let call_id = watch.call_id;
+        let events = self
+            .store
+            .load("call", &call_id.to_string())
+            .await
+            .expect("call events");
+        let version = events.last().map_or(0, |event| event.sequence);
+        watch.read_until(version).await;
+        let first = &watch.messages[0];
+        assert!(first["eventType"].is_null(), "{first}");
+        let first_version = first["call"]["version"].as_i64().expect("version");
+        let sent: Vec<(String, i64)> = watch.messages[1..]
+            .iter()
+            .map(|message| {
+                (
+                    message["eventType"].as_str().unwrap_or_default().to_owned(),
+                    message["call"]["version"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let logged: Vec<(String, i64)> = events
+            .iter()
+            .filter(|event| event.sequence > first_version)
+            .map(|event| (event.event_type.clone(), event.sequence))
+            .collect();
+        assert_eq!(sent, logged, "callUpdates of {call_id} vs the log");
+        let states = watch.states();
+        assert_eq!(states.last().map(String::as_str), Some(expected));
+        let answer = gql(
+            &self.app,
+            Some(&self.admin().await.access_token),
+            "query($id: ID!) { call(id: $id) { state version } }",
+            json!({"id": call_id.to_string()}),
+        )
+        .await;
+        assert_eq!(
+            answer.data("call"),
+            &json!({"state": expected, "version": version}),
+            "the call query"
+        );
+        states
+    }
+
+    /// Agent `n` as a person: registered through the API by the admin (with a password and
+    /// phone `PJSIP/agentN`, registered in the simulator with `behaviour`), logged in, their
+    /// `myState` and `offers` subscriptions open, then Available through `setAvailability`.
+    pub async fn add_agent_on_screen(&self, n: u32, behaviour: Behaviour) -> AgentScreen {
+        let endpoint = agent_endpoint(n);
+        self.sim
+            .register_endpoint(&endpoint)
+            .expect("phone registers");
+        self.sim.set_agent_behaviour(&endpoint, behaviour);
+        let admin = self.admin().await.clone();
+        let session = graphql::register_worker(
+            &self.app,
+            &admin,
+            &format!("agent{n}@example.com"),
+            "AGENT",
+            Some(&endpoint),
+        )
+        .await;
+        let mut client = WsClient::connect_as(&self.app, Some(&session.access_token)).await;
+        client.subscribe("s", MY_STATE, json!({})).await;
+        client.subscribe("o", OFFERS, json!({})).await;
+        let mut screen = AgentScreen {
+            worker_id: session.worker_id.parse().expect("worker id"),
+            session,
+            client,
+            states: Vec::new(),
+            offers: Vec::new(),
+        };
+        // Both subscriptions answer first (the state now; the position followed from).
+        screen
+            .wait("the first messages", |screen| {
+                !screen.states.is_empty() && !screen.offers.is_empty()
+            })
+            .await;
+        let answer = gql(
+            &self.app,
+            Some(&screen.session.access_token),
+            "mutation { setAvailability(state: AVAILABLE) { presence { state } } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            answer.data("setAvailability")["presence"]["state"],
+            "AVAILABLE"
+        );
+        screen
+    }
+}
+
+const WALLBOARD: &str = "subscription { wallboard { callsWaiting oldestWaitSecs \
+    agentsByState { state count } today { offered answered abandoned } } }";
+
+impl Telephony {
+    /// Subscribes, as an admin, to the wallboard.
+    pub async fn watch_wallboard(&self) -> WallboardWatch {
+        let token = self.admin().await.access_token.clone();
+        let mut client = WsClient::connect_as(&self.app, Some(&token)).await;
+        client.subscribe("w", WALLBOARD, json!({})).await;
+        WallboardWatch { client }
+    }
+}
+
+/// An admin's `wallboard` subscription.
+pub struct WallboardWatch {
+    client: WsClient,
+}
+
+impl WallboardWatch {
+    /// Reads snapshots until one satisfies `condition` (fails the test after [`WAIT`]);
+    /// returns it.
+    pub async fn wait(&mut self, what: &str, condition: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = Value::Null;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(message) = self.client.next_within(left).await else {
+                panic!("wallboard: timed out waiting for {what}; last snapshot {last}");
+            };
+            assert_eq!(message["type"], "next", "{message}");
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            last = message["payload"]["data"]["wallboard"].clone();
+            if condition(&last) {
+                return last;
+            }
+        }
+    }
+}
+
+/// An admin's `callUpdates` subscription to one call.
+pub struct CallWatch {
+    call_id: CallId,
+    client: WsClient,
+    /// The `callUpdates` payloads received so far.
+    pub messages: Vec<Value>,
+}
+
+impl CallWatch {
+    /// Reads until a message shows the call at `version` (fails the test after [`WAIT`]).
+    async fn read_until(&mut self, version: i64) {
+        while self
+            .messages
+            .last()
+            .is_none_or(|message| message["call"]["version"].as_i64() != Some(version))
+        {
+            self.read_one().await;
+        }
+    }
+
+    /// Reads the next message (fails the test after [`WAIT`]).
+    async fn read_one(&mut self) {
+        let Some(message) = self.client.next_within(WAIT).await else {
+            panic!(
+                "callUpdates of {} stopped: {:#?}",
+                self.call_id, self.messages
+            );
+        };
+        assert_eq!(message["type"], "next", "{message}");
+        assert!(message["payload"]["errors"].is_null(), "{message}");
+        self.messages
+            .push(message["payload"]["data"]["callUpdates"].clone());
+    }
+
+    /// The states the messages showed, repeats removed.
+    pub fn states(&self) -> Vec<String> {
+        let mut states: Vec<String> = self
+            .messages
+            .iter()
+            .filter_map(|message| message["call"]["state"].as_str().map(ToOwned::to_owned))
+            .collect();
+        states.dedup();
+        states
+    }
+}
+
+/// An agent logged in to the API, with their `myState` and `offers` subscriptions.
+pub struct AgentScreen {
+    pub worker_id: WorkerId,
+    pub session: graphql::Session,
+    client: WsClient,
+    /// `myState` payloads so far.
+    pub states: Vec<Value>,
+    /// `offers` payloads so far (the first has no offer).
+    pub offers: Vec<Value>,
+}
+
+impl AgentScreen {
+    /// Reads the agent's subscriptions until `condition` holds (fails the test after [`WAIT`]).
+    pub async fn wait(&mut self, what: &str, condition: impl Fn(&AgentScreen) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !condition(self) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some(message) = self.client.next_within(left).await else {
+                panic!(
+                    "agent {}: timed out waiting for {what}; states {:?}, offers {:?}",
+                    self.worker_id,
+                    self.presences(),
+                    self.offers
+                );
+            };
+            assert_eq!(message["type"], "next", "{message}");
+            assert!(message["payload"]["errors"].is_null(), "{message}");
+            match message["id"].as_str() {
+                Some("s") => self
+                    .states
+                    .push(message["payload"]["data"]["myState"].clone()),
+                _ => self
+                    .offers
+                    .push(message["payload"]["data"]["offers"].clone()),
+            }
+        }
+    }
+
+    /// Waits until `myState` showed `presences` (GraphQL spelling), in that order, as the
+    /// last states it sent (repeats removed).
+    pub async fn wait_presences(&mut self, presences: &[&str]) {
+        let what = format!("the presences {presences:?}");
+        let presences: Vec<String> = presences.iter().map(|state| (*state).to_owned()).collect();
+        self.wait(&what, |screen| screen.presences().ends_with(&presences))
+            .await;
+    }
+
+    /// The presence states `myState` sent, repeats removed.
+    pub fn presences(&self) -> Vec<String> {
+        let mut states: Vec<String> = self
+            .states
+            .iter()
+            .filter_map(|state| state["presence"]["state"].as_str().map(ToOwned::to_owned))
+            .collect();
+        states.dedup();
+        states
+    }
+
+    /// The calls the screen popped: (call id, caller number).
+    pub fn popped(&self) -> Vec<(String, String)> {
+        self.offers
+            .iter()
+            .filter(|message| !message["offer"].is_null())
+            .map(|message| {
+                let offer = &message["offer"];
+                (
+                    offer["callId"].as_str().unwrap_or_default().to_owned(),
+                    offer["callerNumber"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until the screen popped `call_id` from `caller_number`.
+    pub async fn wait_popped(&mut self, call_id: CallId, caller_number: &str) {
+        let expected = (call_id.to_string(), caller_number.to_owned());
+        self.wait("the screen pop", |screen| {
+            screen.popped().contains(&expected)
+        })
+        .await;
+    }
+}
+
+/// The endpoint of agent `n`'s phone.
+pub fn agent_endpoint(n: u32) -> String {
+    format!("PJSIP/agent{n}")
+}
+
+/// Registers worker `agentN` with phone `PJSIP/agentN` through `store` (not yet Available).
+pub async fn register_worker(store: &EventStore, n: u32) -> WorkerId {
+    let worker_id = WorkerId::new();
+    let command = WorkerCommand::Register {
+        name: PersonName::parse(&format!("Agent {n}")).expect("name"),
+        email: EmailAddress::parse(&format!("agent{n}@example.com")).expect("email"),
+        role: Role::Agent,
+        endpoint: Some(Endpoint::parse(&agent_endpoint(n)).expect("endpoint")),
+        at: Utc::now(),
+    };
+    worker_command(store, worker_id, command).await;
+    worker_id
+}
+
+/// Registers `agentN`, registers their phone with `behaviour`, and makes them Available.
+pub async fn add_agent(
+    sim: &SimHandle,
+    store: &EventStore,
+    n: u32,
+    behaviour: Behaviour,
+) -> WorkerId {
+    let endpoint = agent_endpoint(n);
+    sim.register_endpoint(&endpoint).expect("phone registers");
+    sim.set_agent_behaviour(&endpoint, behaviour);
+    let worker_id = register_worker(store, n).await;
+    go_available(store, worker_id).await;
+    worker_id
+}
+
+pub async fn go_available(store: &EventStore, worker_id: WorkerId) {
+    let command = WorkerCommand::GoAvailable {
+        forced_by: None,
+        at: Utc::now(),
+    };
+    worker_command(store, worker_id, command).await;
+}
+
+/// A worker's own command, as the API will run it.
+pub async fn worker_command(store: &EventStore, worker_id: WorkerId, command: WorkerCommand) {
+    let metadata = Metadata::new(Actor::Worker(worker_id));
+    store
+        .execute::<Worker>(&worker_id.to_string(), command, &(), &metadata, None)
+        .await
+        .expect("worker command succeeds");
+}
+
+/// A server as a separate process (the `savecorp-under-test` binary, whose path only the
+/// integration tests know: `env!("CARGO_BIN_EXE_savecorp-under-test")`), on an existing
+/// database and the simulator, so that a test can kill it with SIGKILL. Its log goes to
+/// `server.log` in its data folder ([`ServerProcess::log_tail`]).
+pub struct ServerProcess {
+    child: std::process::Child,
+    data_dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    pub async fn spawn(
+        binary: &str,
+        database: &str,
+        sim: &SimHandle,
+        queue: &QueueConfig,
+    ) -> ServerProcess {
+        let postgres = TestPostgres::get().await;
+        let data_dir = tempfile::tempdir().expect("data folder");
+        let log = std::fs::File::create(data_dir.path().join("server.log")).expect("log file");
+        let child = std::process::Command::new(binary)
+            .arg("serve")
+            .env("DATABASE_URL", postgres.url(database))
+            .env("SAVECORP_DATA_DIR", data_dir.path())
+            .env("SAVECORP_LISTEN", "127.0.0.1:0")
+            .env("SAVECORP_DB_CONNECTIONS", "8")
+            .env("JWT_SECRET", "test-secret-not-for-production")
+            .env("ARI_URL", sim.base_url())
+            .env("ARI_USER", "ari")
+            .env("ARI_PASSWORD", "ari")
+            .env("ARI_APP", "callcenter")
+            .env(
+                "SAVECORP_OFFER_TIMEOUT_SECS",
+                queue.offer_timeout_secs.to_string(),
+            )
+            .env("SAVECORP_WRAP_UP_SECS", queue.wrap_up_secs.to_string())
+            .env("SAVECORP_MAX_WAIT_SECS", queue.max_wait_secs.to_string())
+            .env(
+                "SAVECORP_MAX_QUEUE_LENGTH",
+                queue.max_queue_length.to_string(),
+            )
+            .env("RUST_LOG", "info")
+            .env_remove("SAVECORP_REJECT_ANNOUNCEMENT")
+            .env_remove("SMTP_URL")
+            .env_remove("SAVECORP_ADMIN_EMAIL")
+            .env_remove("SAVECORP_ADMIN_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the server process starts");
+        ServerProcess { child, data_dir }
+    }
+
+    /// The operating-system process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// `kill -9`: no shutdown of any kind, then reaps the process.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server's log file.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.data_dir.path().join("server.log")
+    }
+
+    /// The last `lines` lines of the server's log (for failure messages).
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text =
+            std::fs::read_to_string(self.data_dir.path().join("server.log")).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill_hard();
     }
 }
 

@@ -1,5 +1,5 @@
 //! Call control: what Asterisk is told to do, each step triggered by a committed Call event
-//! read back from the log (never before the commit), and the Worker command that follows the
+//! (never before the commit: from the session's own command result or from the log tail), and the Worker command that follows the
 //! call's progress. Every step is idempotent: ids are ours and deterministic (a second create
 //! is a 409, a second hang-up or destroy a 404, both meaning "already done").
 
@@ -58,7 +58,7 @@ impl Session {
             .await
     }
 
-    async fn react_to(
+    pub(super) async fn react_to(
         &mut self,
         call_id: CallId,
         event: CallEvent,

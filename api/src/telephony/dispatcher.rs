@@ -27,30 +27,27 @@ impl Session {
     }
 
     /// One routing round: expired and stranded calls are rejected, then the oldest waiting
-    /// calls are offered to the agents idle the longest. Returns whether it changed anything.
-    pub(super) async fn route(&mut self) -> anyhow::Result<bool> {
+    /// calls are offered to the agents idle the longest. Whatever it commits marks the session
+    /// dirty, so another round follows.
+    pub(super) async fn route(&mut self) -> anyhow::Result<()> {
         self.refresh_view().await?;
         let now = Utc::now();
-        let mut acted = false;
         for call_id in expired(&self.view.waiting(), now, self.max_wait()) {
             self.reject(call_id, RejectReason::MaxWaitExceeded).await?;
-            acted = true;
         }
         let agents = self.view.agents(now.date_naive());
         for call_id in stranded(&self.view.waiting(), &agents) {
             self.reject(call_id, RejectReason::NoAgentsLoggedIn).await?;
-            acted = true;
         }
         if !self.ready {
-            return Ok(acted);
+            return Ok(());
         }
         let agents = self.view.agents(now.date_naive());
         for (call_id, worker_id) in assign(&self.view.waiting(), &agents) {
             let span = tracing::info_span!("offer", %call_id, %worker_id);
             self.offer(call_id, worker_id).instrument(span).await?;
-            acted = true;
         }
-        Ok(acted)
+        Ok(())
     }
 
     pub(super) async fn reject(

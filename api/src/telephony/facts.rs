@@ -122,7 +122,11 @@ impl Session {
         caller_number: String,
         caller_name: String,
     ) -> anyhow::Result<()> {
-        self.refresh_view().await?;
+        // The verdict needs the agents and the queue as committed now (once per batch of ARI
+        // events; the session's own commands keep the view current within it).
+        if !self.view_fresh {
+            self.refresh_view().await?;
+        }
         if self.view.knows_call(call_id) {
             return Ok(());
         }

@@ -10,12 +10,14 @@
 //!   tailed (`view.rs`), on which the routing policy is re-applied whenever something changed
 //!   (`dispatcher.rs`);
 //! - call control: answering, holding bridges, agent legs, mixing bridges and hang-ups, each
-//!   triggered by a committed Call event read back from the log (`control.rs`);
+//!   triggered by a committed Call event (`control.rs`);
 //! - reconciliation with Asterisk's channels and bridges at leadership and after every
 //!   WebSocket reconnection (`recovery.rs`).
 //!
 //! Architecture Invariant: no telephony side effect (answer, bridge, dial, hang up) happens
-//! before the Call event that calls for it has been committed and read back from the log.
+//! before the Call event that calls for it has been committed. The reaction to an event the
+//! session committed itself runs from the command's result; the reaction to anyone else's runs
+//! when the log tail returns it; either way once per event, in sequence order per call.
 //! Worker presence follows the call: the Worker command that matches a committed Call event
 //! (answered, missed, withdrawn, ended) is issued by the reaction to that event, so a hang-up
 //! from the API is handled exactly like one from a phone.

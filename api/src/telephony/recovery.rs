@@ -7,7 +7,9 @@
 //! - An offer whose agent leg is gone failed; one whose leg is still there is followed again.
 //! - A waiting caller who is not in our holding bridge is put back on hold; a connected call
 //!   whose legs are not bridged is bridged.
-//! - Bridges and agent legs of ours that belong to no live call are destroyed / hung up.
+//! - Bridges and agent legs of ours that belong to no live call are destroyed / hung up, and
+//!   so is the caller of a call that already ended (the end was committed while no leader
+//!   reacted to it).
 //! - Inbound channels we never heard of are new callers (`Translator::reconcile`).
 
 use std::collections::HashSet;
@@ -44,6 +46,7 @@ impl Session {
 
     pub(super) async fn resync(&mut self) -> anyhow::Result<()> {
         self.ready = false;
+        self.dirty = true;
         self.catch_up(true).await?;
         self.subscribed_technologies.clear();
         self.subscribe_endpoints().await;
@@ -75,6 +78,29 @@ impl Session {
                     self.destroy_bridge(&bridge.id).await;
                 }
             }
+        }
+        // Callers of calls that ended while no leader reacted (say, hung up from the API just
+        // before a leader died: the next one takes that event as done): nothing else would
+        // ever hang them up. A rejected caller hearing the announcement is left to it.
+        let announced: HashSet<&str> = self
+            .announcements
+            .values()
+            .map(|(channel_id, _)| channel_id.as_str())
+            .collect();
+        let finished_callers: Vec<String> = channels
+            .iter()
+            .filter(|channel| {
+                let call_id = super::call_id_for_channel(&channel.id);
+                is_inbound(channel)
+                    && self.view.knows_call(call_id)
+                    && !self.view.is_live(call_id)
+                    && !announced.contains(channel.id.as_str())
+            })
+            .map(|channel| channel.id.clone())
+            .collect();
+        for channel_id in finished_callers {
+            tracing::info!(%channel_id, "caller of an ended call hung up");
+            self.hang_up(&channel_id).await;
         }
         for channel in &channels {
             if let Some(call_id) = parse_agent_leg_id(&channel.id) {
@@ -202,6 +228,7 @@ impl Session {
         for fact in self.translator.reconcile(&channels, at) {
             self.on_fact(fact).await?;
         }
+        self.react_to_own_events().await?;
         self.catch_up(true).await?;
         self.sweep_workers().await?;
         self.ready = true;
@@ -212,4 +239,10 @@ impl Session {
         );
         Ok(())
     }
+}
+
+/// Whether a channel is an inbound call in our application (`Stasis(<app>,inbound,…)`).
+fn is_inbound(channel: &ari_adapter::model::Channel) -> bool {
+    channel.dialplan.app_name == "Stasis"
+        && channel.dialplan.app_data.split(',').nth(1).map(str::trim) == Some("inbound")
 }

@@ -1,7 +1,7 @@
 //! One leadership term: the actor that owns the ARI stream, the view, the log tail and the
 //! timers, and handles them one at a time (so no two decisions ever interleave).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +14,11 @@ use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
 use projections::{
-    CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent,
+    Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
+    StoredEvent,
 };
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::control::CallMedia;
 use super::view::{Folded, View};
@@ -31,6 +33,8 @@ const LOG_BATCH: i64 = 500;
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// Rounds of "catch up, then route" after one input, at most.
 const SETTLE_ROUNDS: usize = 20;
+/// ARI events handled in a row (those already received) before routing once for all of them.
+const STREAM_BATCH: usize = 32;
 
 /// Why a command did not change anything.
 #[derive(Debug)]
@@ -39,6 +43,17 @@ pub(super) enum Refusal<E> {
     Rule(E),
     /// The aggregate moved on since we looked (optimistic concurrency).
     Conflict,
+}
+
+/// A Call event this session committed itself: its reaction runs as soon as the command
+/// returns, without waiting for the log tail to return it (the tail may trail a commit by a
+/// poll interval while another transaction holds the readers' watermark back).
+pub(super) struct OwnCallEvent {
+    call_id: CallId,
+    sequence: i64,
+    event: CallEvent,
+    event_id: Uuid,
+    metadata: Metadata,
 }
 
 pub(super) struct Session {
@@ -60,6 +75,21 @@ pub(super) struct Session {
     /// Endpoint technologies subscribed to on the current connection.
     pub subscribed_technologies: BTreeSet<String>,
     position: LogPosition,
+    /// Call events committed by this session, not yet reacted to.
+    own_events: VecDeque<OwnCallEvent>,
+    /// Per call, the sequence of the last event whose reaction ran (or that needs none:
+    /// everything before this leadership term). Reactions run once each, in sequence order,
+    /// whether the event came from a command's result or from the log tail.
+    reacted: HashMap<CallId, i64>,
+    /// Something may have changed since the last routing round: a command committed (ours or,
+    /// after a log notification, anyone's), a timer fired, or a resynchronisation ran. Most
+    /// ARI events (ringing, device states, bridge membership, duplicates) change nothing and
+    /// cost no database round trip.
+    pub dirty: bool,
+    /// Appends this session made (each notifies the log channel once).
+    own_appends: u64,
+    /// The view was refreshed from the log during the current step (a batch of ARI events).
+    pub view_fresh: bool,
     /// Where the events WebSocket stands, for `/readyz`.
     link: super::AriLink,
 }
@@ -88,6 +118,11 @@ impl Session {
             ready: false,
             subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,
+            own_events: VecDeque::new(),
+            reacted: HashMap::new(),
+            dirty: true,
+            own_appends: 0,
+            view_fresh: false,
             link: state.ari_link.clone(),
         };
         // The whole log first, without side effects: what was done is done.
@@ -103,16 +138,47 @@ impl Session {
         let stream_cancel = CancellationToken::new();
         let _stop_stream = stream_cancel.clone().drop_guard();
         let (mut stream, stream_task) = events::spawn(stream_config, stream_cancel.clone());
+        // Log notifications and own appends when the log was last looked at on a notification:
+        // a wake-up whose notifications are all our own appends needs no read (the view and
+        // the reactions already have them).
+        let mut seen = (notifier.notifications(), 0u64);
         let outcome = loop {
             let deadline = session.next_deadline();
+            session.view_fresh = false;
             let step: anyhow::Result<()> = tokio::select! {
                 () = cancel.cancelled() => break session.drain(&mut stream, &stream_cancel).await,
                 item = stream.recv() => match item {
                     None => break Err(anyhow::anyhow!("the ARI event stream ended")),
-                    Some(item) => session.on_stream_item(item).await,
+                    Some(item) => {
+                        // What else has arrived is handled before routing once for all of it
+                        // (under load, one routing round per event would fall behind).
+                        let mut step = session.on_stream_item(item).await;
+                        for _ in 1..STREAM_BATCH {
+                            if step.is_err() {
+                                break;
+                            }
+                            let Ok(item) = stream.try_recv() else { break };
+                            step = session.on_stream_item(item).await;
+                        }
+                        step
+                    }
                 },
-                () = notifier.wait(LOG_POLL) => Ok(()),
-                () = sleep_until(deadline) => session.on_timers().await,
+                () = notifier.wait(LOG_POLL) => {
+                    let notified = notifier.notifications().saturating_sub(seen.0);
+                    let ours = session.own_appends.saturating_sub(seen.1);
+                    // Nothing notified: the poll interval passed (a notification may have been
+                    // lost, or an event held back by the watermark is readable now).
+                    if notified == 0 || notified > ours {
+                        session.dirty = true;
+                        seen = (notifier.notifications(), session.own_appends);
+                    }
+                    Ok(())
+                }
+                () = sleep_until(deadline) => {
+                    // Max wait is enforced by routing.
+                    session.dirty = true;
+                    session.on_timers().await
+                }
             };
             if let Err(error) = step {
                 break Err(error);
@@ -160,15 +226,44 @@ impl Session {
         self.settle().await
     }
 
-    /// Catches up with the log and re-applies routing until nothing more happens.
+    /// Reacts to what was committed, catches up with the log and re-applies routing until
+    /// nothing more happens.
     async fn settle(&mut self) -> anyhow::Result<()> {
         for _ in 0..SETTLE_ROUNDS {
+            self.react_to_own_events().await?;
+            if !self.dirty {
+                break;
+            }
+            self.dirty = false;
             self.catch_up(true).await?;
             if self.ready {
                 self.subscribe_endpoints().await;
             }
-            if !self.route().await? {
-                break;
+            self.route().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the reaction to event `sequence` of a call is due now (the next one of that
+    /// call); marks it done.
+    fn take_reaction(&mut self, call_id: CallId, sequence: i64) -> bool {
+        let last = self.reacted.entry(call_id).or_insert(0);
+        if sequence == *last + 1 {
+            *last = sequence;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Runs the reactions to the Call events this session committed. One whose predecessor
+    /// (committed by someone else) has not been reacted to yet is left to the log tail, which
+    /// returns both in order.
+    pub(super) async fn react_to_own_events(&mut self) -> anyhow::Result<()> {
+        while let Some(own) = self.own_events.pop_front() {
+            if self.take_reaction(own.call_id, own.sequence) {
+                let metadata = Metadata::caused_by(Actor::System, &own.metadata, own.event_id);
+                self.react_to(own.call_id, own.event, metadata).await?;
             }
         }
         Ok(())
@@ -189,8 +284,12 @@ impl Session {
                     decoded.push((stored, event));
                 }
             }
-            if react {
-                for (stored, (call_id, event)) in decoded {
+            for (stored, (call_id, event)) in decoded {
+                if !react {
+                    // What was done is done: mark it so.
+                    let last = self.reacted.entry(call_id).or_insert(0);
+                    *last = (*last).max(stored.sequence);
+                } else if self.take_reaction(call_id, stored.sequence) {
                     self.react(stored, call_id, event).await?;
                 }
             }
@@ -248,6 +347,7 @@ impl Session {
     /// routing decides on the freshest state. Safe because the view folds per aggregate by
     /// sequence: the tail later finds these events already applied (and still reacts to them).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
+        self.view_fresh = true;
         let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
             "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
@@ -323,19 +423,35 @@ impl Session {
                 expected_version,
             )
             .await;
+        self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
+                self.own_appends += u64::from(!committed.events.is_empty());
                 let first = committed.version - committed.events.len() as i64 + 1;
                 let mut in_step = true;
                 for (event, sequence) in committed.events.iter().cloned().zip(first..) {
-                    if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                    if in_step && self.view.apply_call(call_id, sequence, event) == Folded::Gap {
                         in_step = false;
-                        break;
                     }
                 }
                 if !in_step {
                     self.view
                         .set_call(call_id, committed.aggregate.clone(), committed.version);
+                }
+                for ((event, sequence), appended) in committed
+                    .events
+                    .iter()
+                    .cloned()
+                    .zip(first..)
+                    .zip(&committed.appended)
+                {
+                    self.own_events.push_back(OwnCallEvent {
+                        call_id,
+                        sequence,
+                        event,
+                        event_id: appended.event_id,
+                        metadata: metadata.clone(),
+                    });
                 }
                 Ok(Ok(committed))
             }
@@ -364,8 +480,10 @@ impl Session {
                 expected_version,
             )
             .await;
+        self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
+                self.own_appends += u64::from(!committed.events.is_empty());
                 let first = committed.version - committed.events.len() as i64 + 1;
                 let mut in_step = true;
                 for (event, sequence) in committed.events.iter().cloned().zip(first..) {

@@ -24,3 +24,4 @@ mod projections;
 mod request_deadlines;
 mod server;
 mod telephony;
+mod telephony_soak;

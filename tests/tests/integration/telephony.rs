@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use ari_adapter::sim::Behaviour;
-use domain::call::{AbandonedDuring, CallCommand, CallState, EndedBy, OfferOutcome, RejectReason};
+use domain::call::{AbandonedDuring, CallState, EndedBy, OfferOutcome, RejectReason};
 use domain::worker::Presence;
-use projections::{Actor, Metadata};
+use projections::Actor;
 use tests::telephony::{fast_queue, Telephony};
 
 fn answers() -> Behaviour {
@@ -29,8 +29,10 @@ async fn an_answered_call_is_bridged_with_the_agent_and_torn_down_when_the_calle
     let mut queue = fast_queue();
     queue.wrap_up_secs = 1;
     let tel = Telephony::start(queue).await;
-    let agent = tel.add_agent(1, answers()).await;
+    let mut screen = tel.add_agent_on_screen(1, answers()).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
 
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
@@ -75,6 +77,19 @@ async fn an_answered_call_is_bridged_with_the_agent_and_torn_down_when_the_calle
     })
     .await;
     tel.wait_until_idle().await;
+    // What the agent and an admin saw.
+    screen.wait_popped(call_id, "+15551230001").await;
+    screen
+        .wait_presences(&[
+            "OFFLINE",
+            "AVAILABLE",
+            "OFFERED",
+            "ON_CALL",
+            "WRAP_UP",
+            "AVAILABLE",
+        ])
+        .await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 
     assert_eq!(
         tel.control_requests(),
@@ -131,16 +146,8 @@ async fn a_caller_hanging_up_while_queued_is_recorded_as_abandoned() {
 
     let (waiting, call_id) = tel.place_call("+15551230002");
     let hold = api::telephony::holding_bridge_id(call_id);
-    tel.sim
-        .wait_until(tests::telephony::WAIT, "the caller on hold", |sim| {
-            sim.bridges()
-                .iter()
-                .any(|bridge| bridge.id == hold && bridge.channel_ids == [waiting.clone()])
-        })
-        .await
-        .expect("on hold");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(*tel.call(call_id).await.state(), CallState::Queued);
+    tel.wait_on_hold(call_id, &waiting).await;
+    let mut watch = tel.watch_call(call_id).await;
 
     tel.sim.caller_hangs_up(&waiting).expect("caller hangs up");
     let call = tel
@@ -155,6 +162,10 @@ async fn a_caller_hanging_up_while_queued_is_recorded_as_abandoned() {
         }
     );
     assert!(call.offers().is_empty());
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "ABANDONED").await,
+        ["QUEUED", "ABANDONED"]
+    );
     tel.sim
         .wait_until(tests::telephony::WAIT, "the holding bridge gone", |sim| {
             sim.bridges().iter().all(|bridge| bridge.id != hold)
@@ -189,12 +200,14 @@ async fn a_caller_hanging_up_while_the_agent_phone_rings_withdraws_the_offer() {
     let mut queue = fast_queue();
     queue.offer_timeout_secs = 10;
     let tel = Telephony::start(queue).await;
-    let agent = tel.add_agent(1, Behaviour::NoAnswer).await;
+    let mut screen = tel.add_agent_on_screen(1, Behaviour::NoAnswer).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
     tel.wait_call(call_id, "the offer", |call| {
         matches!(call.state(), CallState::Offered { .. })
     })
     .await;
+    let mut watch = tel.watch_call(call_id).await;
     let leg = api::telephony::agent_leg_id(call_id, 1);
     tel.sim
         .wait_until(tests::telephony::WAIT, "the agent phone ringing", |sim| {
@@ -237,21 +250,31 @@ async fn a_caller_hanging_up_while_the_agent_phone_rings_withdraws_the_offer() {
         tel.event_types("worker", &agent.to_string()).await[2..],
         ["WorkerOffered", "WorkerOfferWithdrawn"]
     );
+    screen.wait_popped(call_id, "+15551230001").await;
+    screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "AVAILABLE"])
+        .await;
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "ABANDONED").await,
+        ["OFFERED", "ABANDONED"]
+    );
 }
 
 #[tokio::test]
 async fn a_busy_agent_is_paused_and_the_call_goes_to_the_next_agent() {
     let tel = Telephony::start(fast_queue()).await;
-    let busy = tel
-        .add_agent(
+    let mut busy_screen = tel
+        .add_agent_on_screen(
             1,
             Behaviour::Busy {
                 after: Duration::from_millis(30),
             },
         )
         .await;
+    let busy = busy_screen.worker_id;
     let next = tel.add_agent(2, answers()).await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -284,16 +307,31 @@ async fn a_busy_agent_is_paused_and_the_call_goes_to_the_next_agent() {
             .count();
         assert_eq!(dials, 1, "{requests:#?}");
     }
+    // The busy agent's screen popped the call, then showed them paused.
+    busy_screen.wait_popped(call_id, "+15551230001").await;
+    busy_screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "PAUSED"])
+        .await;
+    assert_eq!(
+        busy_screen
+            .states
+            .last()
+            .map(|state| &state["presence"]["reason"]),
+        Some(&serde_json::json!("missed_offer"))
+    );
     tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
     tel.wait_until_idle().await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 }
 
 #[tokio::test]
 async fn an_agent_who_does_not_answer_in_time_is_paused_and_the_next_agent_gets_the_call() {
     let tel = Telephony::start(fast_queue()).await;
     let silent = tel.add_agent(1, Behaviour::NoAnswer).await;
-    let next = tel.add_agent(2, answers()).await;
+    let mut next_screen = tel.add_agent_on_screen(2, answers()).await;
+    let next = next_screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -317,8 +355,18 @@ async fn an_agent_who_does_not_answer_in_time_is_paused_and_the_next_agent_gets_
     assert!(tel
         .control_requests()
         .contains(&format!("POST /channels/{leg}/dial timeout=1")));
+    // The second agent's screen popped the call and showed them on it.
+    next_screen.wait_popped(call_id, "+15551230001").await;
+    next_screen
+        .wait_presences(&["OFFLINE", "AVAILABLE", "OFFERED", "ON_CALL"])
+        .await;
     tel.sim.caller_hangs_up(&inbound).expect("caller hangs up");
     tel.wait_until_idle().await;
+    let states = tel.assert_call_seen(&mut watch, "ENDED").await;
+    assert!(
+        states.ends_with(&["CONNECTED".to_owned(), "ENDED".to_owned()]),
+        "{states:?}"
+    );
 }
 
 #[tokio::test]
@@ -329,6 +377,7 @@ async fn an_unreachable_agent_phone_pauses_the_agent_and_the_call_goes_to_the_ne
     tel.go_available(unreachable).await;
     let next = tel.add_agent(2, answers()).await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the call to connect", |call| {
             matches!(call.state(), CallState::Connected { .. })
@@ -336,6 +385,13 @@ async fn an_unreachable_agent_phone_pauses_the_agent_and_the_call_goes_to_the_ne
         .await;
     assert_eq!(*call.state(), CallState::Connected { agent: next });
     assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::Unreachable));
+    assert_eq!(
+        tel.assert_call_seen(&mut watch, "CONNECTED")
+            .await
+            .last()
+            .map(String::as_str),
+        Some("CONNECTED")
+    );
     assert!(paused_for(
         tel.worker(unreachable).await.presence(),
         "phone_unreachable"
@@ -382,6 +438,7 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
     )
     .await;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the rejection", |call| call.is_terminal())
         .await;
@@ -391,6 +448,7 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
             reason: RejectReason::NoAgentsLoggedIn
         }
     );
+    tel.assert_call_seen(&mut watch, "REJECTED").await;
     tel.wait_until_idle().await;
     assert_eq!(
         tel.control_requests(),
@@ -410,13 +468,26 @@ async fn a_caller_is_told_and_rejected_when_no_agent_is_logged_in() {
 async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees_up() {
     let tel = Telephony::start(fast_queue()).await;
     let agent = tel.add_agent(1, answers()).await;
+    let mut wallboard = tel.watch_wallboard().await;
     let (first, first_call) = tel.place_call("+15551230001");
     tel.wait_bridged(first_call).await;
     let (second, second_call) = tel.place_call("+15551230002");
     let (third, third_call) = tel.place_call("+15551230003");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Both wait on hold (however long the server takes to get there under load) …
+    tel.wait_on_hold(second_call, &second).await;
+    tel.wait_on_hold(third_call, &third).await;
+    // … and keep waiting while the only agent talks; the wallboard shows it.
     assert_eq!(*tel.call(second_call).await.state(), CallState::Queued);
     assert_eq!(*tel.call(third_call).await.state(), CallState::Queued);
+    wallboard
+        .wait("two callers waiting, the agent on a call", |board| {
+            board["callsWaiting"] == 2
+                && board["oldestWaitSecs"].is_i64()
+                && board["agentsByState"].as_array().is_some_and(|counts| {
+                    counts.contains(&serde_json::json!({"state": "ON_CALL", "count": 1}))
+                })
+        })
+        .await;
 
     tel.sim
         .caller_hangs_up(&first)
@@ -440,6 +511,13 @@ async fn when_every_agent_is_busy_the_queue_drains_in_order_as_soon_as_one_frees
         .caller_hangs_up(&third)
         .expect("third caller hangs up");
     tel.wait_until_idle().await;
+    wallboard
+        .wait("nobody waiting, three calls answered today", |board| {
+            board["callsWaiting"] == 0
+                && board["today"]["offered"] == 3
+                && board["today"]["answered"] == 3
+        })
+        .await;
 }
 
 #[tokio::test]
@@ -451,9 +529,12 @@ async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
     let (first, first_call) = tel.place_call("+15551230001");
     tel.wait_bridged(first_call).await;
     let (waiting, call_id) = tel.place_call("+15551230002");
+    let mut watch = tel.watch_call(call_id).await;
     let call = tel
         .wait_call(call_id, "the rejection", |call| call.is_terminal())
         .await;
+    let states = tel.assert_call_seen(&mut watch, "REJECTED").await;
+    assert!(!states.contains(&"OFFERED".to_owned()), "{states:?}");
     assert_eq!(
         *call.state(),
         CallState::Rejected {
@@ -482,27 +563,25 @@ async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
 #[tokio::test]
 async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_the_bridge() {
     let tel = Telephony::start(fast_queue()).await;
-    let agent = tel.add_agent(1, answers()).await;
+    let mut screen = tel.add_agent_on_screen(1, answers()).await;
+    let agent = screen.worker_id;
     let (inbound, call_id) = tel.place_call("+15551230001");
+    let mut watch = tel.watch_call(call_id).await;
     tel.wait_bridged(call_id).await;
     let mix = api::telephony::mixing_bridge_id(call_id);
     tel.sim.clear_requests();
 
-    // What the `hangUpCall` mutation will do.
-    let metadata = Metadata::new(Actor::Worker(agent));
-    tel.store
-        .execute::<domain::call::Call>(
-            &call_id.to_string(),
-            CallCommand::AgentHangUp {
-                agent,
-                at: chrono::Utc::now(),
-            },
-            &(),
-            &metadata,
-            None,
-        )
-        .await
-        .expect("agent hangs up");
+    let answer = tests::graphql::gql(
+        &tel.app,
+        Some(&screen.session.access_token),
+        "mutation($id: ID!) { hangUpCall(callId: $id) { state agentId } }",
+        serde_json::json!({"id": call_id.to_string()}),
+    )
+    .await;
+    assert_eq!(
+        answer.data("hangUpCall"),
+        &serde_json::json!({"state": "ENDED", "agentId": agent.to_string()})
+    );
 
     tel.wait_until_idle().await;
     let leg = api::telephony::agent_leg_id(call_id, 1);
@@ -524,6 +603,14 @@ async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_th
         tel.event_types("call", &call_id.to_string()).await,
         ["CallQueued", "CallOffered", "CallConnected", "CallEnded"]
     );
+    screen
+        .wait("the agent back to Available", |screen| {
+            let presences = screen.presences();
+            presences.contains(&"ON_CALL".to_owned())
+                && presences.last().map(String::as_str) == Some("AVAILABLE")
+        })
+        .await;
+    tel.assert_call_seen(&mut watch, "ENDED").await;
 }
 
 #[tokio::test]
@@ -531,9 +618,11 @@ async fn calls_finish_consistently_when_the_events_socket_drops_mid_call() {
     let tel = Telephony::start(fast_queue()).await;
     let first_agent = tel.add_agent(1, answers()).await;
     let (gone_caller, gone_call) = tel.place_call("+15551230001");
+    let mut gone_watch = tel.watch_call(gone_call).await;
     tel.wait_bridged(gone_call).await;
     let second_agent = tel.add_agent(2, answers()).await;
     let (staying_caller, staying_call) = tel.place_call("+15551230002");
+    let mut staying_watch = tel.watch_call(staying_call).await;
     tel.wait_bridged(staying_call).await;
 
     // The socket drops and, before it is back, one caller hangs up: those events are lost.
@@ -601,6 +690,9 @@ async fn calls_finish_consistently_when_the_events_socket_drops_mid_call() {
     })
     .await;
     tel.wait_until_idle().await;
+    // Subscribers saw both ends, the lost one included.
+    tel.assert_call_seen(&mut gone_watch, "ENDED").await;
+    tel.assert_call_seen(&mut staying_watch, "ENDED").await;
 }
 
 #[tokio::test]
@@ -632,6 +724,7 @@ async fn a_restarted_server_restores_the_waiting_calls_and_ends_the_calls_asteri
         app,
         store,
         queue,
+        ..
     } = tel;
     let database = app.database.clone();
     let pool = app.pool.clone();
@@ -707,217 +800,132 @@ async fn a_restarted_server_restores_the_waiting_calls_and_ends_the_calls_asteri
     restarted.stop().await;
 }
 
-/// One placed call in the soak.
-struct SoakCall {
-    channel_id: String,
-    call_id: domain::ids::CallId,
-    hang_up_at: tokio::time::Instant,
-    hung_up: bool,
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_random_soak_on_two_instances_ends_every_call_once_and_leaks_nothing() {
-    use rand::{Rng as _, SeedableRng as _};
-    const AGENTS: u32 = 12;
-    const CALLS: usize = 120;
-    let seed: u64 = std::env::var("SOAK_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("soak seed {seed} (set SOAK_SEED to replay the same script)");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-
+async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_calls_in_flight() {
     let mut queue = fast_queue();
-    queue.max_wait_secs = 30;
-    let tel = Telephony::start(queue).await;
-    let standby = tel.spawn_instance().await;
-    let mut agents = Vec::new();
-    for n in 1..=AGENTS {
-        let behaviour = match rng.gen_range(0..10) {
-            0..=5 => Behaviour::Answer {
-                after: Duration::from_millis(rng.gen_range(10..300)),
-            },
-            6 | 7 => Behaviour::Busy {
-                after: Duration::from_millis(rng.gen_range(10..100)),
-            },
-            8 => Behaviour::NoAnswer,
-            _ => Behaviour::Reject {
-                after: Duration::from_millis(rng.gen_range(10..100)),
-            },
-        };
-        agents.push((n, tel.add_agent(n, behaviour).await));
-    }
-    let Telephony {
-        sim,
-        app: leader,
-        store,
-        ..
-    } = tel;
-    let mut leader = Some(leader);
-    let mut calls: Vec<SoakCall> = Vec::new();
-    let mut sockets_before_failover = 0;
-    let started = tokio::time::Instant::now();
-
-    let drive = |calls: &mut Vec<SoakCall>, sim: &ari_adapter::sim::SimHandle| {
-        let now = tokio::time::Instant::now();
-        for call in calls
-            .iter_mut()
-            .filter(|c| !c.hung_up && c.hang_up_at <= now)
-        {
-            // The server may have hung up (rejected) the caller already.
-            let _ = sim.caller_hangs_up(&call.channel_id);
-            call.hung_up = true;
-        }
-    };
-
-    for n in 0..CALLS {
-        if n == CALLS / 2 {
-            // Fail over: the leader stops, the standby takes over mid-traffic.
-            sockets_before_failover = sim
-                .requests()
+    queue.offer_timeout_secs = 3;
+    let (tel, mut leader) =
+        Telephony::start_behind_a_process(env!("CARGO_BIN_EXE_savecorp-under-test"), queue).await;
+    let talker = tel.add_agent(1, answers()).await;
+    let (gone, gone_call) = tel.place_call("+15551230001");
+    tel.wait_bridged(gone_call).await;
+    let third = tel.add_agent(3, answers()).await;
+    let (hung_up, hung_up_call) = tel.place_call("+15551230003");
+    tel.wait_bridged(hung_up_call).await;
+    let silent = tel.add_agent(2, Behaviour::NoAnswer).await;
+    let (ringing, ringing_call) = tel.place_call("+15551230002");
+    tel.wait_call(ringing_call, "the offer to agent 2", |call| {
+        call.agent() == Some(silent)
+    })
+    .await;
+    let leg = api::telephony::agent_leg_id(ringing_call, 1);
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "agent 2's phone ringing", |sim| {
+            sim.channels()
                 .iter()
-                .filter(|request| request.path == "/events")
-                .count();
-            if let Some(leader) = leader.take() {
-                leader.stop().await;
-            }
+                .any(|channel| channel.id == leg && channel.state == "Ringing")
+        })
+        .await
+        .expect("ringing");
+    assert_eq!(tel.events_sockets(), 1, "only the leader connects");
+    // The standby serves the API throughout.
+    let mut watch = tel.watch_call(ringing_call).await;
+
+    // kill -9; while nobody leads, a caller hangs up (that StasisEnd is lost) and an agent
+    // hangs up in the API (no leader reacts to that CallEnded).
+    leader.kill_hard();
+    tel.sim.caller_hangs_up(&gone).expect("caller hangs up");
+    tel.store
+        .execute::<domain::call::Call>(
+            &hung_up_call.to_string(),
+            domain::call::CallCommand::AgentHangUp {
+                agent: third,
+                at: chrono::Utc::now(),
+            },
+            &(),
+            &projections::Metadata::new(Actor::Worker(third)),
+            None,
+        )
+        .await
+        .expect("agent hangs up in the API");
+
+    // (The simulator may not have noticed the dead socket yet: wait for the standby's own.)
+    tel.sim
+        .wait_until(Duration::from_secs(30), "the standby's socket", |sim| {
+            sim.is_connected("callcenter")
+                && sim
+                    .requests()
+                    .iter()
+                    .filter(|request| request.path == "/events")
+                    .count()
+                    == 2
+        })
+        .await
+        .expect("the standby takes over");
+    // The call that ended in the gap is closed by the system; its agent is released …
+    let call = tel
+        .wait_call(gone_call, "the lost call closed", |call| call.is_terminal())
+        .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Ended {
+            by: EndedBy::System
         }
-        let number = format!("+1555{:07}", n);
-        let channel_id = tests::telephony::wait_for("a socket to place a call on", || async {
-            sim.place_call(&number, "Soak", "100").ok()
+    );
+    // … the caller whose agent hung up in the gap is hung up too …
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "the caller hung up", |sim| {
+            sim.channels().iter().all(|channel| channel.id != hung_up)
+        })
+        .await
+        .expect("the new leader hangs up the caller of the ended call");
+    // … the ringing offer is followed again and times out; the call goes to a freed agent.
+    let call = tel
+        .wait_call(ringing_call, "the ringing call connected", |call| {
+            matches!(call.state(), CallState::Connected { .. })
         })
         .await;
-        calls.push(SoakCall {
-            call_id: api::telephony::call_id_for_channel(&channel_id),
-            channel_id,
-            hang_up_at: tokio::time::Instant::now()
-                + Duration::from_millis(rng.gen_range(50..2500)),
-            hung_up: false,
-        });
-        if rng.gen_range(0..25) == 0 {
-            let (agent, _) = agents[rng.gen_range(0..agents.len())];
-            sim.agent_hangs_up(&format!("PJSIP/agent{agent}"));
-        }
-        if n % 10 == 0 {
-            // A supervisor puts auto-paused agents back (racing the dispatcher's offers).
-            for (_, worker_id) in &agents {
-                let (worker, _) = store
-                    .load_aggregate::<domain::worker::Worker>(&worker_id.to_string())
-                    .await
-                    .expect("worker loads");
-                if matches!(worker.presence(), Presence::Paused { .. }) {
-                    let metadata = Metadata::new(Actor::Worker(*worker_id));
-                    let command = domain::worker::WorkerCommand::GoAvailable {
-                        forced_by: None,
-                        at: chrono::Utc::now(),
-                    };
-                    let _ = store
-                        .execute::<domain::worker::Worker>(
-                            &worker_id.to_string(),
-                            command,
-                            &(),
-                            &metadata,
-                            None,
-                        )
-                        .await;
-                }
-            }
-        }
-        drive(&mut calls, &sim);
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..40))).await;
-    }
-    while calls.iter().any(|call| !call.hung_up) {
-        drive(&mut calls, &sim);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    sim.wait_until(
-        Duration::from_secs(30),
-        "every channel and bridge gone",
-        |sim| sim.channels().is_empty() && sim.bridges().is_empty(),
-    )
-    .await
-    .unwrap_or_else(|_| {
-        panic!(
-            "leaked: channels {:?} bridges {:?}",
-            sim.channels(),
-            sim.bridges()
-        )
-    });
-
-    assert_eq!(sockets_before_failover, 1, "only the leader connects");
-    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
-    let mut busy_periods: std::collections::HashMap<domain::ids::WorkerId, Vec<_>> =
-        Default::default();
-    for soak_call in &calls {
-        let events = store
-            .load("call", &soak_call.call_id.to_string())
-            .await
-            .expect("events");
-        let terminal: Vec<&str> = events
-            .iter()
-            .map(|event| event.event_type.as_str())
-            .filter(|kind| matches!(*kind, "CallEnded" | "CallAbandoned" | "CallRejected"))
-            .collect();
-        assert_eq!(terminal.len(), 1, "call {}: {events:?}", soak_call.call_id);
-        assert_eq!(
-            events.last().map(|e| e.event_type.as_str()),
-            Some(terminal[0])
-        );
-        let (call, _) = store
-            .load_aggregate::<domain::call::Call>(&soak_call.call_id.to_string())
-            .await
-            .expect("call loads");
-        *outcomes.entry(format!("{:?}", call.state())).or_default() += 1;
-        // One offer at a time per call, each closed.
-        for pair in call.offers().windows(2) {
-            assert!(pair[0]
-                .ended_at
-                .is_some_and(|ended| ended <= pair[1].offered_at));
-        }
-        for offer in call.offers() {
-            let until = match offer.outcome {
-                Some(OfferOutcome::Answered) => call.ended_at(),
-                _ => offer.ended_at,
-            };
-            let until = until.expect("every offer is closed");
-            busy_periods.entry(offer.agent).or_default().push((
-                offer.offered_at,
-                until,
-                soak_call.call_id,
-            ));
-        }
-    }
-    // No agent ever held two calls at once.
-    for (agent, mut periods) in busy_periods {
-        periods.sort();
-        for pair in periods.windows(2) {
-            assert!(
-                pair[0].1 <= pair[1].0,
-                "agent {agent} held {} and {} at once",
-                pair[0].2,
-                pair[1].2
-            );
-        }
-    }
-    for (_, worker_id) in &agents {
-        let (worker, _) = store
-            .load_aggregate::<domain::worker::Worker>(&worker_id.to_string())
-            .await
-            .expect("worker loads");
-        assert!(
-            worker.presence().call_id().is_none(),
-            "agent {worker_id} stuck in {:?}",
-            worker.presence()
-        );
-    }
-    eprintln!(
-        "soak: {} calls in {:?}: {outcomes:?}",
-        calls.len(),
-        started.elapsed()
-    );
     assert!(
-        outcomes.keys().any(|state| state.contains("Caller")),
-        "{outcomes:?}"
+        [talker, third].contains(&call.agent().expect("an agent")),
+        "{:?}",
+        call.state()
     );
-    standby.stop().await;
+    assert_eq!(
+        (call.offers()[0].agent, call.offers()[0].outcome),
+        (silent, Some(OfferOutcome::NoAnswer))
+    );
+    assert!(paused_for(
+        tel.worker(silent).await.presence(),
+        "missed_offer"
+    ));
+    tel.wait_bridged(ringing_call).await;
+
+    tel.sim.caller_hangs_up(&ringing).expect("caller hangs up");
+    tel.wait_call(ringing_call, "the call to end", |call| call.is_terminal())
+        .await;
+    let states = tel.assert_call_seen(&mut watch, "ENDED").await;
+    assert_eq!(
+        states,
+        ["OFFERED", "QUEUED", "OFFERED", "CONNECTED", "ENDED"]
+    );
+    for agent in [talker, third] {
+        tel.wait_worker(agent, "the agent available", |worker| {
+            is_available(worker.presence())
+        })
+        .await;
+    }
+    tel.wait_until_idle().await;
+    for call_id in [gone_call, hung_up_call, ringing_call] {
+        let types = tel.event_types("call", &call_id.to_string()).await;
+        let terminals = types
+            .iter()
+            .filter(|kind| {
+                matches!(
+                    kind.as_str(),
+                    "CallEnded" | "CallAbandoned" | "CallRejected"
+                )
+            })
+            .count();
+        assert_eq!(terminals, 1, "{types:?}");
+    }
 }

@@ -5,6 +5,12 @@
 //! received `POST /channels/{agent leg}/dial` for the call − the instant just before the
 //! simulator emitted the call's StasisStart (`SimHandle::place_call` emits it synchronously).
 //! Both instants come from the same process's monotonic clock.
+//!
+//! A call whose first dial comes after its caller hung up (300 ms) is never dialled: the count
+//! of calls "dialled on the first attempt" is printed beside the quantiles. (It was 27 of 50
+//! while the dispatcher reacted to its own Call events only when the ordered log tail returned
+//! them, which a concurrent projector transaction could hold back until the next 250 ms poll,
+//! once for the hold and once for the dial.)
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
