@@ -281,8 +281,14 @@ impl std::fmt::Debug for AuthConfig {
         f.debug_struct("AuthConfig")
             .field("access_token_secs", &self.access_token_secs)
             .field("refresh_token_secs", &self.refresh_token_secs)
-            .field("login_failures_per_account", &self.login_failures_per_account)
-            .field("login_failures_per_address", &self.login_failures_per_address)
+            .field(
+                "login_failures_per_account",
+                &self.login_failures_per_account,
+            )
+            .field(
+                "login_failures_per_address",
+                &self.login_failures_per_address,
+            )
             .field("login_window_secs", &self.login_window_secs)
             .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(self.admin_password.as_deref()))

@@ -1,5 +1,5 @@
 //! Passwords: the rules (10..128 printable characters) and Argon2id hashing (19 MiB, t=2, p=1).
-//! Hashing is slow on purpose, so it runs on the blocking pool.
+//! Hashing is slow on purpose, so it runs on a few dedicated threads (see `hashing_queue`).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -58,39 +58,79 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes at once at most: each takes 19 MiB and a core for a while, so a flood of logins
-/// must queue instead of taking the process's memory (RELIABILITY.md, fuzzing).
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        tokio::sync::Semaphore::new(cores.clamp(1, 8))
+/// A job for the hashing threads.
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads: one per core (at most 8), started on first use, fed by one queue.
+///
+/// Each hash takes 19 MiB and a core for a while. On the blocking pool, a flood of logins
+/// spread those buffers over many threads, and the allocator kept a 19 MiB arena per thread
+/// (RSS grew to hundreds of MiB in the fuzz campaign, RELIABILITY.md). A fixed set of threads
+/// bounds both the memory (≈ threads × 19 MiB, reused from hash to hash) and the CPU taken;
+/// further requests wait in the queue.
+fn hashing_queue() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<HashJob>> {
+    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> =
+        std::sync::OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<HashJob>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |cores| cores.get())
+            .clamp(1, 8);
+        for index in 0..threads {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{index}"))
+                .spawn(move || loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "starting a password hashing thread failed");
+            }
+        }
+        std::sync::Mutex::new(sender)
     })
 }
 
-/// Hashes a password (PHC string), on the blocking pool.
+/// Runs `work` on a hashing thread and waits for its result (`None`: no thread took it).
+async fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = done.send(work());
+    });
+    hashing_queue().lock().ok()?.send(job).ok()?;
+    result.await.ok()
+}
+
+/// Hashes a password (PHC string), on a hashing thread.
 pub async fn hash(password: &Password) -> anyhow::Result<String> {
     let password = password.clone();
-    let _slot = hashing_slots().acquire().await?;
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|error| anyhow::anyhow!("argon2 hashing failed: {error}"))
     })
-    .await?
+    .await
+    .unwrap_or_else(|| Err(anyhow::anyhow!("no password hashing thread is running")))
 }
 
-/// Whether `candidate` matches `phc_hash`, on the blocking pool. A malformed hash never matches.
-/// With `phc_hash: None` a dummy hash is verified, so an unknown account takes as long as a
-/// known one.
+/// Whether `candidate` matches `phc_hash`, on a hashing thread. A malformed hash never
+/// matches. With `phc_hash: None` a dummy hash is verified, so an unknown account takes as
+/// long as a known one.
 pub async fn verify(candidate: &str, phc_hash: Option<String>) -> bool {
     let candidate = candidate.to_owned();
-    let Ok(_slot) = hashing_slots().acquire().await else {
-        return false;
-    };
-    let result = tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let (hash, real) = match phc_hash {
             Some(hash) => (hash, true),
             None => (dummy_hash().to_owned(), false),
@@ -103,8 +143,8 @@ pub async fn verify(candidate: &str, phc_hash: Option<String>) -> bool {
             .is_ok();
         matches && real
     })
-    .await;
-    result.unwrap_or(false)
+    .await
+    .unwrap_or(false)
 }
 
 /// A valid Argon2id hash of a random password, computed once.
