@@ -106,7 +106,12 @@ pub struct SimAsterisk;
 impl SimAsterisk {
     /// Binds `127.0.0.1:0` and serves until [`SimHandle::shutdown`] or the handle is dropped.
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_at(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Like [`Self::start`], on a given address (a restarted Asterisk comes back on its port).
+    pub async fn start_at(config: SimConfig, addr: SocketAddr) -> Result<SimHandle, SimError> {
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(SimError::Bind)?;
         let addr = listener.local_addr().map_err(SimError::Bind)?;
@@ -155,6 +160,19 @@ impl SimHandle {
     /// `ws://127.0.0.1:PORT/ari/events?app={app}` (add credentials yourself).
     pub fn events_url(&self, app: &str) -> String {
         format!("ws://{}/ari/events?app={app}", self.addr)
+    }
+
+    /// Asterisk restarts: every socket closes, every channel, bridge and registration is gone,
+    /// nothing answers for `down`, then a fresh Asterisk (`config`, nothing registered, no
+    /// request recorded) serves on the same port.
+    pub async fn restart(&mut self, config: SimConfig, down: Duration) -> Result<(), SimError> {
+        self.shared.cancel.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+        }
+        tokio::time::sleep(down).await;
+        *self = SimAsterisk::start_at(config, self.addr).await?;
+        Ok(())
     }
 
     /// Stops the server, the sockets and every pending timer.

@@ -15,6 +15,7 @@ mod backup_tls;
 mod backup_token_purge;
 mod cli;
 mod event_log;
+mod faults_ari;
 mod faults_crash;
 mod faults_fuzz;
 mod faults_postgres;
