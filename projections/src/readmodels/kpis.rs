@@ -30,7 +30,7 @@ use chrono_tz::Tz;
 use domain::call::CallEvent;
 use domain::policy::kpi::{
     AgentActivity, CallFacts, KpiTotals, OccupancyTotals, RequestFacts, RequestTotals,
-    DEFAULT_SERVICE_LEVEL_THRESHOLD,
+    StateInterval, DEFAULT_SERVICE_LEVEL_THRESHOLD,
 };
 use domain::request::RequestEvent;
 use domain::worker::WorkerEvent;
@@ -752,7 +752,6 @@ pub async fn kpis(
     // The buckets as arrays, so SQL assigns rows to them (`width_bucket` over the sorted
     // starts gives the 1-based bucket holding an instant) and returns one row per bucket.
     let starts: Vec<DateTime<Utc>> = buckets.iter().map(|bucket| bucket.start).collect();
-    let ends: Vec<DateTime<Utc>> = buckets.iter().map(|bucket| bucket.end).collect();
     let count = buckets.len();
     let bucket_at = |number: i32| {
         usize::try_from(number)
@@ -872,48 +871,30 @@ pub async fn kpis(
         }
     }
 
-    // Occupancy: each state interval clipped to each bucket it overlaps, summed per bucket in
-    // SQL (the same rule as `OccupancyTotals::in_range`: whole milliseconds per interval and
-    // bucket; busy = on_call | wrap_up; logged in = anything but offline; the current state
-    // ends now).
-    let rows: Vec<(i32, i64, i64)> = sqlx::query_as(
-        "SELECT i, coalesce(sum(ms) FILTER (WHERE activity IN ('on_call', 'wrap_up')), 0)::bigint, \
-                coalesce(sum(ms) FILTER (WHERE activity IN \
-                    ('available', 'offered', 'on_call', 'wrap_up', 'paused')), 0)::bigint \
-         FROM ( \
-             SELECT a.activity, b.i, \
-                    floor(extract(epoch FROM \
-                        least(a.ended, ($6::timestamptz[])[b.i]) \
-                        - greatest(a.started_at, ($5::timestamptz[])[b.i])) * 1000) AS ms \
-             FROM ( \
-                 SELECT activity, started_at, \
-                        coalesce(ended_at, greatest($4::timestamptz, started_at)) AS ended \
-                 FROM agent_state_intervals \
-                 WHERE started_at < $2 AND (ended_at IS NULL OR ended_at > $1) \
-                   AND ($3::uuid IS NULL OR worker_id = $3) \
-             ) a \
-             CROSS JOIN LATERAL generate_series( \
-                 width_bucket(greatest(a.started_at, $1), $5::timestamptz[]), \
-                 width_bucket(least(a.ended, $2), $5::timestamptz[])) AS b(i) \
-             WHERE b.i BETWEEN 1 AND cardinality($5::timestamptz[]) \
-         ) clipped \
-         WHERE ms > 0 \
-         GROUP BY i",
+    // Occupancy from the state intervals.
+    let intervals: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT activity, started_at, ended_at FROM agent_state_intervals \
+         WHERE started_at < $2 AND (ended_at IS NULL OR ended_at > $1) \
+           AND ($3::uuid IS NULL OR worker_id = $3)",
     )
     .bind(from)
     .bind(until)
     .bind(filters.agent)
-    .bind(Utc::now())
-    .bind(&starts)
-    .bind(&ends)
     .fetch_all(pool)
     .await?;
-    for (number, busy_ms, logged_in_ms) in rows {
-        if let Some(index) = bucket_at(number) {
-            buckets[index].occupancy = OccupancyTotals {
-                busy_ms: to_u64(busy_ms),
-                logged_in_ms: to_u64(logged_in_ms),
-            };
+    let now = Utc::now();
+    for (activity, started_at, ended_at) in intervals {
+        let interval = StateInterval {
+            activity: activity_from(&activity),
+            start: started_at,
+            end: ended_at.unwrap_or(now.max(started_at)),
+        };
+        let mut index = index_of(&buckets, interval.start.max(from)).unwrap_or(0);
+        while index < buckets.len() && buckets[index].start < interval.end {
+            let bucket = &mut buckets[index];
+            bucket.occupancy =
+                bucket.occupancy + OccupancyTotals::in_range([&interval], bucket.start, bucket.end);
+            index += 1;
         }
     }
     Ok(buckets)
