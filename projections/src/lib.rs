@@ -14,7 +14,7 @@ pub mod rebuild;
 pub mod store;
 pub mod upcast;
 
-pub use log::{LogNotifier, LogReader};
+pub use log::{LogNotifier, LogReader, LogTail, TailBatch};
 pub use metadata::{Actor, Metadata};
 pub use store::{
     CommandError, Committed, EventStore, LogPosition, NewEvent, StoreError, StoredEvent,

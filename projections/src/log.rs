@@ -7,11 +7,12 @@
 //! transaction anywhere in the database holds every reader back until it ends, so nothing may
 //! keep one open for long.
 
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{LogPosition, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
@@ -120,6 +121,10 @@ impl LogReader {
 #[derive(Clone)]
 pub struct LogNotifier {
     receiver: watch::Receiver<u64>,
+    /// Ends the shared tail's task (never cancelled for a disconnected notifier).
+    shutdown: CancellationToken,
+    /// The shared tail over this notifier, started by the first [`Self::tail`].
+    tail: Arc<OnceLock<LogTail>>,
 }
 
 impl LogNotifier {
@@ -128,10 +133,11 @@ impl LogNotifier {
         let mut listener = PgListener::connect_with(pool).await?;
         listener.listen(EVENTS_CHANNEL).await?;
         let (sender, receiver) = watch::channel(0u64);
+        let listening = shutdown.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    _ = shutdown.cancelled() => break,
+                    _ = listening.cancelled() => break,
                     received = listener.try_recv() => match received {
                         Ok(Some(_)) => sender.send_modify(|count| *count += 1),
                         // The connection was lost and re-established: events may have been
@@ -145,13 +151,21 @@ impl LogNotifier {
                 }
             }
         });
-        Ok(Self { receiver })
+        Ok(Self {
+            receiver,
+            shutdown,
+            tail: Arc::default(),
+        })
     }
 
     /// A notifier that never fires (readers then rely on polling).
     pub fn disconnected() -> Self {
         let (_sender, receiver) = watch::channel(0u64);
-        Self { receiver }
+        Self {
+            receiver,
+            shutdown: CancellationToken::new(),
+            tail: Arc::default(),
+        }
     }
 
     /// How many notifications arrived since the notifier started (plus one per listener
@@ -163,6 +177,117 @@ impl LogNotifier {
 
     /// Waits until something was appended after the last call, or `poll` elapsed.
     pub async fn wait(&mut self, poll: Duration) {
-        let _ = tokio::time::timeout(poll, self.receiver.changed()).await;
+        if let Ok(Err(_)) = tokio::time::timeout(poll, self.receiver.changed()).await {
+            // The listener is gone (or never was): poll instead of spinning.
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// The one shared tail of the log for every clone of this notifier, started on first use
+    /// (inside a tokio runtime). Its task ends on shutdown or once every clone is dropped.
+    pub fn tail(&self, reader: &LogReader) -> LogTail {
+        self.tail
+            .get_or_init(|| LogTail::start(reader.clone(), self.clone()))
+            .clone()
+    }
+}
+
+/// What the shared tail read in one query: every readable event right after `after`, in log
+/// order. A follower at `after` (or later) can take it without a gap.
+#[derive(Debug)]
+pub struct TailBatch {
+    pub after: LogPosition,
+    pub events: Vec<StoredEvent>,
+}
+
+/// Events the tail reads per query; also bounds what a lagging receiver keeps alive.
+const TAIL_BATCH: i64 = 256;
+/// Batches kept for slow receivers; one further behind re-reads the log itself.
+const TAIL_CAPACITY: usize = 256;
+/// How often the tail looks at the log when no notification came.
+const TAIL_POLL: Duration = Duration::from_millis(500);
+
+/// One reader of the live log per server, shared by every live follower (subscriptions):
+/// it reads each newly readable batch once and broadcasts it in memory, instead of every
+/// follower querying the log on every notification.
+///
+/// Architecture Invariant: the tail reads with [`LogReader::read_after`] (below the
+/// watermark, in log order), and every batch names the position it follows, so a follower
+/// only ever takes a batch that continues exactly where it is; otherwise (it started behind,
+/// or lagged) it reads the log directly until it is caught up.
+#[derive(Clone)]
+pub struct LogTail {
+    sender: Arc<broadcast::Sender<Arc<TailBatch>>>,
+}
+
+impl LogTail {
+    fn start(reader: LogReader, notifier: LogNotifier) -> Self {
+        let (sender, _) = broadcast::channel(TAIL_CAPACITY);
+        let sender = Arc::new(sender);
+        let weak = Arc::downgrade(&sender);
+        let LogNotifier {
+            receiver, shutdown, ..
+        } = notifier;
+        // The task holds only the watch half, not the notifier (whose `tail` would keep the
+        // sender, and so the task, alive forever).
+        tokio::spawn(run_tail(reader, receiver, shutdown, weak));
+        Self { sender }
+    }
+
+    /// A receiver of every batch read from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<TailBatch>> {
+        self.sender.subscribe()
+    }
+}
+
+async fn run_tail(
+    reader: LogReader,
+    mut wake: watch::Receiver<u64>,
+    shutdown: CancellationToken,
+    sender: Weak<broadcast::Sender<Arc<TailBatch>>>,
+) {
+    let mut head = None;
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let Some(sender) = sender.upgrade() else {
+            return;
+        };
+        let read = match head {
+            None => reader.head().await.map(|at| {
+                head = Some(at);
+                Vec::new()
+            }),
+            Some(after) => reader.read_after(after, TAIL_BATCH).await,
+        };
+        match read {
+            Ok(events) if events.is_empty() => {
+                drop(sender);
+                tokio::select! {
+                    woken = tokio::time::timeout(TAIL_POLL, wake.changed()) => {
+                        if let Ok(Err(_)) = woken {
+                            // The listener is gone (or never was): poll.
+                            tokio::time::sleep(TAIL_POLL).await;
+                        }
+                    }
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+            Ok(events) => {
+                let after = head.unwrap_or(LogPosition::START);
+                head = events.last().map(|event| event.log_position);
+                // No receiver is fine: followers that subscribe later catch up from the log.
+                let _ = sender.send(Arc::new(TailBatch { after, events }));
+            }
+            Err(error) => {
+                drop(sender);
+                tracing::warn!(%error, "log tail: read failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(TAIL_POLL) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        }
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! 1. Shadow tables: schema `rebuild_<name>` gets `CREATE TABLE … (LIKE live.t INCLUDING ALL)`
 //!    of each table the projection owns, plus its own `projection_versions`.
-//! 2. The log is replayed into them in short transactions (one batch each) whose
+//! 2. The log is replayed into them in short transactions (one read batch each) whose
 //!    `SET LOCAL search_path` puts the shadow schema first: the projection's code, written
-//!    with unqualified table names, writes the shadow tables without knowing it.
+//!    with unqualified table names, writes the shadow tables without knowing it. Rebuilding
+//!    several projections reads the log ONCE: each batch is applied to every shadow in the
+//!    same transaction, switching `search_path` between them.
 //! 3. The swap, ONE transaction: lock the live checkpoint row (the live runner waits), apply
 //!    the events appended since, drop each live table and move its shadow into the live schema
 //!    (renaming the indexes back to the migrations' names and copying the table comment),
@@ -27,7 +29,6 @@ use crate::log::LogReader;
 use crate::projector::READ_AHEAD;
 use crate::projector::{
     all_projections, apply_events, lock_checkpoint, store_checkpoint, Projection, ProjectionError,
-    DEFAULT_BATCH_SIZE,
 };
 use crate::store::{EventStore, LogPosition, StoredEvent};
 
@@ -88,7 +89,7 @@ pub enum RebuildError {
     Database(#[from] sqlx::Error),
 }
 
-/// Rebuilds `name` (every projection when `None`), one after the other.
+/// Rebuilds `name` (every projection when `None`), all of them in one pass over the log.
 pub async fn rebuild_named(
     store: &EventStore,
     name: Option<&str>,
@@ -99,11 +100,8 @@ pub async fn rebuild_named(
             .ok_or_else(|| RebuildError::UnknownProjection(name.chars().take(40).collect()))?],
         None => all_projections(),
     };
-    let mut reports = Vec::new();
-    for projection in projections {
-        reports.push(rebuild(store, projection.as_ref(), progress).await?);
-    }
-    Ok(reports)
+    let projections: Vec<&dyn Projection> = projections.iter().map(AsRef::as_ref).collect();
+    rebuild_together(store, &projections, progress).await
 }
 
 /// Rebuilds one projection into shadow tables and swaps them in.
@@ -112,24 +110,46 @@ pub async fn rebuild(
     projection: &dyn Projection,
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
 ) -> Result<RebuildReport, RebuildError> {
+    let mut reports = rebuild_together(store, &[projection], progress).await?;
+    Ok(reports.remove(0))
+}
+
+/// Rebuilds `projections` into their shadow tables in ONE pass over the log (each batch read
+/// once, upcast once, and applied to every shadow in one transaction), then swaps each in.
+pub async fn rebuild_together(
+    store: &EventStore,
+    projections: &[&dyn Projection],
+    progress: &mut (dyn FnMut(&RebuildProgress) + Send),
+) -> Result<Vec<RebuildReport>, RebuildError> {
     let pool = store.pool();
-    let name = projection.name();
     let started = Instant::now();
     let mut lock = PgConnection::connect_with(&pool.connect_options()).await?;
-    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext($2))")
-        .bind(REBUILD_LOCK_SPACE)
-        .bind(name)
-        .fetch_one(&mut lock)
-        .await?;
-    if !locked {
-        return Err(RebuildError::AlreadyRunning(name));
+    let mut result = Ok(Vec::new());
+    for projection in projections {
+        let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(REBUILD_LOCK_SPACE)
+            .bind(projection.name())
+            .fetch_one(&mut lock)
+            .await?;
+        if !locked {
+            result = Err(RebuildError::AlreadyRunning(projection.name()));
+            break;
+        }
     }
-    let result = rebuild_locked(store, projection, progress, started).await;
-    if result.is_err() {
-        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", shadow(name)))
-            .execute(pool)
-            .await;
+    if result.is_ok() {
+        result = rebuild_locked(store, projections, progress, started).await;
+        if result.is_err() {
+            for projection in projections {
+                let _ = sqlx::query(&format!(
+                    "DROP SCHEMA IF EXISTS {} CASCADE",
+                    shadow(projection.name())
+                ))
+                .execute(pool)
+                .await;
+            }
+        }
     }
+    // Closing the connection releases every advisory lock it took.
     let _ = lock.close().await;
     result
 }
@@ -140,32 +160,33 @@ fn shadow(name: &str) -> String {
 
 async fn rebuild_locked(
     store: &EventStore,
-    projection: &dyn Projection,
+    projections: &[&dyn Projection],
     progress: &mut (dyn FnMut(&RebuildProgress) + Send),
     started: Instant,
-) -> Result<RebuildReport, RebuildError> {
+) -> Result<Vec<RebuildReport>, RebuildError> {
     let pool = store.pool();
-    let name = projection.name();
-    let shadow = shadow(name);
     let live: String = sqlx::query_scalar("SELECT current_schema()")
         .fetch_one(pool)
         .await?;
-    let mut tables: Vec<&str> = projection.tables().to_vec();
-    tables.push("projection_versions");
 
     let mut transaction = pool.begin().await?;
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"))
-        .execute(&mut *transaction)
-        .await?;
-    sqlx::query(&format!("CREATE SCHEMA {shadow}"))
-        .execute(&mut *transaction)
-        .await?;
-    for table in &tables {
-        sqlx::query(&format!(
-            "CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL)"
-        ))
-        .execute(&mut *transaction)
-        .await?;
+    for projection in projections {
+        let shadow = shadow(projection.name());
+        let mut tables: Vec<&str> = projection.tables().to_vec();
+        tables.push("projection_versions");
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"))
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(&format!("CREATE SCHEMA {shadow}"))
+            .execute(&mut *transaction)
+            .await?;
+        for table in &tables {
+            sqlx::query(&format!(
+                "CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL)"
+            ))
+            .execute(&mut *transaction)
+            .await?;
+        }
     }
     transaction.commit().await?;
 
@@ -173,44 +194,77 @@ async fn rebuild_locked(
     let total = u64::try_from(reader.count_after(LogPosition::START).await?).unwrap_or(0);
     let mut position = LogPosition::START;
     let mut done = 0u64;
-    progress(&RebuildProgress {
-        projection: name,
-        done,
-        total,
-        elapsed: started.elapsed(),
-    });
+    // Time spent applying to each projection (the log is read once for all of them).
+    let mut applying = vec![Duration::ZERO; projections.len()];
+    let report_progress = |progress: &mut (dyn FnMut(&RebuildProgress) + Send), done| {
+        for projection in projections {
+            progress(&RebuildProgress {
+                projection: projection.name(),
+                done,
+                total,
+                elapsed: started.elapsed(),
+            });
+        }
+    };
+    report_progress(progress, done);
     loop {
         let events = reader.read_batch_after(position, READ_AHEAD).await?;
-        if events.is_empty() {
+        let Some(last) = events.last().map(|event| event.log_position) else {
             break;
+        };
+        done += events.len() as u64;
+        let events: Vec<StoredEvent> = events
+            .into_iter()
+            .map(|event| store.upcast(event))
+            .collect();
+        let mut transaction = pool.begin().await?;
+        for (projection, time) in projections.iter().zip(&mut applying) {
+            let applied = Instant::now();
+            apply_into_shadow(&mut transaction, *projection, &live, &events).await?;
+            *time += applied.elapsed();
         }
-        for chunk in events.chunks(usize::from(DEFAULT_BATCH_SIZE)) {
-            let Some(last) = chunk.last().map(|event| event.log_position) else {
-                break;
-            };
-            done += chunk.len() as u64;
-            let mut transaction = pool.begin().await?;
-            apply_into_shadow(
-                &mut transaction,
-                store,
-                projection,
-                &shadow,
-                &live,
-                chunk.to_vec(),
-            )
-            .await?;
-            transaction.commit().await?;
-            position = last;
-        }
+        transaction.commit().await?;
+        position = last;
+        report_progress(progress, done);
+    }
+    let read_once = started.elapsed().saturating_sub(applying.iter().sum());
+
+    // The swaps, one projection after the other.
+    let mut reports = Vec::new();
+    for (projection, applying) in projections.iter().zip(applying) {
+        let swapping = Instant::now();
+        let (events, checkpoint) = swap(store, *projection, &live, position).await?;
+        let report = RebuildReport {
+            projection: projection.name(),
+            events: done + events,
+            elapsed: read_once + applying + swapping.elapsed(),
+            checkpoint,
+        };
         progress(&RebuildProgress {
-            projection: name,
-            done,
-            total,
+            projection: report.projection,
+            done: report.events,
+            total: total.max(report.events),
             elapsed: started.elapsed(),
         });
+        reports.push(report);
     }
+    Ok(reports)
+}
 
-    // The swap.
+/// Catches `projection`'s shadow up from `position` with the live checkpoint row locked (the
+/// live runner waits), moves its tables into the live schema and sets its checkpoint; returns
+/// the events applied here and the new checkpoint.
+async fn swap(
+    store: &EventStore,
+    projection: &dyn Projection,
+    live: &str,
+    mut position: LogPosition,
+) -> Result<(u64, LogPosition), RebuildError> {
+    let pool = store.pool();
+    let name = projection.name();
+    let shadow = shadow(name);
+    let reader = LogReader::new(pool.clone());
+    let mut done = 0u64;
     let mut transaction = pool.begin().await?;
     lock_checkpoint(&mut transaction, name).await?;
     loop {
@@ -219,14 +273,18 @@ async fn rebuild_locked(
             break;
         };
         done += events.len() as u64;
-        apply_into_shadow(&mut transaction, store, projection, &shadow, &live, events).await?;
+        let events: Vec<StoredEvent> = events
+            .into_iter()
+            .map(|event| store.upcast(event))
+            .collect();
+        apply_into_shadow(&mut transaction, projection, live, &events).await?;
         position = last;
     }
     sqlx::query(&format!("SET LOCAL search_path TO {live}"))
         .execute(&mut *transaction)
         .await?;
     for table in projection.tables() {
-        swap_table(&mut transaction, &live, &shadow, table).await?;
+        swap_table(&mut transaction, live, &shadow, table).await?;
     }
     sqlx::query(&format!(
         "DELETE FROM {live}.projection_versions WHERE projection = $1"
@@ -244,37 +302,22 @@ async fn rebuild_locked(
         .execute(&mut *transaction)
         .await?;
     transaction.commit().await?;
-    let report = RebuildReport {
-        projection: name,
-        events: done,
-        elapsed: started.elapsed(),
-        checkpoint: position,
-    };
-    progress(&RebuildProgress {
-        projection: name,
-        done,
-        total: total.max(done),
-        elapsed: report.elapsed,
-    });
-    Ok(report)
+    Ok((done, position))
 }
 
+/// Applies `events` (already upcast) to `projection`'s shadow tables inside the caller's
+/// transaction: `SET LOCAL search_path` points its unqualified table names at them.
 async fn apply_into_shadow(
     connection: &mut PgConnection,
-    store: &EventStore,
     projection: &dyn Projection,
-    shadow: &str,
     live: &str,
-    events: Vec<StoredEvent>,
+    events: &[StoredEvent],
 ) -> Result<(), RebuildError> {
+    let shadow = shadow(projection.name());
     sqlx::query(&format!("SET LOCAL search_path TO {shadow}, {live}"))
         .execute(&mut *connection)
         .await?;
-    let events: Vec<StoredEvent> = events
-        .into_iter()
-        .map(|event| store.upcast(event))
-        .collect();
-    apply_events(connection, projection, &events).await?;
+    apply_events(connection, projection, events).await?;
     Ok(())
 }
 

@@ -155,6 +155,7 @@ pub struct EventStore {
     pool: PgPool,
     upcasters: std::sync::Arc<Vec<Box<dyn EventUpcaster>>>,
     group_commit: Option<mpsc::UnboundedSender<(AppendRequest, AppendReply)>>,
+    cache: std::sync::Arc<AggregateCache>,
 }
 
 /// Writer tasks of the group commit: how many batches may be in flight at once.
@@ -180,6 +181,7 @@ impl EventStore {
             pool,
             upcasters: Default::default(),
             group_commit,
+            cache: Default::default(),
         }
     }
 
@@ -303,11 +305,31 @@ impl EventStore {
     {
         const ATTEMPTS: usize = 5;
         let mut attempt = 0;
+        // The cache is only trusted for a decision the log then validates: an append at
+        // `version + 1` fails on the primary key if the cached state is stale. A rejection, a
+        // command that changed nothing, or an expected version that differs are answered only
+        // from a fresh load.
+        let mut use_cache = true;
         loop {
             attempt += 1;
-            let (mut aggregate, version) = self.load_aggregate::<A>(aggregate_id).await?;
+            let cached = if use_cache {
+                self.cache.get::<A>(aggregate_id)
+            } else {
+                None
+            };
+            let from_cache = cached.is_some();
+            let (mut aggregate, version) = match cached {
+                Some(cached) => cached,
+                None => self.load_aggregate::<A>(aggregate_id).await?,
+            };
             if let Some(expected) = expected_version {
                 if expected != version {
+                    if from_cache {
+                        self.cache.evict::<A>(aggregate_id);
+                        use_cache = false;
+                        attempt -= 1;
+                        continue;
+                    }
                     return Err(CommandError::Conflict {
                         expected,
                         actual: version,
@@ -315,11 +337,15 @@ impl EventStore {
                 }
             }
             let sink = cqrs_es::event_sink::EventSink::default();
-            aggregate
-                .handle(command.clone(), services, &sink)
-                .await
-                .map_err(CommandError::Rejected)?;
+            let handled = aggregate.handle(command.clone(), services, &sink).await;
             let events = sink.collect().await;
+            if from_cache && (handled.is_err() || events.is_empty()) {
+                self.cache.evict::<A>(aggregate_id);
+                use_cache = false;
+                attempt -= 1;
+                continue;
+            }
+            handled.map_err(CommandError::Rejected)?;
             let new_events = events
                 .iter()
                 .zip(version + 1..)
@@ -337,17 +363,21 @@ impl EventStore {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             match self.append(&new_events, metadata).await {
                 Ok(appended) => {
+                    let version = version + events.len() as i64;
+                    self.cache.put(aggregate_id, &aggregate, version);
                     return Ok(Committed {
-                        version: version + events.len() as i64,
+                        version,
                         events,
                         appended,
                         aggregate,
-                    })
-                }
-                Err(StoreError::Conflict) if expected_version.is_none() && attempt < ATTEMPTS => {
-                    continue
+                    });
                 }
                 Err(StoreError::Conflict) => {
+                    self.cache.evict::<A>(aggregate_id);
+                    use_cache = false;
+                    if expected_version.is_none() && attempt < ATTEMPTS {
+                        continue;
+                    }
                     let (_, actual) = self.load_aggregate::<A>(aggregate_id).await?;
                     return Err(CommandError::Conflict {
                         expected: expected_version.unwrap_or(version),
@@ -356,6 +386,55 @@ impl EventStore {
                 }
                 Err(other) => return Err(other.into()),
             }
+        }
+    }
+}
+
+/// Aggregates this store recently committed to, by type and id, with their version: a command
+/// on one of them skips the load (one `SELECT`). Bounded; shared by the store's clones.
+///
+/// Architecture Invariant: a cached state only ever leads to an append at `version + 1`, which
+/// the primary key refuses if anybody else appended meanwhile (another process, another
+/// store); the command then runs again from a fresh load. Held as the aggregate's own serde
+/// form, so no bound beyond `Aggregate` is needed.
+#[derive(Default)]
+struct AggregateCache {
+    entries: std::sync::Mutex<HashMap<CacheKey, CachedAggregate>>,
+}
+
+/// `(Aggregate::TYPE, aggregate id)`.
+type CacheKey = (&'static str, String);
+/// The aggregate's serde JSON and its version.
+type CachedAggregate = (Vec<u8>, i64);
+
+/// The most aggregates [`AggregateCache`] holds.
+const CACHED_AGGREGATES: usize = 4_096;
+
+impl AggregateCache {
+    fn get<A: Aggregate>(&self, aggregate_id: &str) -> Option<(A, i64)> {
+        let entries = self.entries.lock().ok()?;
+        let (state, version) = entries.get(&(A::TYPE, aggregate_id.to_owned()))?;
+        let aggregate = serde_json::from_slice(state).ok()?;
+        Some((aggregate, *version))
+    }
+
+    fn put<A: Aggregate>(&self, aggregate_id: &str, aggregate: &A, version: i64) {
+        let Ok(state) = serde_json::to_vec(aggregate) else {
+            self.evict::<A>(aggregate_id);
+            return;
+        };
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHED_AGGREGATES {
+                // Crude but bounded: start over (a miss costs one SELECT).
+                entries.clear();
+            }
+            entries.insert((A::TYPE, aggregate_id.to_owned()), (state, version));
+        }
+    }
+
+    fn evict<A: Aggregate>(&self, aggregate_id: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&(A::TYPE, aggregate_id.to_owned()));
         }
     }
 }

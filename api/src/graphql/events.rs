@@ -5,13 +5,12 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::{Context, Json, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use projections::{LogNotifier, LogPosition, LogReader, StoredEvent};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use projections::{LogNotifier, LogPosition, LogReader, StoredEvent, TailBatch};
+use tokio::sync::{broadcast, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{require_admin, state};
@@ -19,10 +18,8 @@ use super::error::ApiError;
 
 /// Subscriptions one WebSocket connection may hold at once.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 16;
-/// Events read from the log per query.
+/// Events read from the log per query while catching up.
 const BATCH: i64 = 100;
-/// How often a follower looks at the log when no notification came.
-const POLL: Duration = Duration::from_millis(500);
 
 /// The subscription slots of one WebSocket connection (in its connection data).
 #[derive(Clone)]
@@ -94,13 +91,17 @@ impl From<StoredEvent> for LogEventView {
     }
 }
 
-/// Follows the log from a position: reads in batches, waits for a notification (or the poll
-/// interval) when caught up, ends on shutdown or after reporting a database failure.
+/// Follows the log from a position: reads the log directly until caught up, then takes the
+/// batches of the server's shared [`LogTail`] (one log query per batch for every follower
+/// together); whenever a batch does not continue exactly where the follower is (it started
+/// behind the tail, or lagged behind the broadcast), it reads the log directly again. Ends on
+/// shutdown or after reporting a database failure.
 pub struct LogFollower {
     pub reader: LogReader,
-    pub notifier: LogNotifier,
     pub shutdown: CancellationToken,
     pub after: LogPosition,
+    live: broadcast::Receiver<Arc<TailBatch>>,
+    catching_up: bool,
     buffer: VecDeque<StoredEvent>,
     failed: bool,
     _slot: Option<OwnedSemaphorePermit>,
@@ -114,11 +115,14 @@ impl LogFollower {
         after: LogPosition,
         slot: Option<OwnedSemaphorePermit>,
     ) -> Self {
+        // Subscribe before the first direct read, so nothing falls between the two.
+        let live = notifier.tail(&reader).subscribe();
         Self {
             reader,
-            notifier,
             shutdown,
             after,
+            live,
+            catching_up: true,
             buffer: VecDeque::new(),
             failed: false,
             _slot: slot,
@@ -136,18 +140,38 @@ impl LogFollower {
                 if follower.failed || follower.shutdown.is_cancelled() {
                     return None;
                 }
-                match follower.reader.read_after(follower.after, BATCH).await {
-                    Ok(batch) if batch.is_empty() => {
-                        tokio::select! {
-                            _ = follower.notifier.wait(POLL) => {}
-                            _ = follower.shutdown.cancelled() => return None,
+                if follower.catching_up {
+                    match follower.reader.read_after(follower.after, BATCH).await {
+                        Ok(batch) if batch.is_empty() => follower.catching_up = false,
+                        Ok(batch) => follower.buffer.extend(batch),
+                        Err(error) => {
+                            follower.failed = true;
+                            return Some((Err(ApiError::from(error)), follower));
                         }
                     }
-                    Ok(batch) => follower.buffer.extend(batch),
-                    Err(error) => {
-                        follower.failed = true;
-                        return Some((Err(ApiError::from(error)), follower));
+                    continue;
+                }
+                let received = tokio::select! {
+                    received = follower.live.recv() => received,
+                    _ = follower.shutdown.cancelled() => return None,
+                };
+                match received {
+                    Ok(batch) if batch.after <= follower.after => {
+                        let after = follower.after;
+                        follower.buffer.extend(
+                            batch
+                                .events
+                                .iter()
+                                .filter(|event| event.log_position > after)
+                                .cloned(),
+                        );
                     }
+                    // A gap between where this follower is and where the batch starts, or
+                    // batches dropped for lagging: read the log itself up to the head.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        follower.catching_up = true
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
         })

@@ -682,8 +682,23 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&midnight)
 }
 
-/// A slot's summed `kpi_call_buckets` columns, in table order.
-type SummedSlot = (DateTime<Utc>, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// A bucket's summed `kpi_call_buckets` columns (in table order), then its summed
+/// `kpi_request_buckets` columns; first the 1-based bucket number.
+type SummedBucket = (
+    i32,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
 
 fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
@@ -734,27 +749,55 @@ pub async fn kpis(
         edges.push((tail_start, until));
     }
 
-    // Calls: whole slots.
+    // The buckets as arrays, so SQL assigns rows to them (`width_bucket` over the sorted
+    // starts gives the 1-based bucket holding an instant) and returns one row per bucket.
+    let starts: Vec<DateTime<Utc>> = buckets.iter().map(|bucket| bucket.start).collect();
+    let count = buckets.len();
+    let bucket_at = |number: i32| {
+        usize::try_from(number)
+            .ok()
+            .and_then(|number| number.checked_sub(1))
+            .filter(|index| *index < count)
+    };
+
+    // Calls and requests: whole slots, summed per bucket in one statement.
     if aligned_from < aligned_until {
-        let rows: Vec<SummedSlot> = sqlx::query_as(
-            "SELECT bucket_start, sum(offered)::bigint, sum(answered)::bigint, \
-                        sum(abandoned)::bigint, sum(abandoned_short)::bigint, \
-                        sum(answered_within_threshold)::bigint, \
-                        sum(abandoned_after_threshold)::bigint, sum(answered_wait_ms)::bigint, \
-                        sum(handled)::bigint, sum(handle_ms)::bigint \
+        let rows: Vec<SummedBucket> = sqlx::query_as(
+            "WITH c AS ( \
+                 SELECT width_bucket(bucket_start, $5::timestamptz[]) AS i, \
+                        sum(offered)::bigint AS offered, sum(answered)::bigint AS answered, \
+                        sum(abandoned)::bigint AS abandoned, \
+                        sum(abandoned_short)::bigint AS abandoned_short, \
+                        sum(answered_within_threshold)::bigint AS within, \
+                        sum(abandoned_after_threshold)::bigint AS after_threshold, \
+                        sum(answered_wait_ms)::bigint AS wait_ms, sum(handled)::bigint AS handled, \
+                        sum(handle_ms)::bigint AS handle_ms \
                  FROM kpi_call_buckets \
                  WHERE bucket_start >= $1 AND bucket_start < $2 \
                    AND ($3::text IS NULL OR queue = $3) AND ($4::uuid IS NULL OR agent_id = $4) \
-                 GROUP BY bucket_start",
+                 GROUP BY 1), \
+             r AS ( \
+                 SELECT width_bucket(bucket_start, $5::timestamptz[]) AS i, \
+                        sum(opened)::bigint AS opened, sum(solved)::bigint AS solved, \
+                        sum(solved_within_due)::bigint AS solved_within_due \
+                 FROM kpi_request_buckets WHERE bucket_start >= $1 AND bucket_start < $2 \
+                 GROUP BY 1) \
+             SELECT i, coalesce(offered, 0), coalesce(answered, 0), coalesce(abandoned, 0), \
+                    coalesce(abandoned_short, 0), coalesce(within, 0), \
+                    coalesce(after_threshold, 0), coalesce(wait_ms, 0), coalesce(handled, 0), \
+                    coalesce(handle_ms, 0), coalesce(opened, 0), coalesce(solved, 0), \
+                    coalesce(solved_within_due, 0) \
+             FROM c FULL JOIN r USING (i)",
         )
         .bind(aligned_from)
         .bind(aligned_until)
         .bind(filters.queue.clone())
         .bind(filters.agent)
+        .bind(&starts)
         .fetch_all(pool)
         .await?;
         for row in rows {
-            if let Some(index) = index_of(&buckets, row.0) {
+            if let Some(index) = bucket_at(row.0) {
                 buckets[index].calls += KpiTotals {
                     offered: to_u64(row.1),
                     answered: to_u64(row.2),
@@ -766,38 +809,29 @@ pub async fn kpis(
                     handled: to_u64(row.8),
                     handle_ms: to_u64(row.9),
                 };
-            }
-        }
-        let rows: Vec<(DateTime<Utc>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT bucket_start, opened, solved, solved_within_due FROM kpi_request_buckets \
-             WHERE bucket_start >= $1 AND bucket_start < $2",
-        )
-        .bind(aligned_from)
-        .bind(aligned_until)
-        .fetch_all(pool)
-        .await?;
-        for (slot, opened, solved, solved_within_due) in rows {
-            if let Some(index) = index_of(&buckets, slot) {
                 buckets[index].requests = buckets[index].requests
                     + RequestTotals {
-                        opened: to_u64(opened),
-                        solved: to_u64(solved),
-                        solved_within_due: to_u64(solved_within_due),
+                        opened: to_u64(row.10),
+                        solved: to_u64(row.11),
+                        solved_within_due: to_u64(row.12),
                     };
             }
         }
     }
 
-    // Calls and requests of the unaligned edges, from the facts.
-    for (edge_from, edge_until) in edges {
+    // Calls and requests of the unaligned edges (at most two), from the facts.
+    if !edges.is_empty() {
+        let (first, second) = (edges[0], *edges.last().unwrap_or(&edges[0]));
         let facts: Vec<serde_json::Value> = sqlx::query_scalar(
             "SELECT to_jsonb(f) FROM kpi_call_facts f \
-             WHERE queued_at >= $1 AND queued_at < $2 \
-               AND ($3::text IS NULL OR queue = $3) \
-               AND ($4::uuid IS NULL OR coalesce(agent_id, '00000000-0000-0000-0000-000000000000') = $4)",
+             WHERE ((queued_at >= $1 AND queued_at < $2) OR (queued_at >= $3 AND queued_at < $4)) \
+               AND ($5::text IS NULL OR queue = $5) \
+               AND ($6::uuid IS NULL OR coalesce(agent_id, '00000000-0000-0000-0000-000000000000') = $6)",
         )
-        .bind(edge_from)
-        .bind(edge_until)
+        .bind(first.0)
+        .bind(first.1)
+        .bind(second.0)
+        .bind(second.1)
         .bind(filters.queue.clone())
         .bind(filters.agent)
         .fetch_all(pool)
@@ -815,10 +849,13 @@ pub async fn kpis(
         }
         let facts: Vec<serde_json::Value> = sqlx::query_scalar(
             "SELECT to_jsonb(f) FROM kpi_request_facts f \
-             WHERE (opened_at >= $1 AND opened_at < $2) OR (solved_at >= $1 AND solved_at < $2)",
+             WHERE (opened_at >= $1 AND opened_at < $2) OR (solved_at >= $1 AND solved_at < $2) \
+                OR (opened_at >= $3 AND opened_at < $4) OR (solved_at >= $3 AND solved_at < $4)",
         )
-        .bind(edge_from)
-        .bind(edge_until)
+        .bind(first.0)
+        .bind(first.1)
+        .bind(second.0)
+        .bind(second.1)
         .fetch_all(pool)
         .await?;
         let facts: Vec<RequestFacts> = facts
@@ -826,9 +863,11 @@ pub async fn kpis(
             .filter_map(|value| serde_json::from_value::<RequestFactsRow>(value).ok())
             .filter_map(|row| row.facts())
             .collect();
-        if let Some(index) = index_of(&buckets, edge_from) {
-            buckets[index].requests =
-                buckets[index].requests + RequestTotals::in_range(&facts, edge_from, edge_until);
+        for (edge_from, edge_until) in edges {
+            if let Some(index) = index_of(&buckets, edge_from) {
+                buckets[index].requests = buckets[index].requests
+                    + RequestTotals::in_range(&facts, edge_from, edge_until);
+            }
         }
     }
 

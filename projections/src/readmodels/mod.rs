@@ -245,10 +245,18 @@ pub(crate) async fn list_page<R: DeserializeOwned>(
         sort_cast,
         filter,
     } = query;
+    // Two shapes, so neither holds a `$1 IS NULL OR …` that a cached generic plan could not
+    // turn into an index condition: the first page (both keys NULL, a one-time filter), and a
+    // later page whose row comparison is the start of an index range on (sort key, id).
+    let keyset = match cursor {
+        None => "$1::text IS NULL AND $2::uuid IS NULL".to_owned(),
+        Some(_) => {
+            format!("({sort_column}, {id_column}) > ($1::text::{sort_cast}, $2::uuid)")
+        }
+    };
     let sql = format!(
         "SELECT to_jsonb(t) FROM {table} t \
-         WHERE ({filter}) AND ($1::text IS NULL \
-                OR ({sort_column}, {id_column}) > ($1::text::{sort_cast}, $2::uuid)) \
+         WHERE ({filter}) AND {keyset} \
          ORDER BY {sort_column}, {id_column} LIMIT {limit}",
         limit = page.limit()
     );

@@ -198,3 +198,103 @@ async fn a_connection_with_an_invalid_token_is_refused_and_a_resume_point_must_e
     );
     app.stop().await;
 }
+
+async fn register_directly(pool: sqlx::PgPool, count: usize) {
+    use chrono::Utc;
+    use domain::customer::{Customer, CustomerCommand};
+    use domain::ids::CustomerId;
+    use domain::values::{PersonName, PhoneNumber};
+    use projections::{Actor, EventStore, Metadata};
+
+    let store = EventStore::new(pool);
+    let mut appends = Vec::new();
+    for n in 0..count {
+        let store = store.clone();
+        let command = CustomerCommand::Register {
+            name: PersonName::parse(&format!("Tail {n}")).expect("name"),
+            phones: vec![PhoneNumber::parse(&unique_phone(), "33").expect("phone")],
+            email: None,
+            notes: String::new(),
+            avatar_url: None,
+            at: Utc::now(),
+        };
+        appends.push(tokio::spawn(async move {
+            store
+                .execute::<Customer>(
+                    &CustomerId::new().to_string(),
+                    command,
+                    &(),
+                    &Metadata::new(Actor::System),
+                    None,
+                )
+                .await
+                .expect("registered");
+        }));
+    }
+    for append in appends {
+        append.await.expect("append task");
+    }
+}
+
+#[tokio::test]
+async fn live_and_catching_up_subscribers_share_one_tail_and_each_see_every_event_once_in_log_order(
+) {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let head = *positions_after_start(&app)
+        .await
+        .last()
+        .expect("a first event");
+    let mut live = Vec::new();
+    for _ in 0..3 {
+        let mut client = WsClient::connect_as(&app, Some(&admin.access_token)).await;
+        client
+            .subscribe("live", EVENTS, json!({"from": head}))
+            .await;
+        live.push(client);
+    }
+    // Concurrent appenders while the live subscribers follow the shared tail and another
+    // subscriber starts from the beginning (it reads the log itself, then joins the tail).
+    let appending = tokio::spawn(register_directly(app.pool.clone(), 40));
+    let mut from_start = WsClient::connect_as(&app, Some(&admin.access_token)).await;
+    from_start
+        .subscribe("all", EVENTS, json!({"from": 0}))
+        .await;
+    appending.await.expect("appenders");
+    register_directly(app.pool.clone(), 10).await;
+
+    let everything = positions_after_start(&app).await;
+    let got: Vec<i64> = take_events(&mut from_start, everything.len())
+        .await
+        .iter()
+        .map(|event| event["position"].as_i64().expect("position"))
+        .collect();
+    assert_eq!(got, everything);
+    let expected = positions_after(&app, head).await;
+    assert_eq!(expected.len(), 50, "one event per registration");
+    for client in &mut live {
+        let got: Vec<i64> = take_events(client, expected.len())
+            .await
+            .iter()
+            .map(|event| event["position"].as_i64().expect("position"))
+            .collect();
+        assert_eq!(got, expected);
+    }
+    for client in live.iter_mut().chain([&mut from_start]) {
+        let extra = client.next_within(Duration::from_millis(500)).await;
+        assert!(
+            extra.is_none(),
+            "nothing more than the log holds: {extra:?}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn positions_after_start(app: &TestApp) -> Vec<i64> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT position FROM events ORDER BY tx_id, position")
+        .fetch_all(&app.pool)
+        .await
+        .expect("positions");
+    rows.into_iter().map(|(position,)| position).collect()
+}

@@ -297,3 +297,89 @@ async fn metadata_round_trips_and_recorded_at_is_utc() {
             .to_string()
     );
 }
+
+#[tokio::test]
+async fn a_store_whose_cached_aggregate_is_stale_re_runs_the_command_and_expected_versions_still_conflict(
+) {
+    use domain::customer::{Customer, CustomerCommand};
+    use domain::values::PhoneNumber;
+
+    let pool = fresh_pool(8).await;
+    // Two stores, two caches: each only knows what it committed itself.
+    let here = EventStore::new(pool.clone());
+    let elsewhere = EventStore::new(pool);
+    let customer = Uuid::now_v7().to_string();
+    let metadata = Metadata::new(Actor::System);
+    let update = |notes: &str| CustomerCommand::Update {
+        name: None,
+        phones: None,
+        email: None,
+        notes: Some(notes.to_owned()),
+        avatar_url: None,
+        at: Utc::now(),
+    };
+    let registered = here
+        .execute::<Customer>(
+            &customer,
+            CustomerCommand::Register {
+                name: PersonName::parse("Cache Customer").expect("name"),
+                phones: vec![PhoneNumber::parse("+33 6 11 22 33 44", "33").expect("phone")],
+                email: None,
+                notes: String::new(),
+                avatar_url: None,
+                at: Utc::now(),
+            },
+            &(),
+            &metadata,
+            Some(0),
+        )
+        .await
+        .expect("registered");
+    assert_eq!(registered.version, 1);
+    let moved = elsewhere
+        .execute::<Customer>(&customer, update("from elsewhere"), &(), &metadata, None)
+        .await
+        .expect("updated elsewhere");
+    assert_eq!(moved.version, 2);
+
+    // `here` still holds version 1: expecting it must be a conflict, not a commit.
+    match here
+        .execute::<Customer>(&customer, update("stale"), &(), &metadata, Some(1))
+        .await
+    {
+        Err(CommandError::Conflict {
+            expected: 1,
+            actual: 2,
+        }) => {}
+        other => panic!("expected a conflict at version 2, got {other:?}"),
+    }
+    // Without an expected version the command runs against the fresh state.
+    let again = here
+        .execute::<Customer>(&customer, update("again"), &(), &metadata, None)
+        .await
+        .expect("updated here");
+    assert_eq!(again.version, 3);
+    // Another store moves it again; `here` (which cached version 3) appends after it.
+    elsewhere
+        .execute::<Customer>(&customer, update("elsewhere again"), &(), &metadata, None)
+        .await
+        .expect("updated elsewhere again");
+    let last = here
+        .execute::<Customer>(&customer, update("last"), &(), &metadata, None)
+        .await
+        .expect("updated here again");
+    assert_eq!(last.version, 5);
+    let (_, version) = here
+        .load_aggregate::<Customer>(&customer)
+        .await
+        .expect("load");
+    assert_eq!(version, 5);
+    let sequences: Vec<i64> = here
+        .load("customer", &customer)
+        .await
+        .expect("events")
+        .iter()
+        .map(|event| event.sequence)
+        .collect();
+    assert_eq!(sequences, vec![1, 2, 3, 4, 5]);
+}

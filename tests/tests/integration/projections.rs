@@ -740,7 +740,7 @@ async fn a_hundred_thousand_event_history_rebuilds_equal_to_live_and_its_kpis_ma
     let started = Instant::now();
     let (stop, task) = spawn_projector(&store, &handle, projector::all_projections());
     handle
-        .wait_for(&[], head, Duration::from_secs(120))
+        .wait_for(&[], head, Duration::from_secs(900))
         .await
         .expect("live projections catch up");
     let projected = started.elapsed();
@@ -783,7 +783,7 @@ async fn a_hundred_thousand_event_history_rebuilds_equal_to_live_and_its_kpis_ma
     .expect("history");
     let head = history::append(&store, &extra, 1000).await.expect("append");
     handle
-        .wait_for(&[], head, Duration::from_secs(60))
+        .wait_for(&[], head, Duration::from_secs(300))
         .await
         .expect("tailing resumes after the swap");
     stop.cancel();
