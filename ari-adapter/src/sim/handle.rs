@@ -164,7 +164,8 @@ impl SimHandle {
 
     /// Asterisk restarts: every socket closes, every channel, bridge and registration is gone,
     /// nothing answers for `down`, then a fresh Asterisk (`config`, nothing registered, no
-    /// request recorded) serves on the same port.
+    /// request recorded) serves on the same port. Give `config` a later `uniqueid_epoch`, as a
+    /// real Asterisk's channel ids start from its start time.
     pub async fn restart(&mut self, config: SimConfig, down: Duration) -> Result<(), SimError> {
         self.shared.cancel.cancel();
         if let Some(server) = self.server.take() {

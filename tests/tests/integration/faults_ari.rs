@@ -79,9 +79,14 @@ async fn an_asterisk_restart_mid_call_ends_the_lost_calls_and_frees_the_agents()
     let (waiting_caller, waiting_call) = tel.place_call("+15551250002");
     tel.wait_on_hold(waiting_call, &waiting_caller).await;
 
-    // Asterisk restarts: both callers are gone with it, nothing answers for 1 s.
+    // Asterisk restarts: both callers are gone with it, nothing answers for 1 s. Like a real
+    // Asterisk, the new one's channel ids start from its own start time.
+    let restarted = SimConfig {
+        uniqueid_epoch: SimConfig::default().uniqueid_epoch + 3_600,
+        ..SimConfig::default()
+    };
     tel.sim
-        .restart(SimConfig::default(), Duration::from_secs(1))
+        .restart(restarted, Duration::from_secs(1))
         .await
         .expect("the simulator restarts on its port");
     tel.sim
