@@ -729,7 +729,14 @@ async fn a_restarted_server_restores_the_waiting_calls_and_ends_the_calls_asteri
     let database = app.database.clone();
     let pool = app.pool.clone();
     app.stop().await;
-    assert!(!sim.is_connected("callcenter"));
+    // The simulator notices the closed socket on its own time.
+    sim.wait_until(
+        tests::telephony::WAIT,
+        "the stopped server's socket closed",
+        |sim| !sim.is_connected("callcenter"),
+    )
+    .await
+    .expect("the socket closes");
     sim.caller_hangs_up(&talking).expect("caller hangs up");
     sim.caller_hangs_up(&leaving).expect("caller hangs up");
     sim.clear_requests();
