@@ -239,6 +239,42 @@ impl Default for BackupContext {
 pub(crate) const WATCHDOG_LOCK_KEY: i64 = 0x5341_5645_0001;
 pub(crate) const OUTBOX_FEEDER_LOCK_KEY: i64 = 0x5341_5645_0002;
 
+/// Runs `body` as the one active instance of `name` per database: waits for the session
+/// advisory lock `key`, runs `body` with the lock's connection (it holds the lock as long as
+/// it keeps the connection; a `body` must end with an error when that session is lost, e.g. by
+/// pinging it each round: a restarted database drops the lock, and another instance may then
+/// lead), and after an error waits `retry` and leads again. Returns on shutdown or when `body`
+/// returns `Ok`.
+pub(crate) async fn lead<F, Fut>(
+    pool: &sqlx::PgPool,
+    key: i64,
+    name: &'static str,
+    retry: Duration,
+    shutdown: &tokio_util::sync::CancellationToken,
+    mut body: F,
+) where
+    F: FnMut(sqlx::PgConnection) -> Fut,
+    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
+{
+    loop {
+        let Some(lock) = wait_for_leadership(pool, key, retry, shutdown).await else {
+            return;
+        };
+        tracing::info!("{name} active");
+        let result = body(lock).await;
+        match result {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(%error, "{name} failed; restarting");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+            }
+        }
+    }
+}
+
 /// Waits until this instance holds the session advisory lock `key` (one active watchdog or
 /// outbox feeder per database); the lock lives as long as the returned connection. `None` when
 /// shut down first.

@@ -208,28 +208,18 @@ impl Watchdog {
 /// Runs the watchdog until `shutdown`: waits to be the active instance, then watches.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    loop {
-        let Some(lock) =
-            super::wait_for_leadership(&state.pool, super::WATCHDOG_LOCK_KEY, retry, &shutdown)
-                .await
-        else {
-            return;
-        };
-        tracing::info!("backup watchdog active");
-        let mut lock = lock;
-        let result = watch(&state, &mut lock, notifier.clone(), &shutdown).await;
-        drop(lock);
-        match result {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(error = %error, "backup watchdog failed; restarting");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(retry) => {}
-                }
-            }
-        }
-    }
+    super::lead(
+        &state.pool,
+        super::WATCHDOG_LOCK_KEY,
+        "backup watchdog",
+        retry,
+        &shutdown,
+        |mut lock| {
+            let (state, notifier, shutdown) = (state.clone(), notifier.clone(), shutdown.clone());
+            async move { watch(&state, &mut lock, notifier, &shutdown).await }
+        },
+    )
+    .await;
 }
 
 /// Watches while `lock`'s session lives: a lost session (e.g. PostgreSQL restarted) means the

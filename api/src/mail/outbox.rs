@@ -247,31 +247,18 @@ pub fn message_id(event_id: Uuid) -> String {
 /// Runs the feeder until `shutdown`.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    loop {
-        let Some(lock) = crate::backup::wait_for_leadership(
-            &state.pool,
-            crate::backup::OUTBOX_FEEDER_LOCK_KEY,
-            retry,
-            &shutdown,
-        )
-        .await
-        else {
-            return;
-        };
-        let mut lock = lock;
-        let result = feed(&state, &mut lock, notifier.clone(), &shutdown).await;
-        drop(lock);
-        match result {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(%error, "mail outbox feeder failed; restarting");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(retry) => {}
-                }
-            }
-        }
-    }
+    crate::backup::lead(
+        &state.pool,
+        crate::backup::OUTBOX_FEEDER_LOCK_KEY,
+        "mail outbox feeder",
+        retry,
+        &shutdown,
+        |mut lock| {
+            let (state, notifier, shutdown) = (state.clone(), notifier.clone(), shutdown.clone());
+            async move { feed(&state, &mut lock, notifier, &shutdown).await }
+        },
+    )
+    .await;
 }
 
 async fn read_checkpoint(pool: &PgPool) -> Result<LogPosition, sqlx::Error> {

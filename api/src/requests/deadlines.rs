@@ -148,32 +148,18 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
         return;
     }
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    loop {
-        let Some(lock) = crate::backup::wait_for_leadership(
-            &state.pool,
-            REQUEST_DEADLINES_LOCK_KEY,
-            retry,
-            &shutdown,
-        )
-        .await
-        else {
-            return;
-        };
-        tracing::info!("request deadline alerts active");
-        let mut lock = lock;
-        let result = watch(&state, &mut lock, notifier.clone(), &shutdown).await;
-        drop(lock);
-        match result {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(%error, "request deadline alerts failed; restarting");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(retry) => {}
-                }
-            }
-        }
-    }
+    crate::backup::lead(
+        &state.pool,
+        REQUEST_DEADLINES_LOCK_KEY,
+        "request deadline alerts",
+        retry,
+        &shutdown,
+        |mut lock| {
+            let (state, notifier, shutdown) = (state.clone(), notifier.clone(), shutdown.clone());
+            async move { watch(&state, &mut lock, notifier, &shutdown).await }
+        },
+    )
+    .await;
 }
 
 /// Watches while `lock`'s session lives: a lost session (e.g. PostgreSQL restarted) means the
