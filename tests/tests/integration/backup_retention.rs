@@ -133,8 +133,17 @@ async fn expect_after_policy(
     listed.expired
 }
 
-#[tokio::test]
-async fn retention_set_through_the_api_follows_restics_documented_forget_examples() {
+/// A server on a manual clock, an admin, a customer whose plan has no retention rule yet, and
+/// restic's twelve Sundays reported over the ping API at 11:00 each (all listed, all kept).
+struct Sundays {
+    clock: Arc<ManualClock>,
+    app: TestApp,
+    admin: Session,
+    customer: String,
+    token: String,
+}
+
+async fn given_twelve_sundays_reported() -> Sundays {
     tests::init_test_log();
     let clock = ManualClock::new();
     clock.set(at("2019-08-25T11:00:00Z"));
@@ -171,6 +180,24 @@ async fn retention_set_through_the_api_follows_restics_documented_forget_example
         runs(&app, &admin, &customer).await.kept.len() == 12
     })
     .await;
+    Sundays {
+        clock,
+        app,
+        admin,
+        customer,
+        token,
+    }
+}
+
+#[tokio::test]
+async fn retention_set_through_the_api_follows_restics_documented_forget_examples() {
+    let Sundays {
+        clock,
+        app,
+        admin,
+        customer,
+        token,
+    } = given_twelve_sundays_reported().await;
 
     // restic: "forget --keep-daily 4 will keep the last four snapshots, for the last four
     // Sundays, and remove the other snapshots".
@@ -251,41 +278,12 @@ async fn retention_set_through_the_api_follows_restics_documented_forget_example
 
 #[tokio::test]
 async fn weekly_and_monthly_rules_are_ored_over_restics_twelve_sundays() {
-    tests::init_test_log();
-    let clock = ManualClock::new();
-    clock.set(at("2019-08-25T11:00:00Z"));
-    let app = TestApp::spawn_with({
-        let clock: Arc<ManualClock> = clock.clone();
-        move |config| {
-            config.backup.clock = ClockHandle::of(clock);
-            config.backup.watchdog_max_sleep_ms = 50;
-            config.backup.leader_retry_ms = 100;
-        }
-    })
-    .await;
-    let admin = bootstrap_admin(&app).await;
-    let customer = register_customer(&app, &admin.access_token, "Mopped", &unique_phone()).await;
-    set_plan(&app, &admin, &customer, json!({})).await;
-    let token = gql(
-        &app,
-        Some(&admin.access_token),
-        "mutation($c: ID!) { issueIngestToken(customerId: $c) { token } }",
-        json!({"c": customer}),
-    )
-    .await
-    .data("issueIngestToken")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    for (index, day) in SUNDAYS.iter().enumerate() {
-        clock.set(at(&format!("{day}T11:00:00Z")));
-        let (status, _) = ping(&app, &token, &format!("?rid=sunday-{index}"), "").await;
-        assert_eq!(status, 200);
-    }
-    eventually(20, "twelve runs listed", || async {
-        runs(&app, &admin, &customer).await.kept.len() == 12
-    })
-    .await;
+    let Sundays {
+        app,
+        admin,
+        customer,
+        ..
+    } = given_twelve_sundays_reported().await;
     // --keep-weekly 2 keeps Nov 17 and Nov 10; --keep-monthly 3 keeps the last Sunday of
     // November (Nov 17, already kept), October (Oct 27) and September (Sep 29). A snapshot
     // kept by either rule stays; the counts are used up before the oldest run, so it goes.
