@@ -38,7 +38,15 @@ impl TestApp {
     /// Starts a server against an existing database (e.g. the one of a stopped `TestApp`, to
     /// test a restart), with a fresh data folder.
     pub async fn spawn_on(database: String, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
-        let postgres = TestPostgres::get().await;
+        Self::spawn_in(TestPostgres::get().await, database, configure).await
+    }
+
+    /// Like [`TestApp::spawn_on`], on a database of `postgres` (say, a private cluster).
+    pub async fn spawn_in(
+        postgres: &TestPostgres,
+        database: String,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("data folder");
         let mut config =
             ServeConfig::for_tests(postgres.url(&database), data_dir.path().to_owned());

@@ -184,6 +184,21 @@ impl TestPostgres {
         name
     }
 
+    /// A write transaction left open in a database of its own. Until it is dropped it holds
+    /// back the log readers' watermark in every database of the cluster
+    /// (`pg_snapshot_xmin(pg_current_snapshot())` is cluster-wide), as any long write
+    /// transaction would: use it on a [`TestPostgres::private`] cluster only.
+    pub async fn hold_watermark(&self) -> sqlx::Transaction<'static, sqlx::Postgres> {
+        let database = self.fresh_database().await;
+        let pool = self.pool(&database, 1).await;
+        let mut transaction = pool.begin().await.expect("begin");
+        sqlx::query("SELECT pg_current_xact_id()")
+            .execute(&mut *transaction)
+            .await
+            .expect("a transaction id is assigned");
+        transaction
+    }
+
     /// A pool on `database`.
     pub async fn pool(&self, database: &str, max_connections: u32) -> PgPool {
         PgPoolOptions::new()

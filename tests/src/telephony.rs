@@ -53,7 +53,15 @@ pub struct Instance {
 
 impl Instance {
     pub async fn spawn(database: &str, configure: impl FnOnce(&mut ServeConfig)) -> Instance {
-        let postgres = TestPostgres::get().await;
+        Self::spawn_in(TestPostgres::get().await, database, configure).await
+    }
+
+    /// Like [`Instance::spawn`], on a database of `postgres` (say, a private cluster).
+    pub async fn spawn_in(
+        postgres: &TestPostgres,
+        database: &str,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Instance {
         let data_dir = tempfile::tempdir().expect("data folder");
         let mut config = ServeConfig::for_tests(postgres.url(database), data_dir.path().into());
         configure(&mut config);
@@ -97,11 +105,18 @@ pub struct Telephony {
 impl Telephony {
     /// Starts the simulator and a server with `queue`, and waits for the server's socket.
     pub async fn start(queue: QueueConfig) -> Telephony {
+        Self::start_in(TestPostgres::get().await, queue).await
+    }
+
+    /// Like [`Telephony::start`], on a fresh database of `postgres` (say, a private cluster).
+    pub async fn start_in(postgres: &TestPostgres, queue: QueueConfig) -> Telephony {
         crate::init_test_log();
         let sim = SimAsterisk::start(SimConfig::default())
             .await
             .expect("simulator starts");
-        let app = TestApp::spawn_with(|config| use_sim(config, &sim, &queue)).await;
+        let database = postgres.fresh_database().await;
+        let app =
+            TestApp::spawn_in(postgres, database, |config| use_sim(config, &sim, &queue)).await;
         sim.wait_for_socket("callcenter", WAIT)
             .await
             .expect("the server connects its events socket");

@@ -48,6 +48,9 @@ impl Session {
         self.ready = false;
         self.dirty = true;
         self.catch_up(true).await?;
+        // Judge what Asterisk still has against every committed call, including those the log
+        // tail cannot return yet (their reactions still run when it does).
+        self.refresh_view().await?;
         self.subscribed_technologies.clear();
         self.subscribe_endpoints().await;
         let channels = self

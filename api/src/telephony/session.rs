@@ -127,6 +127,7 @@ impl Session {
         };
         // The whole log first, without side effects: what was done is done.
         session.catch_up(false).await?;
+        session.restore_beyond_watermark().await?;
         tracing::info!(
             live_calls = session.view.live_calls().len(),
             "telephony view restored from the log"
@@ -347,6 +348,18 @@ impl Session {
     /// routing decides on the freshest state. Safe because the view folds per aggregate by
     /// sequence: the tail later finds these events already applied (and still reacts to them).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
+        self.fold_beyond_watermark(false).await
+    }
+
+    /// The restored view must hold every committed call, not just those below the watermark
+    /// (one long write transaction anywhere in the cluster holds the watermark back: the
+    /// resynchronisation would not know the calls committed since, and leave them live
+    /// forever). Like [`Self::catch_up`] without reactions, what they record was done.
+    async fn restore_beyond_watermark(&mut self) -> anyhow::Result<()> {
+        self.fold_beyond_watermark(true).await
+    }
+
+    async fn fold_beyond_watermark(&mut self, done: bool) -> anyhow::Result<()> {
         self.view_fresh = true;
         let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
             "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
@@ -370,6 +383,14 @@ impl Session {
                 };
                 if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
                     self.reload_call(call_id).await?;
+                }
+                if done {
+                    let version = self
+                        .view
+                        .call(call_id)
+                        .map_or(sequence, |call| call.version);
+                    let last = self.reacted.entry(call_id).or_insert(0);
+                    *last = (*last).max(version);
                 }
             } else {
                 let (Ok(worker_id), Ok(event)) = (
