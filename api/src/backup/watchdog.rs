@@ -238,7 +238,7 @@ async fn watch(
     loop {
         read_new_events(state, &mut watchdog, &mut position, true).await?;
         reconcile(state, &mut watchdog).await;
-        let next_deadline = check_deadlines(state, &mut watchdog).await;
+        let next_deadline = check_deadlines(state, &mut watchdog, position).await;
         let now = state.backup.now();
         let sleep = next_deadline
             .and_then(|deadline| (deadline - now).to_std().ok())
@@ -346,7 +346,11 @@ async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
 }
 
 /// Sends what is due now (overdue, timeouts) and returns the next deadline.
-async fn check_deadlines(state: &AppState, watchdog: &mut Watchdog) -> Option<DateTime<Utc>> {
+async fn check_deadlines(
+    state: &AppState,
+    watchdog: &mut Watchdog,
+    position: LogPosition,
+) -> Option<DateTime<Utc>> {
     let now = state.backup.now();
     let mut next: Option<DateTime<Utc>> = None;
     let mut earliest = |candidate: Option<DateTime<Utc>>| {
@@ -392,13 +396,16 @@ async fn check_deadlines(state: &AppState, watchdog: &mut Watchdog) -> Option<Da
             .filter(|(run_id, _)| !facts.timeouts_sent.contains(run_id))
             .map(|(_, started_at)| *started_at)
             .min();
-        let report = match schedule::evaluate(&ScheduleInput {
-            plan,
-            plan_created_at: plan_set_at,
-            last_success_at: facts.last_success_at,
-            running_since,
-            now,
-        }) {
+        let evaluate = |last_success_at| {
+            schedule::evaluate(&ScheduleInput {
+                plan,
+                plan_created_at: plan_set_at,
+                last_success_at,
+                running_since,
+                now,
+            })
+        };
+        let report = match evaluate(facts.last_success_at) {
             Ok(report) => report,
             Err(error) => {
                 tracing::warn!(%customer_id, %error, "cannot evaluate the backup plan");
@@ -410,6 +417,21 @@ async fn check_deadlines(state: &AppState, watchdog: &mut Watchdog) -> Option<Da
             let Some(expected_at) = report.expected_at else {
                 continue;
             };
+            // The ordered fold lacks what was committed past the readers' watermark (a long
+            // write transaction elsewhere holds it back): a success there may say otherwise.
+            match latest_success_past(state, position, *customer_id).await {
+                Ok(None) => {}
+                Ok(Some(hidden)) => {
+                    let latest = facts.last_success_at.max(Some(hidden));
+                    if evaluate(latest).is_ok_and(|report| report.status != BackupStatus::Down) {
+                        continue; // folded once the log tail returns it
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%customer_id, %error, "cannot check for newer successes");
+                    continue;
+                }
+            }
             let result = state
                 .store
                 .execute::<Customer>(
@@ -430,4 +452,24 @@ async fn check_deadlines(state: &AppState, watchdog: &mut Watchdog) -> Option<Da
         }
     }
     next
+}
+
+/// The latest success of `customer_id` committed after `position`, read from the log without
+/// the watermark (so possibly ahead of the ordered fold).
+async fn latest_success_past(
+    state: &AppState,
+    position: LogPosition,
+    customer_id: CustomerId,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT max((payload->'Succeeded'->>'at')::timestamptz) FROM events \
+         WHERE (tx_id, position) > ($1::text::xid8, $2) \
+           AND aggregate_type = 'backup_run' \
+           AND payload->'Succeeded'->>'customer_id' = $3",
+    )
+    .bind(position.tx_id.to_string())
+    .bind(position.position)
+    .bind(customer_id.to_string())
+    .fetch_one(&state.pool)
+    .await
 }

@@ -302,6 +302,48 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     app.stop().await;
 }
 
+/// A success committed while a write transaction elsewhere in the cluster stays open is not
+/// returned by the ordered log tail until that transaction ends. The deadline passing in the
+/// meantime must not make the watchdog call the backup overdue (no alert, no follow-up).
+#[tokio::test]
+async fn a_success_the_log_tail_cannot_return_yet_is_not_called_overdue() {
+    tests::init_test_log();
+    let postgres = tests::TestPostgres::private().await;
+    let clock = ManualClock::new();
+    let database = postgres.fresh_database().await;
+    let app = TestApp::spawn_in(&postgres, database, |config| {
+        fast(config, None, Some(clock.clone()))
+    })
+    .await;
+    let customer = register_customer(&app.state, "Bolt Garage", "owner@bolt.example").await;
+    let plan = period_plan(60, 30, &["ops@bolt.example"], RetentionPolicy::default());
+    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
+        .await
+        .expect("plan set");
+    let token = service::issue_ingest_token(&app.state, Actor::System, customer)
+        .await
+        .expect("token")
+        .token;
+    assert_eq!(ping(&app, &token, "", "").await.0, 200);
+
+    let long_transaction = postgres.hold_watermark().await;
+    clock.advance(Duration::from_secs(80));
+    assert_eq!(
+        ping(&app, &token, "", "").await.0,
+        200,
+        "a success in grace"
+    );
+    // Down by the first success (60 + 30 s ago), up by the second one (30 s ago).
+    clock.advance(Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
+    long_transaction.rollback().await.expect("rollback");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
+    assert_eq!(count_events(&app, "RequestOpened").await, 0);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_alert_sent_while_the_smtp_server_is_down_is_delivered_once_when_it_is_back() {
     tests::init_test_log();
