@@ -47,7 +47,7 @@ impl Session {
     pub(super) async fn resync(&mut self) -> anyhow::Result<()> {
         self.ready = false;
         self.dirty = true;
-        self.catch_up(true).await?;
+        self.catch_up().await?;
         // Judge what Asterisk still has against every committed call, including those the log
         // tail cannot return yet (their reactions still run when it does).
         self.refresh_view().await?;
@@ -232,7 +232,7 @@ impl Session {
             self.on_fact(fact).await?;
         }
         self.react_to_own_events().await?;
-        self.catch_up(true).await?;
+        self.catch_up().await?;
         self.sweep_workers().await?;
         self.ready = true;
         tracing::info!(

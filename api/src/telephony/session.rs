@@ -13,6 +13,7 @@ use cqrs_es::Aggregate;
 use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
+use futures::TryStreamExt as _;
 use projections::{
     Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
     StoredEvent,
@@ -44,6 +45,10 @@ pub(super) enum Refusal<E> {
     /// The aggregate moved on since we looked (optimistic concurrency).
     Conflict,
 }
+
+/// An event as [`Session::restore`] and [`Session::refresh_view`] read it: aggregate type, id,
+/// sequence, payload.
+type EventRow = (String, String, i64, serde_json::Value);
 
 /// A Call event this session committed itself: its reaction runs as soon as the command
 /// returns, without waiting for the log tail to return it (the tail may trail a commit by a
@@ -126,8 +131,7 @@ impl Session {
             link: state.ari_link.clone(),
         };
         // The whole log first, without side effects: what was done is done.
-        session.catch_up(false).await?;
-        session.restore_beyond_watermark().await?;
+        session.restore().await?;
         tracing::info!(
             live_calls = session.view.live_calls().len(),
             "telephony view restored from the log"
@@ -236,7 +240,7 @@ impl Session {
                 break;
             }
             self.dirty = false;
-            self.catch_up(true).await?;
+            self.catch_up().await?;
             if self.ready {
                 self.subscribe_endpoints().await;
             }
@@ -270,9 +274,9 @@ impl Session {
         Ok(())
     }
 
-    /// Reads the log to its readable head, folding every event into the view and, with
-    /// `react`, running the call control each Call event calls for.
-    pub(super) async fn catch_up(&mut self, react: bool) -> anyhow::Result<()> {
+    /// Reads the log to its readable head, folding every event into the view and running the
+    /// call control each Call event calls for (once: see [`Self::take_reaction`]).
+    pub(super) async fn catch_up(&mut self) -> anyhow::Result<()> {
         loop {
             let batch = self.reader.read_after(self.position, LOG_BATCH).await?;
             let Some(last) = batch.last() else {
@@ -286,11 +290,7 @@ impl Session {
                 }
             }
             for (stored, (call_id, event)) in decoded {
-                if !react {
-                    // What was done is done: mark it so.
-                    let last = self.reacted.entry(call_id).or_insert(0);
-                    *last = (*last).max(stored.sequence);
-                } else if self.take_reaction(call_id, stored.sequence) {
+                if self.take_reaction(call_id, stored.sequence) {
                     self.react(stored, call_id, event).await?;
                 }
             }
@@ -348,20 +348,8 @@ impl Session {
     /// routing decides on the freshest state. Safe because the view folds per aggregate by
     /// sequence: the tail later finds these events already applied (and still reacts to them).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
-        self.fold_beyond_watermark(false).await
-    }
-
-    /// The restored view must hold every committed call, not just those below the watermark
-    /// (one long write transaction anywhere in the cluster holds the watermark back: the
-    /// resynchronisation would not know the calls committed since, and leave them live
-    /// forever). Like [`Self::catch_up`] without reactions, what they record was done.
-    async fn restore_beyond_watermark(&mut self) -> anyhow::Result<()> {
-        self.fold_beyond_watermark(true).await
-    }
-
-    async fn fold_beyond_watermark(&mut self, done: bool) -> anyhow::Result<()> {
         self.view_fresh = true;
-        let rows: Vec<(String, String, i64, serde_json::Value)> = sqlx::query_as(
+        let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
              WHERE (tx_id, position) > ($1::text::xid8, $2) \
                AND aggregate_type IN ($3, $4) \
@@ -373,35 +361,67 @@ impl Session {
         .bind(<Worker as Aggregate>::TYPE)
         .fetch_all(self.store.pool())
         .await?;
-        for (aggregate_type, aggregate_id, sequence, payload) in rows {
-            if aggregate_type == <Call as Aggregate>::TYPE {
-                let (Ok(call_id), Ok(event)) = (
-                    aggregate_id.parse::<CallId>(),
-                    serde_json::from_value::<CallEvent>(payload),
-                ) else {
-                    continue;
-                };
-                if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
-                    self.reload_call(call_id).await?;
-                }
-                if done {
-                    let version = self
-                        .view
-                        .call(call_id)
-                        .map_or(sequence, |call| call.version);
-                    let last = self.reacted.entry(call_id).or_insert(0);
-                    *last = (*last).max(version);
-                }
-            } else {
-                let (Ok(worker_id), Ok(event)) = (
-                    aggregate_id.parse::<WorkerId>(),
-                    serde_json::from_value::<WorkerEvent>(payload),
-                ) else {
-                    continue;
-                };
-                if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
-                    self.reload_worker(worker_id).await?;
-                }
+        for row in rows {
+            self.fold_row(row, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Restores the view at the start of a term from every committed Call and Worker event,
+    /// read aggregate by aggregate (the rest of the log is not read), without side effects:
+    /// what was done is done. "Every committed" includes what the ordered log tail cannot
+    /// return yet: one long write transaction anywhere in the cluster holds the readers'
+    /// watermark back, and a view without the calls committed since would leave them live,
+    /// their callers long gone. The tail then starts at the readable head and skips what the
+    /// view already has.
+    async fn restore(&mut self) -> anyhow::Result<()> {
+        let head = self.reader.head().await?;
+        let pool = self.store.pool().clone();
+        let mut rows = sqlx::query_as::<_, EventRow>(
+            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
+             WHERE aggregate_type IN ($1, $2) \
+             ORDER BY aggregate_type, aggregate_id, sequence",
+        )
+        .bind(<Call as Aggregate>::TYPE)
+        .bind(<Worker as Aggregate>::TYPE)
+        .fetch(&pool);
+        while let Some(row) = rows.try_next().await? {
+            self.fold_row(row, true).await?;
+        }
+        self.position = self.position.max(head);
+        Ok(())
+    }
+
+    /// Folds one Call or Worker event read by aggregate; `done`: its reaction is not to run.
+    async fn fold_row(&mut self, row: EventRow, done: bool) -> anyhow::Result<()> {
+        let (aggregate_type, aggregate_id, sequence, payload) = row;
+        if aggregate_type == <Call as Aggregate>::TYPE {
+            let (Ok(call_id), Ok(event)) = (
+                aggregate_id.parse::<CallId>(),
+                serde_json::from_value::<CallEvent>(payload),
+            ) else {
+                return Ok(());
+            };
+            if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                self.reload_call(call_id).await?;
+            }
+            if done {
+                let version = self
+                    .view
+                    .call(call_id)
+                    .map_or(sequence, |call| call.version);
+                let last = self.reacted.entry(call_id).or_insert(0);
+                *last = (*last).max(version);
+            }
+        } else {
+            let (Ok(worker_id), Ok(event)) = (
+                aggregate_id.parse::<WorkerId>(),
+                serde_json::from_value::<WorkerEvent>(payload),
+            ) else {
+                return Ok(());
+            };
+            if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
+                self.reload_worker(worker_id).await?;
             }
         }
         Ok(())
