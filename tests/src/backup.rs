@@ -81,6 +81,21 @@ pub fn period_plan(
     }
 }
 
+/// Sets `plan` for `customer` and issues an ingest token for it; returns the token.
+pub async fn given_plan_and_token(
+    state: &AppState,
+    customer: CustomerId,
+    plan: BackupPlan,
+) -> String {
+    api::backup::service::set_backup_plan(state, Actor::System, customer, plan, None)
+        .await
+        .expect("plan set");
+    api::backup::service::issue_ingest_token(state, Actor::System, customer)
+        .await
+        .expect("token")
+        .token
+}
+
 /// One manifest line.
 pub fn entry(path: &str, size: u64, mtime: i64, hash: &str) -> String {
     serde_json::json!({"path": path, "size": size, "mtime": mtime, "hash": hash}).to_string()

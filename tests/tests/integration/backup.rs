@@ -14,8 +14,8 @@ use domain::plan::RetentionPolicy;
 use projections::Actor;
 use serde_json::Value;
 use tests::backup::{
-    count_all_events, count_events, entry, eventually, manifest, period_plan, ping, register_admin,
-    register_customer,
+    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest, period_plan,
+    ping, register_admin, register_customer,
 };
 use tests::smtp::{ReceivedMail, SmtpServer};
 use tests::TestApp;
@@ -194,13 +194,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     register_admin(&app.state, "boss@savecorp.example").await;
     let customer = register_customer(&app.state, "Bolt Garage", "owner@bolt.example").await;
     let plan = period_plan(60, 30, &["ops@bolt.example"], RetentionPolicy::default());
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    let token = service::issue_ingest_token(&app.state, Actor::System, customer)
-        .await
-        .expect("token")
-        .token;
+    let token = given_plan_and_token(&app.state, customer, plan).await;
     let (status, _) = ping(&app, &token, "", "").await;
     assert_eq!(status, 200);
     let status_now = |app: &TestApp| {
@@ -317,13 +311,7 @@ async fn a_success_the_log_tail_cannot_return_yet_is_not_called_overdue() {
     .await;
     let customer = register_customer(&app.state, "Bolt Garage", "owner@bolt.example").await;
     let plan = period_plan(60, 30, &["ops@bolt.example"], RetentionPolicy::default());
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    let token = service::issue_ingest_token(&app.state, Actor::System, customer)
-        .await
-        .expect("token")
-        .token;
+    let token = given_plan_and_token(&app.state, customer, plan).await;
     assert_eq!(ping(&app, &token, "", "").await.0, 200);
 
     let long_transaction = postgres.hold_watermark().await;

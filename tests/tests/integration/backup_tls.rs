@@ -12,7 +12,7 @@ use api::ServeConfig;
 use chrono::Utc;
 use domain::plan::RetentionPolicy;
 use projections::Actor;
-use tests::backup::{eventually, period_plan, ping, register_customer};
+use tests::backup::{eventually, given_plan_and_token, period_plan, ping, register_customer};
 use tests::smtp::{ReceivedMail, SmtpServer, SmtpTls, TestCertificate};
 use tests::TestApp;
 
@@ -59,13 +59,7 @@ async fn a_run_report_is_delivered_over_implicit_tls_to_a_server_trusted_through
         &["ops@implicit.example"],
         RetentionPolicy::default(),
     );
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    let token = service::issue_ingest_token(&app.state, Actor::System, customer)
-        .await
-        .expect("token")
-        .token;
+    let token = given_plan_and_token(&app.state, customer, plan).await;
     let (status, _) = ping(&app, &token, "?rid=night-1", "").await;
     assert_eq!(status, 200);
 

@@ -7,12 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::backup::{service, ClockHandle, ManualClock};
+use api::backup::{ClockHandle, ManualClock};
 use api::ServeConfig;
 use domain::plan::RetentionPolicy;
-use projections::Actor;
 use tests::backup::{
-    count_events, eventually, period_plan, ping, register_admin, register_customer,
+    count_events, eventually, given_plan_and_token, period_plan, ping, register_admin,
+    register_customer,
 };
 use tests::smtp::SmtpServer;
 use tests::{faults, TestApp};
@@ -52,13 +52,7 @@ async fn two_instances_project_each_event_once_and_send_one_overdue_and_one_mail
             &[&format!("ops{index}@racing.example")],
             RetentionPolicy::default(),
         );
-        service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-            .await
-            .expect("plan set");
-        let token = service::issue_ingest_token(&app.state, Actor::System, customer)
-            .await
-            .expect("token")
-            .token;
+        let token = given_plan_and_token(&app.state, customer, plan).await;
         let (status, _) = ping(app, &token, "", "").await;
         assert_eq!(status, 200);
         tokens.push((name, token));
