@@ -46,8 +46,8 @@ pub(super) enum Refusal<E> {
     Conflict,
 }
 
-/// An event as [`Session::restore`] and [`Session::refresh_view`] read it: aggregate type, id,
-/// sequence, payload.
+/// An event read by aggregate ([`Session::restore`], [`Session::refresh_view`]): aggregate
+/// type, id, sequence, payload.
 type EventRow = (String, String, i64, serde_json::Value);
 
 /// A Call event this session committed itself: its reaction runs as soon as the command
@@ -345,15 +345,25 @@ impl Session {
 
     /// Folds every committed Call and Worker event into the view, including those the ordered
     /// log tail cannot return yet (a transaction elsewhere holds the watermark back), so that
-    /// routing decides on the freshest state. Safe because the view folds per aggregate by
-    /// sequence: the tail later finds these events already applied (and still reacts to them).
+    /// routing decides on the freshest state, and runs the reactions they call for: a call's
+    /// events are committed in sequence order, so the next one of a call is never preceded by
+    /// one still to come. The tail later finds them applied and reacted to (the view and
+    /// [`Self::take_reaction`] go by sequence per aggregate).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
         self.view_fresh = true;
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
-             WHERE (tx_id, position) > ($1::text::xid8, $2) \
-               AND aggregate_type IN ($3, $4) \
-             ORDER BY aggregate_type, aggregate_id, sequence",
+        let rows: Vec<(
+            String,
+            String,
+            i64,
+            serde_json::Value,
+            Uuid,
+            serde_json::Value,
+        )> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, event_id, metadata \
+                 FROM events \
+                 WHERE (tx_id, position) > ($1::text::xid8, $2) \
+                   AND aggregate_type IN ($3, $4) \
+                 ORDER BY aggregate_type, aggregate_id, sequence",
         )
         .bind(self.position.tx_id.to_string())
         .bind(self.position.position)
@@ -361,8 +371,18 @@ impl Session {
         .bind(<Worker as Aggregate>::TYPE)
         .fetch_all(self.store.pool())
         .await?;
-        for row in rows {
-            self.fold_row(row, false).await?;
+        for (aggregate_type, aggregate_id, sequence, payload, event_id, metadata) in rows {
+            let row = (aggregate_type, aggregate_id, sequence, payload);
+            let Some((call_id, event)) = self.fold_row(row, false).await? else {
+                continue;
+            };
+            if self.take_reaction(call_id, sequence) {
+                let metadata = match serde_json::from_value::<Metadata>(metadata) {
+                    Ok(cause) => Metadata::caused_by(Actor::System, &cause, event_id),
+                    Err(_) => Metadata::new(Actor::System),
+                };
+                self.react_to(call_id, event, metadata).await?;
+            }
         }
         Ok(())
     }
@@ -393,16 +413,21 @@ impl Session {
     }
 
     /// Folds one Call or Worker event read by aggregate; `done`: its reaction is not to run.
-    async fn fold_row(&mut self, row: EventRow, done: bool) -> anyhow::Result<()> {
+    /// Returns a Call event decoded.
+    async fn fold_row(
+        &mut self,
+        row: EventRow,
+        done: bool,
+    ) -> anyhow::Result<Option<(CallId, CallEvent)>> {
         let (aggregate_type, aggregate_id, sequence, payload) = row;
         if aggregate_type == <Call as Aggregate>::TYPE {
             let (Ok(call_id), Ok(event)) = (
                 aggregate_id.parse::<CallId>(),
                 serde_json::from_value::<CallEvent>(payload),
             ) else {
-                return Ok(());
+                return Ok(None);
             };
-            if self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+            if self.view.apply_call(call_id, sequence, event.clone()) == Folded::Gap {
                 self.reload_call(call_id).await?;
             }
             if done {
@@ -413,18 +438,19 @@ impl Session {
                 let last = self.reacted.entry(call_id).or_insert(0);
                 *last = (*last).max(version);
             }
+            Ok(Some((call_id, event)))
         } else {
             let (Ok(worker_id), Ok(event)) = (
                 aggregate_id.parse::<WorkerId>(),
                 serde_json::from_value::<WorkerEvent>(payload),
             ) else {
-                return Ok(());
+                return Ok(None);
             };
             if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
                 self.reload_worker(worker_id).await?;
             }
+            Ok(None)
         }
-        Ok(())
     }
 
     pub(super) async fn reload_call(&mut self, call_id: CallId) -> anyhow::Result<()> {

@@ -613,6 +613,46 @@ async fn an_agent_hanging_up_through_the_api_hangs_up_the_caller_and_destroys_th
     tel.assert_call_seen(&mut watch, "ENDED").await;
 }
 
+/// The same hang-up while a write transaction elsewhere in the cluster stays open: the ordered
+/// log tail cannot return the `CallEnded`, yet the phones are hung up and the agent freed now,
+/// not when that transaction ends.
+#[tokio::test]
+async fn a_hang_up_through_the_api_takes_effect_while_a_long_transaction_holds_the_log_tail() {
+    let postgres = tests::TestPostgres::private().await;
+    let tel = Telephony::start_in(&postgres, fast_queue()).await;
+    let screen = tel.add_agent_on_screen(1, answers()).await;
+    let agent = screen.worker_id;
+    let (inbound, call_id) = tel.place_call("+15551230001");
+    tel.wait_bridged(call_id).await;
+    let long_transaction = postgres.hold_watermark().await;
+
+    let answer = tests::graphql::gql(
+        &tel.app,
+        Some(&screen.session.access_token),
+        "mutation($id: ID!) { hangUpCall(callId: $id) { state } }",
+        serde_json::json!({"id": call_id.to_string()}),
+    )
+    .await;
+    assert_eq!(
+        answer.data("hangUpCall"),
+        &serde_json::json!({"state": "ENDED"})
+    );
+    tel.sim
+        .wait_until(tests::telephony::WAIT, "both phones hung up", |sim| {
+            sim.channels().is_empty() && sim.bridges().is_empty()
+        })
+        .await
+        .expect("hung up while the transaction is open");
+    tel.wait_worker(agent, "the agent released", |worker| {
+        !matches!(worker.presence(), Presence::OnCall { .. })
+    })
+    .await;
+    let requests = tel.control_requests();
+    assert!(requests.contains(&format!("DELETE /channels/{inbound}")));
+    long_transaction.rollback().await.expect("rollback");
+    tel.wait_until_idle().await;
+}
+
 #[tokio::test]
 async fn calls_finish_consistently_when_the_events_socket_drops_mid_call() {
     let tel = Telephony::start(fast_queue()).await;
