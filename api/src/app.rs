@@ -98,6 +98,17 @@ impl Application {
                 return Err(anyhow::Error::new(error).context("cannot listen for new events"));
             }
         };
+        state.credentials =
+            match crate::auth::watch::CredentialChanges::start(&state.pool, shutdown.clone()).await
+            {
+                Ok(changes) => changes,
+                Err(error) => {
+                    self.database.close().await;
+                    return Err(
+                        anyhow::Error::new(error).context("cannot listen for credential changes")
+                    );
+                }
+            };
         let services = crate::services::start(&self.state, &shutdown).await?;
         let router = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %self.local_addr(), "listening");

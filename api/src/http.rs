@@ -3,21 +3,24 @@
 //! and the CSV exports (`/export/calls.csv`, `/export/requests.csv`).
 
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures::{SinkExt as _, StreamExt as _};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::sessions;
+use crate::auth::tokens::AccessClaims;
 use crate::graphql::context::RequestContext;
 use crate::graphql::events::SubscriptionSlots;
 use crate::graphql::{build_schema, ApiSchema};
@@ -223,26 +226,104 @@ async fn graphql_get(
         .max_message_size(MAX_WEBSOCKET_MESSAGE_BYTES)
         .max_frame_size(MAX_WEBSOCKET_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let app = state.app.clone();
-            let mut connection = Data::default();
-            connection.insert(SubscriptionSlots::new());
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .with_data(connection)
-                .on_connection_init(move |payload| async move {
-                    authenticate_connection(&app, payload, correlation, peer).await
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_websocket(state, socket, protocol, correlation, peer))
+}
+
+/// Serves one `graphql-transport-ws` connection. It authenticates once, at `connection_init`;
+/// from then on, a change to that worker's credentials (logout, password change,
+/// deactivation, role change: [`crate::auth::watch`]) makes it check them again, and closes
+/// the connection (code 4403) if they no longer prove the same caller.
+async fn serve_websocket(
+    state: GraphqlState,
+    socket: WebSocket,
+    protocol: GraphQLProtocol,
+    correlation: Uuid,
+    peer: SocketAddr,
+) {
+    let app = state.app.clone();
+    // Subscribed before `connection_init` is answered: no change can slip in between.
+    let changes = app.credentials.subscribe();
+    let authenticated: Arc<OnceLock<(AccessClaims, crate::auth::Caller)>> = Arc::default();
+    let (mut sink, stream) = socket.split();
+    let (to_client, mut outgoing) = futures::channel::mpsc::channel::<Message>(16);
+    let mut connection = Data::default();
+    connection.insert(SubscriptionSlots::new());
+    let serve = GraphQLWebSocket::new_with_pair(to_client, stream, state.schema.clone(), protocol)
+        .with_data(connection)
+        .on_connection_init({
+            let (app, authenticated) = (app.clone(), authenticated.clone());
+            move |payload| async move {
+                authenticate_connection(&app, payload, correlation, peer, &authenticated).await
+            }
         })
+        .serve();
+    let revoked = {
+        let served = async {
+            let forward = async {
+                while let Some(message) = outgoing.next().await {
+                    if sink.send(message).await.is_err() {
+                        break;
+                    }
+                }
+            };
+            tokio::join!(serve, forward);
+        };
+        tokio::select! {
+            () = served => false,
+            () = credentials_lapse(&app, changes, &authenticated) => true,
+        }
+    };
+    if revoked {
+        tracing::info!(%correlation, "WebSocket closed: its credentials changed");
+        let close = CloseFrame {
+            code: 4403,
+            reason: "Forbidden: credentials changed".into(),
+        };
+        let _ = sink.send(Message::Close(Some(close))).await;
+        let _ = sink.close().await;
+    }
+}
+
+/// Completes when the connection's worker no longer has the credentials it authenticated
+/// with (never for an anonymous connection).
+async fn credentials_lapse(
+    app: &AppState,
+    mut changes: tokio::sync::broadcast::Receiver<Uuid>,
+    authenticated: &OnceLock<(AccessClaims, crate::auth::Caller)>,
+) {
+    loop {
+        let worker = match changes.recv().await {
+            Ok(worker) => worker,
+            // Missed some: check anyway.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Uuid::nil(),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                return std::future::pending().await
+            }
+        };
+        let Some((claims, caller)) = authenticated.get() else {
+            continue;
+        };
+        if !worker.is_nil() && worker != claims.sub {
+            continue;
+        }
+        match sessions::standing(&app.pool, claims).await {
+            Ok(now) if now == *caller => {}
+            Ok(_) => return,
+            // The database cannot tell now: keep the connection (the next change checks again).
+            Err(_) => {}
+        }
+    }
 }
 
 /// `connection_init`: `{"authorization": "Bearer …"}` or `{"token": "…"}`; none is an anonymous
-/// connection (subscriptions then answer `UNAUTHENTICATED`), an invalid one closes it.
+/// connection (subscriptions then answer `UNAUTHENTICATED`), an invalid one closes it. A
+/// worker's verified claims and caller are kept in `authenticated`.
 async fn authenticate_connection(
     app: &AppState,
     payload: serde_json::Value,
     correlation_id: Uuid,
     peer: SocketAddr,
+    authenticated: &OnceLock<(AccessClaims, crate::auth::Caller)>,
 ) -> async_graphql::Result<Data> {
     let token = payload
         .get("authorization")
@@ -256,6 +337,14 @@ async fn authenticate_connection(
         .map_err(async_graphql::Error::from)?;
     if token.is_some() && caller == crate::auth::Caller::Anonymous {
         return Err(async_graphql::Error::new("invalid or expired token"));
+    }
+    if let (crate::auth::Caller::Worker { .. }, Some(claims)) = (
+        caller,
+        token
+            .as_deref()
+            .and_then(|token| app.auth.keys.verify(token)),
+    ) {
+        let _ = authenticated.set((claims, caller));
     }
     let mut data = Data::default();
     data.insert(RequestContext {

@@ -37,6 +37,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Request deadlines: the due-soon window of new requests, the alerts manager.
     pub requests: crate::config::RequestConfig,
+    /// Workers whose credentials changed (open WebSocket connections check theirs again).
+    pub credentials: crate::auth::watch::CredentialChanges,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             ari_link: crate::telephony::AriLink::default(),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             requests: crate::config::RequestConfig::default(),
+            credentials: crate::auth::watch::CredentialChanges::default(),
         }
     }
 

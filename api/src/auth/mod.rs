@@ -11,6 +11,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;
+pub mod watch;
 
 use std::time::Duration;
 

@@ -45,6 +45,13 @@ pub async fn identify(
     let Some(claims) = auth.keys.verify(token) else {
         return Ok(Caller::Anonymous);
     };
+    standing(pool, &claims).await
+}
+
+/// The caller a token's verified `claims` prove now (as [`identify`], without the signature
+/// and expiry checks already done): for a connection that authenticated once, after a change
+/// to its worker's credentials.
+pub async fn standing(pool: &PgPool, claims: &AccessClaims) -> Result<Caller, ApiError> {
     let row: Option<(String, bool, i32, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT c.role, c.active, c.session_epoch, s.revoked_at \
          FROM credentials c JOIN sessions s ON s.worker_id = c.worker_id \

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 use tests::graphql::{
-    bootstrap_admin, gql, login, register_worker, Session, ADMIN_EMAIL, PASSWORD,
+    bootstrap_admin, gql, login, register_worker, Session, WsClient, ADMIN_EMAIL, PASSWORD,
 };
 use tests::TestApp;
 
@@ -279,5 +279,85 @@ async fn failed_logins_are_throttled_per_account_and_never_reveal_whether_the_em
         "{:?}",
         from_address.body
     );
+    app.stop().await;
+}
+
+/// Whether `ws` still answers: a `ping` gets its `pong`.
+async fn answers_ping(ws: &mut WsClient) -> bool {
+    ws.send(json!({"type": "ping"})).await;
+    ws.next()
+        .await
+        .is_some_and(|message| message["type"] == "pong")
+}
+
+/// The close frame `ws` receives next, if any.
+async fn closed_with(ws: &mut WsClient) -> Option<Value> {
+    ws.next()
+        .await
+        .filter(|message| message["type"] == "close")
+        .map(|message| message["code"].clone())
+}
+
+#[tokio::test]
+async fn an_open_websocket_closes_when_its_credentials_are_revoked_and_only_that_one() {
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let laptop = login(&app, ADMIN_EMAIL, PASSWORD).await;
+    let eve = register_worker(&app, &admin, "eve@example.com", "AGENT", None).await;
+    let bob = register_worker(&app, &admin, "bob@example.com", "AGENT", None).await;
+    let mut admin_ws = WsClient::connect_as(&app, Some(&admin.access_token)).await;
+    let mut laptop_ws = WsClient::connect_as(&app, Some(&laptop.access_token)).await;
+    let mut eve_ws = WsClient::connect_as(&app, Some(&eve.access_token)).await;
+    let mut bob_ws = WsClient::connect_as(&app, Some(&bob.access_token)).await;
+    eve_ws
+        .subscribe("state", "subscription { myState { id } }", json!({}))
+        .await;
+
+    // Logout: that session's socket closes, the same admin's other session stays.
+    let out = gql(
+        &app,
+        Some(&admin.access_token),
+        "mutation { logout }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.data("logout"), true);
+    assert_eq!(closed_with(&mut admin_ws).await, Some(json!(4403)));
+    assert!(
+        answers_ping(&mut laptop_ws).await,
+        "another session is untouched"
+    );
+
+    // Deactivation closes the worker's socket, subscription and all.
+    let deactivated = gql(
+        &app,
+        Some(&laptop.access_token),
+        "mutation($id: ID!) { deactivateWorker(id: $id) { active } }",
+        json!({"id": eve.worker_id}),
+    )
+    .await;
+    assert_eq!(deactivated.data("deactivateWorker")["active"], false);
+    let mut closed = None;
+    while let Some(message) = eve_ws.next().await {
+        if message["type"] == "close" {
+            closed = Some(message["code"].clone());
+            break;
+        }
+    }
+    assert_eq!(closed, Some(json!(4403)));
+
+    // A role change: the socket closes (its caller's role is stale); a new one gets the new role.
+    let promoted = gql(
+        &app,
+        Some(&laptop.access_token),
+        "mutation($id: ID!) { setWorkerRole(id: $id, role: ADMIN) { role } }",
+        json!({"id": bob.worker_id}),
+    )
+    .await;
+    assert_eq!(promoted.data("setWorkerRole")["role"], "ADMIN");
+    assert_eq!(closed_with(&mut bob_ws).await, Some(json!(4403)));
+    let mut again = WsClient::connect_as(&app, Some(&bob.access_token)).await;
+    assert!(answers_ping(&mut again).await);
+    assert!(answers_ping(&mut laptop_ws).await);
     app.stop().await;
 }
