@@ -310,6 +310,11 @@ impl EventStore {
         // command that changed nothing, or an expected version that differs are answered only
         // from a fresh load.
         let mut use_cache = true;
+        // On a cache miss the first attempt assumes a new aggregate (version 0) instead of
+        // loading it, under the same rule: the primary key refuses the append at sequence 1 if
+        // the aggregate exists after all. This saves the `SELECT` of every command that creates
+        // an aggregate; a command that a new aggregate refuses or ignores then loads as before.
+        let mut speculate = expected_version.is_none_or(|expected| expected == 0);
         loop {
             attempt += 1;
             let cached = if use_cache {
@@ -317,14 +322,17 @@ impl EventStore {
             } else {
                 None
             };
-            let from_cache = cached.is_some();
+            // A state not read from the log in this attempt (cached, or assumed new).
+            let unverified = cached.is_some() || speculate;
             let (mut aggregate, version) = match cached {
                 Some(cached) => cached,
+                None if speculate => (A::default(), 0),
                 None => self.load_aggregate::<A>(aggregate_id).await?,
             };
+            speculate = false;
             if let Some(expected) = expected_version {
                 if expected != version {
-                    if from_cache {
+                    if unverified {
                         self.cache.evict::<A>(aggregate_id);
                         use_cache = false;
                         attempt -= 1;
@@ -339,7 +347,7 @@ impl EventStore {
             let sink = cqrs_es::event_sink::EventSink::default();
             let handled = aggregate.handle(command.clone(), services, &sink).await;
             let events = sink.collect().await;
-            if from_cache && (handled.is_err() || events.is_empty()) {
+            if unverified && (handled.is_err() || events.is_empty()) {
                 self.cache.evict::<A>(aggregate_id);
                 use_cache = false;
                 attempt -= 1;
@@ -388,6 +396,151 @@ impl EventStore {
             }
         }
     }
+
+    /// Two commands on two different aggregates, each decided against its state at the
+    /// version the caller expects, appended together in one statement: both or neither. (The
+    /// call dispatcher reserves an agent and offers them the call in one commit.) The states
+    /// come from the cache under the same rule as [`Self::execute`]; a conflict is not retried.
+    pub async fn execute_pair<A: Aggregate, B: Aggregate>(
+        &self,
+        first: PairCommand<'_, A>,
+        second: PairCommand<'_, B>,
+        metadata: &Metadata,
+    ) -> Result<(Committed<A>, Committed<B>), PairError<A::Error, B::Error>>
+    where
+        A::Command: Clone,
+        B::Command: Clone,
+    {
+        let (first_id, second_id) = (first.aggregate_id, second.aggregate_id);
+        let first = self.decide(first).await.map_err(PairError::First)?;
+        let second = self.decide(second).await.map_err(PairError::Second)?;
+        let first_count = first.new_events.len();
+        let mut new_events = first.new_events;
+        new_events.extend(second.new_events);
+        match self.append(&new_events, metadata).await {
+            Ok(mut appended) => {
+                let second_appended = appended.split_off(first_count);
+                self.cache.put(first_id, &first.aggregate, first.version);
+                self.cache.put(second_id, &second.aggregate, second.version);
+                Ok((
+                    Committed {
+                        version: first.version,
+                        events: first.events,
+                        appended,
+                        aggregate: first.aggregate,
+                    },
+                    Committed {
+                        version: second.version,
+                        events: second.events,
+                        appended: second_appended,
+                        aggregate: second.aggregate,
+                    },
+                ))
+            }
+            Err(StoreError::Conflict) => {
+                self.cache.evict::<A>(first_id);
+                self.cache.evict::<B>(second_id);
+                Err(PairError::Conflict)
+            }
+            Err(other) => Err(PairError::Store(other)),
+        }
+    }
+
+    /// One command of a pair: the aggregate at the expected version (cached, else loaded),
+    /// handled, its events numbered after it. Not appended.
+    async fn decide<A: Aggregate>(
+        &self,
+        command: PairCommand<'_, A>,
+    ) -> Result<Decided<A>, CommandError<A::Error>>
+    where
+        A::Command: Clone,
+    {
+        let PairCommand {
+            aggregate_id,
+            command,
+            services,
+            expected_version,
+        } = command;
+        let mut cached = self.cache.get::<A>(aggregate_id);
+        loop {
+            let from_cache = cached.is_some();
+            let (mut aggregate, version) = match cached.take() {
+                Some(cached) => cached,
+                None => self.load_aggregate::<A>(aggregate_id).await?,
+            };
+            let sink = cqrs_es::event_sink::EventSink::default();
+            let handled = if version == expected_version {
+                aggregate.handle(command.clone(), services, &sink).await
+            } else if from_cache {
+                self.cache.evict::<A>(aggregate_id);
+                continue;
+            } else {
+                return Err(CommandError::Conflict {
+                    expected: expected_version,
+                    actual: version,
+                });
+            };
+            let events = sink.collect().await;
+            if from_cache && (handled.is_err() || events.is_empty()) {
+                self.cache.evict::<A>(aggregate_id);
+                continue;
+            }
+            handled.map_err(CommandError::Rejected)?;
+            let new_events = events
+                .iter()
+                .zip(version + 1..)
+                .map(|(event, sequence)| {
+                    Ok(NewEvent {
+                        event_id: Uuid::now_v7(),
+                        aggregate_type: A::TYPE.to_owned(),
+                        aggregate_id: aggregate_id.to_owned(),
+                        sequence,
+                        event_type: event.event_type(),
+                        event_version: event.event_version(),
+                        payload: serde_json::to_value(event).map_err(StoreError::Encode)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            return Ok(Decided {
+                version: version + events.len() as i64,
+                aggregate,
+                events,
+                new_events,
+            });
+        }
+    }
+}
+
+/// One command of [`EventStore::execute_pair`].
+pub struct PairCommand<'a, A: Aggregate> {
+    pub aggregate_id: &'a str,
+    pub command: A::Command,
+    pub services: &'a A::Services,
+    /// The version the aggregate must be at.
+    pub expected_version: i64,
+}
+
+/// Why [`EventStore::execute_pair`] committed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PairError<E1: std::error::Error, E2: std::error::Error> {
+    #[error("first command: {0}")]
+    First(CommandError<E1>),
+    #[error("second command: {0}")]
+    Second(CommandError<E2>),
+    /// One of the aggregates moved on while the commands were decided.
+    #[error("an aggregate moved on meanwhile")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A command decided, not yet appended.
+struct Decided<A: Aggregate> {
+    /// The version after its events.
+    version: i64,
+    aggregate: A,
+    events: Vec<A::Event>,
+    new_events: Vec<NewEvent>,
 }
 
 /// Aggregates this store recently committed to, by type and id, with their version: a command

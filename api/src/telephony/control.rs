@@ -3,10 +3,11 @@
 //! call's progress. Every step is idempotent: ids are ours and deterministic (a second create
 //! is a 409, a second hang-up or destroy a 404, both meaning "already done").
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 
 use ari_adapter::rest::{CreateBridge, CreateChannel};
-use ari_adapter::AriError;
+use ari_adapter::{AriClient, AriError};
 use chrono::{TimeDelta, Utc};
 use domain::call::{CallCommand, CallEvent, CallState, OfferFailure};
 use domain::ids::{CallId, WorkerId};
@@ -36,6 +37,44 @@ impl CallMedia {
             legs: BTreeSet::new(),
             holding: false,
             mixing: false,
+        }
+    }
+}
+
+/// Call control requests still running, per call. A call's requests run in order (each batch
+/// waits for the one before it); different calls' run concurrently, so the session waits for no
+/// answer it does not need (holding music, bridging, cleanup) and goes on deciding meanwhile.
+/// The agent leg is created and dialled by the session itself (a refused leg fails the offer),
+/// after the call's lane is done: a call's requests keep the order they were decided in.
+#[derive(Default)]
+pub(super) struct Lanes(HashMap<CallId, tokio::task::JoinHandle<()>>);
+
+impl Lanes {
+    /// Queues `requests` behind the call's earlier ones.
+    fn push(&mut self, call_id: CallId, requests: impl Future<Output = ()> + Send + 'static) {
+        self.0.retain(|_, lane| !lane.is_finished());
+        let previous = self.0.remove(&call_id);
+        let lane = tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            requests.await;
+        });
+        self.0.insert(call_id, lane);
+    }
+
+    /// Waits until the call's requests so far have been answered.
+    pub async fn join(&mut self, call_id: CallId) {
+        if let Some(lane) = self.0.remove(&call_id) {
+            let _ = lane.await;
+        }
+    }
+
+    /// Waits until every request so far has been answered (before a resynchronisation compares
+    /// Asterisk with the log, and before a session ends).
+    pub async fn join_all(&mut self) {
+        for (_, lane) in self.0.drain() {
+            let _ = lane.await;
         }
     }
 }
@@ -72,7 +111,7 @@ impl Session {
                     .or_insert_with(|| CallMedia::new(channel_id));
                 // A call rejected on arrival is never put on hold.
                 if self.view.is_live(call_id) {
-                    self.hold(call_id).await;
+                    self.hold_in_lane(call_id);
                 }
             }
             CallEvent::Offered {
@@ -174,38 +213,26 @@ impl Session {
         Ok(())
     }
 
-    /// Answers the caller and puts them on hold with music in our holding bridge.
+    /// Answers the caller and puts them on hold with music in our holding bridge, and waits
+    /// until it is done.
     pub(super) async fn hold(&mut self, call_id: CallId) {
-        let Some(inbound) = self.media.get(&call_id).map(|m| m.inbound.clone()) else {
+        self.hold_in_lane(call_id);
+        self.lanes.join(call_id).await;
+    }
+
+    /// Answers the caller and puts them on hold with music in our holding bridge, in the
+    /// call's lane. The bridge counts as ours from now on (destroying one that was never made
+    /// is a 404, "already done").
+    fn hold_in_lane(&mut self, call_id: CallId) {
+        let Some(media) = self.media.get_mut(&call_id) else {
             return;
         };
-        if let Err(error) = self.client.answer(&inbound).await {
-            self.channel_error(&inbound, "answer", &error);
-            return;
-        }
-        let bridge_id = super::holding_bridge_id(call_id);
-        let request = CreateBridge {
-            bridge_type: vec!["holding".to_owned()],
-            bridge_id: Some(bridge_id.clone()),
-            name: Some(format!("hold {call_id}")),
-        };
-        match self.client.create_bridge(&request).await {
-            Ok(_) | Err(AriError::Conflict(_)) => {}
-            Err(error) => {
-                tracing::warn!(%error, "holding bridge not created");
-                return;
-            }
-        }
-        if let Some(media) = self.media.get_mut(&call_id) {
-            media.holding = true;
-        }
-        if let Err(error) = self.client.add_channels(&bridge_id, &[&inbound]).await {
-            self.channel_error(&inbound, "add to the holding bridge", &error);
-            return;
-        }
-        if let Err(error) = self.client.start_moh(&inbound, None).await {
-            self.channel_error(&inbound, "start music on hold", &error);
-        }
+        media.holding = true;
+        let inbound = media.inbound.clone();
+        let client = self.client.clone();
+        self.lanes.push(call_id, async move {
+            put_on_hold(&client, call_id, &inbound).await;
+        });
     }
 
     /// Creates the agent leg with our id and dials it once, with the offer timeout. A phone
@@ -222,6 +249,8 @@ impl Session {
             tracing::warn!(worker_id = %agent, "no phone or no caller for the offer");
             return self.fail_offer_unreachable(call_id, agent).await;
         };
+        // The call's earlier requests (the hold) first.
+        self.lanes.join(call_id).await;
         // Follow the leg before creating it: a refused leg may never enter Stasis.
         self.translator
             .expect_agent_leg(leg.clone(), inbound.clone());
@@ -271,43 +300,20 @@ impl Session {
         Ok(())
     }
 
-    /// Moves the caller off hold into a mixing bridge with the agent leg.
+    /// Moves the caller off hold into a mixing bridge with the agent leg (in the call's lane).
     pub(super) async fn connect(&mut self, call_id: CallId, leg: &str) {
-        let Some(media) = self.media.get(&call_id).cloned() else {
+        let Some(media) = self.media.get_mut(&call_id) else {
             return;
         };
-        if let Err(error) = self.client.stop_moh(&media.inbound).await {
-            self.channel_error(&media.inbound, "stop music on hold", &error);
-        }
-        if media.holding {
-            self.destroy_bridge(&super::holding_bridge_id(call_id))
-                .await;
-        }
-        let bridge_id = super::mixing_bridge_id(call_id);
-        let request = CreateBridge {
-            bridge_type: vec!["mixing".to_owned()],
-            bridge_id: Some(bridge_id.clone()),
-            name: Some(format!("call {call_id}")),
-        };
-        match self.client.create_bridge(&request).await {
-            Ok(_) | Err(AriError::Conflict(_)) => {}
-            Err(error) => {
-                tracing::warn!(%error, "mixing bridge not created");
-                return;
-            }
-        }
-        if let Some(media) = self.media.get_mut(&call_id) {
-            media.holding = false;
-            media.mixing = true;
-        }
-        if let Err(error) = self
-            .client
-            .add_channels(&bridge_id, &[&media.inbound, leg])
-            .await
-        {
-            // A leg that went away meanwhile ends the call through its own fact.
-            tracing::warn!(%error, "legs not bridged");
-        }
+        let was_holding = media.holding;
+        media.holding = false;
+        media.mixing = true;
+        let inbound = media.inbound.clone();
+        let leg = leg.to_owned();
+        let client = self.client.clone();
+        self.lanes.push(call_id, async move {
+            bridge_with_agent(&client, call_id, &inbound, &leg, was_holding).await;
+        });
     }
 
     /// Hangs up whatever leg remains and destroys every bridge we made for the call. A
@@ -316,27 +322,41 @@ impl Session {
         let Some(media) = self.media.remove(&call_id) else {
             return;
         };
+        let mut bridges = Vec::new();
         if media.holding {
-            self.destroy_bridge(&super::holding_bridge_id(call_id))
-                .await;
+            bridges.push(super::holding_bridge_id(call_id));
         }
         if media.mixing {
-            self.destroy_bridge(&super::mixing_bridge_id(call_id)).await;
+            bridges.push(super::mixing_bridge_id(call_id));
         }
+        let mut channels: Vec<String> = media
+            .legs
+            .iter()
+            .filter(|leg| !self.gone.contains(*leg))
+            .cloned()
+            .collect();
         for leg in &media.legs {
-            if !self.gone.contains(leg) {
-                self.hang_up(leg).await;
-            }
             self.forget_channel(leg);
         }
-        if !self.gone.contains(&media.inbound) {
-            let announcement = self.config.queue.reject_announcement.clone();
-            match announcement.filter(|_| rejected) {
-                Some(announcement) => self.announce(call_id, &media.inbound, &announcement).await,
-                None => self.hang_up(&media.inbound).await,
-            }
+        let announcement = self
+            .config
+            .queue
+            .reject_announcement
+            .clone()
+            .filter(|_| rejected && !self.gone.contains(&media.inbound));
+        if announcement.is_none() && !self.gone.contains(&media.inbound) {
+            channels.push(media.inbound.clone());
         }
         self.forget_channel(&media.inbound);
+        let client = self.client.clone();
+        self.lanes.push(call_id, async move {
+            release(&client, &bridges, &channels).await;
+        });
+        if let Some(announcement) = announcement {
+            // The playback is followed by the session (its end hangs the caller up).
+            self.lanes.join(call_id).await;
+            self.announce(call_id, &media.inbound, &announcement).await;
+        }
     }
 
     /// Plays the rejection announcement; the caller is hung up when it finishes.
@@ -398,5 +418,98 @@ impl Session {
     /// Whether a live call is in this state (for recovery).
     pub(super) fn call_state(&self, call_id: CallId) -> Option<CallState> {
         self.view.call(call_id).map(|call| *call.state.state())
+    }
+}
+
+/// Answers the caller, makes our holding bridge, puts the caller in it and starts the music.
+async fn put_on_hold(client: &AriClient, call_id: CallId, inbound: &str) {
+    if let Err(error) = client.answer(inbound).await {
+        lane_error(inbound, "answer", &error);
+        return;
+    }
+    let bridge_id = super::holding_bridge_id(call_id);
+    let request = CreateBridge {
+        bridge_type: vec!["holding".to_owned()],
+        bridge_id: Some(bridge_id.clone()),
+        name: Some(format!("hold {call_id}")),
+    };
+    match client.create_bridge(&request).await {
+        Ok(_) | Err(AriError::Conflict(_)) => {}
+        Err(error) => {
+            tracing::warn!(%error, %call_id, "holding bridge not created");
+            return;
+        }
+    }
+    if let Err(error) = client.add_channels(&bridge_id, &[inbound]).await {
+        lane_error(inbound, "add to the holding bridge", &error);
+        return;
+    }
+    if let Err(error) = client.start_moh(inbound, None).await {
+        lane_error(inbound, "start music on hold", &error);
+    }
+}
+
+/// Stops the music, destroys the holding bridge and bridges the caller with the agent leg.
+async fn bridge_with_agent(
+    client: &AriClient,
+    call_id: CallId,
+    inbound: &str,
+    leg: &str,
+    was_holding: bool,
+) {
+    if let Err(error) = client.stop_moh(inbound).await {
+        lane_error(inbound, "stop music on hold", &error);
+    }
+    if was_holding {
+        destroy(client, &super::holding_bridge_id(call_id)).await;
+    }
+    let bridge_id = super::mixing_bridge_id(call_id);
+    let request = CreateBridge {
+        bridge_type: vec!["mixing".to_owned()],
+        bridge_id: Some(bridge_id.clone()),
+        name: Some(format!("call {call_id}")),
+    };
+    match client.create_bridge(&request).await {
+        Ok(_) | Err(AriError::Conflict(_)) => {}
+        Err(error) => {
+            tracing::warn!(%error, %call_id, "mixing bridge not created");
+            return;
+        }
+    }
+    if let Err(error) = client.add_channels(&bridge_id, &[inbound, leg]).await {
+        // A leg that went away meanwhile ends the call through its own fact.
+        tracing::warn!(%error, %call_id, "legs not bridged");
+    }
+}
+
+/// Destroys bridges, then hangs channels up; gone already is fine.
+async fn release(client: &AriClient, bridges: &[String], channels: &[String]) {
+    for bridge_id in bridges {
+        destroy(client, bridge_id).await;
+    }
+    for channel_id in channels {
+        match client.hangup(channel_id, None).await {
+            Ok(()) => {}
+            Err(error) if error.is_gone() => {}
+            Err(error) => tracing::warn!(%error, %channel_id, "hang-up failed"),
+        }
+    }
+}
+
+async fn destroy(client: &AriClient, bridge_id: &str) {
+    match client.destroy_bridge(bridge_id).await {
+        Ok(()) => {}
+        Err(error) if error.is_gone() => {}
+        Err(error) => tracing::warn!(%error, %bridge_id, "bridge not destroyed"),
+    }
+}
+
+/// A failed request in a lane: a channel that is gone is no news (its end is reported by
+/// its own event), anything else is logged.
+fn lane_error(channel_id: &str, what: &str, error: &AriError) {
+    if error.is_gone() {
+        tracing::debug!(%channel_id, "channel gone before we could {what}");
+    } else {
+        tracing::warn!(%error, %channel_id, "could not {what}");
     }
 }

@@ -28,9 +28,12 @@ impl Session {
 
     /// One routing round: expired and stranded calls are rejected, then the oldest waiting
     /// calls are offered to the agents idle the longest. Whatever it commits marks the session
-    /// dirty, so another round follows.
-    pub(super) async fn route(&mut self) -> anyhow::Result<()> {
-        self.refresh_view().await?;
+    /// dirty, so another round follows. With `read_log` (someone else may have appended), the
+    /// view first takes in every committed event, even those the ordered tail cannot return yet.
+    pub(super) async fn route(&mut self, read_log: bool) -> anyhow::Result<()> {
+        if read_log {
+            self.refresh_view().await?;
+        }
         let now = Utc::now();
         for call_id in expired(&self.view.waiting(), now, self.max_wait()) {
             self.reject(call_id, RejectReason::MaxWaitExceeded).await?;
@@ -67,9 +70,8 @@ impl Session {
         Ok(())
     }
 
-    /// Reserves the agent (Worker `Offer`, at the version we saw), then offers the call (at
-    /// the version we saw). Losing either race leaves the view reloaded for the next round;
-    /// an agent reserved for a call that moved on is released at once.
+    /// Reserves the agent (Worker `Offer`) and offers the call, in one commit, each at the
+    /// version we saw. Losing the race for either leaves both reloaded for the next round.
     async fn offer(&mut self, call_id: CallId, worker_id: WorkerId) -> anyhow::Result<()> {
         let (Some(call), Some(worker)) = (self.view.call(call_id), self.view.worker(worker_id))
         else {
@@ -82,33 +84,20 @@ impl Session {
         let metadata = Metadata::new(Actor::System);
         let at = Utc::now();
         let reserve = WorkerCommand::Offer { call_id, at };
-        if let Err(refusal) = self
-            .worker_command(worker_id, reserve, &metadata, Some(worker_version))
-            .await?
-        {
-            tracing::debug!(?refusal, "agent could not be reserved; re-evaluating");
-            return Ok(());
-        }
         let offer = CallCommand::Offer {
             agent: worker_id,
             agent_channel_id,
             at,
         };
         if let Err(refusal) = self
-            .call_command(call_id, offer, &metadata, Some(call_version))
+            .reserve_and_offer(
+                (worker_id, reserve, worker_version),
+                (call_id, offer, call_version),
+                &metadata,
+            )
             .await?
         {
-            tracing::debug!(?refusal, "call could not be offered; releasing the agent");
-            let release = WorkerCommand::WithdrawOffer {
-                call_id,
-                at: Utc::now(),
-            };
-            if let Err(refusal) = self
-                .worker_command(worker_id, release, &metadata, None)
-                .await?
-            {
-                tracing::warn!(?refusal, "reserved agent could not be released");
-            }
+            tracing::debug!(%refusal, "call not offered; re-evaluating");
             return Ok(());
         }
         tracing::info!(attempt, "call offered");

@@ -124,9 +124,19 @@ impl Session {
     ) -> anyhow::Result<()> {
         // The verdict needs the agents and the queue as committed now (once per batch of ARI
         // events; the session's own commands keep the view current within it).
-        if !self.view_fresh {
-            self.refresh_view().await?;
-        }
+        // The caller's number is looked up meanwhile (a repeated StasisStart wastes one lookup).
+        let directory = self.directory.clone();
+        let (refreshed, customer_id) = tokio::join!(
+            async {
+                if self.view_fresh {
+                    Ok(())
+                } else {
+                    self.refresh_view().await
+                }
+            },
+            directory.find_by_number(&caller_number)
+        );
+        refreshed?;
         if self.view.knows_call(call_id) {
             return Ok(());
         }
@@ -135,7 +145,6 @@ impl Session {
             self.config.queue.max_queue_length,
             &self.view.agents(Utc::now().date_naive()),
         );
-        let customer_id = self.directory.find_by_number(&caller_number).await;
         let queue = CallCommand::Queue {
             caller_number,
             caller_name: Some(caller_name).filter(|name| !name.trim().is_empty()),

@@ -48,9 +48,6 @@ impl Session {
         self.ready = false;
         self.dirty = true;
         self.catch_up().await?;
-        // Judge what Asterisk still has against every committed call, including those the log
-        // tail cannot return yet (their reactions still run when it does).
-        self.refresh_view().await?;
         self.subscribed_technologies.clear();
         self.subscribe_endpoints().await;
         let channels = self
@@ -63,6 +60,10 @@ impl Session {
             .list_bridges()
             .await
             .context("cannot list Asterisk's bridges")?;
+        // Judge what Asterisk has against every call committed until now, including those the
+        // log tail cannot return yet; after the listing, so that a caller in it is judged with
+        // the agents committed before they called.
+        self.refresh_view().await?;
         let at = Utc::now();
         let live: HashSet<&str> = channels.iter().map(|c| c.id.as_str()).collect();
         let bridge_members = |bridge_id: &str| -> Option<Vec<String>> {

@@ -14,6 +14,7 @@ use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
 use futures::TryStreamExt as _;
+use projections::store::{PairCommand, PairError};
 use projections::{
     Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
     StoredEvent,
@@ -21,7 +22,7 @@ use projections::{
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::control::CallMedia;
+use super::control::{CallMedia, Lanes};
 use super::view::{Folded, View};
 use super::{CustomerDirectory, TelephonyConfig};
 use crate::state::AppState;
@@ -71,6 +72,8 @@ pub(super) struct Session {
     pub view: View,
     /// What call control created for each call not cleaned up yet.
     pub media: HashMap<CallId, CallMedia>,
+    /// Call control requests still running, per call.
+    pub lanes: Lanes,
     /// Channels known to be gone (their end was reported or they are missing from Asterisk).
     pub gone: HashSet<String>,
     /// Rejection announcements playing: playback id → (channel, when to hang up anyway).
@@ -91,6 +94,10 @@ pub(super) struct Session {
     /// ARI events (ringing, device states, bridge membership, duplicates) change nothing and
     /// cost no database round trip.
     pub dirty: bool,
+    /// Someone else may have appended since the log was last read (a notification that is not
+    /// ours, the poll interval, a timer, a refused command, a reconnection). Routing after our
+    /// own commands alone needs no read: the view has them from their results.
+    read_log: bool,
     /// Appends this session made (each notifies the log channel once).
     own_appends: u64,
     /// The view was refreshed from the log during the current step (a batch of ARI events).
@@ -118,6 +125,7 @@ impl Session {
             translator: Translator::new(),
             view: View::default(),
             media: HashMap::new(),
+            lanes: Lanes::default(),
             gone: HashSet::new(),
             announcements: HashMap::new(),
             ready: false,
@@ -126,6 +134,7 @@ impl Session {
             own_events: VecDeque::new(),
             reacted: HashMap::new(),
             dirty: true,
+            read_log: true,
             own_appends: 0,
             view_fresh: false,
             link: state.ari_link.clone(),
@@ -175,6 +184,7 @@ impl Session {
                     // lost, or an event held back by the watermark is readable now).
                     if notified == 0 || notified > ours {
                         session.dirty = true;
+                        session.read_log = true;
                         seen = (notifier.notifications(), session.own_appends);
                     }
                     Ok(())
@@ -182,6 +192,7 @@ impl Session {
                 () = sleep_until(deadline) => {
                     // Max wait is enforced by routing.
                     session.dirty = true;
+                    session.read_log = true;
                     session.on_timers().await
                 }
             };
@@ -194,6 +205,7 @@ impl Session {
         };
         stream_cancel.cancel();
         let _ = stream_task.await;
+        session.lanes.join_all().await;
         outcome
     }
 
@@ -201,6 +213,9 @@ impl Session {
         match item {
             StreamItem::Connected => {
                 self.link.set(super::AriLinkState::Connected);
+                // Asterisk is compared with the log once our requests so far are answered.
+                self.lanes.join_all().await;
+                self.read_log = true;
                 self.resync().await
             }
             StreamItem::Event(event) => self.on_event(event).await,
@@ -240,11 +255,14 @@ impl Session {
                 break;
             }
             self.dirty = false;
-            self.catch_up().await?;
+            let read_log = std::mem::take(&mut self.read_log);
+            if read_log {
+                self.catch_up().await?;
+            }
             if self.ready {
                 self.subscribe_endpoints().await;
             }
-            self.route().await?;
+            self.route(read_log).await?;
         }
         Ok(())
     }
@@ -494,35 +512,11 @@ impl Session {
         match refusal(result)? {
             Ok(committed) => {
                 self.own_appends += u64::from(!committed.events.is_empty());
-                let first = committed.version - committed.events.len() as i64 + 1;
-                let mut in_step = true;
-                for (event, sequence) in committed.events.iter().cloned().zip(first..) {
-                    if in_step && self.view.apply_call(call_id, sequence, event) == Folded::Gap {
-                        in_step = false;
-                    }
-                }
-                if !in_step {
-                    self.view
-                        .set_call(call_id, committed.aggregate.clone(), committed.version);
-                }
-                for ((event, sequence), appended) in committed
-                    .events
-                    .iter()
-                    .cloned()
-                    .zip(first..)
-                    .zip(&committed.appended)
-                {
-                    self.own_events.push_back(OwnCallEvent {
-                        call_id,
-                        sequence,
-                        event,
-                        event_id: appended.event_id,
-                        metadata: metadata.clone(),
-                    });
-                }
+                self.took_call(call_id, &committed, metadata);
                 Ok(Ok(committed))
             }
             Err(refused) => {
+                self.read_log = true;
                 self.reload_call(call_id).await?;
                 Ok(Err(refused))
             }
@@ -551,24 +545,111 @@ impl Session {
         match refusal(result)? {
             Ok(committed) => {
                 self.own_appends += u64::from(!committed.events.is_empty());
-                let first = committed.version - committed.events.len() as i64 + 1;
-                let mut in_step = true;
-                for (event, sequence) in committed.events.iter().cloned().zip(first..) {
-                    if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
-                        in_step = false;
-                        break;
-                    }
-                }
-                if !in_step {
-                    self.view
-                        .set_worker(worker_id, committed.aggregate.clone(), committed.version);
-                }
+                self.took_worker(worker_id, &committed);
                 Ok(Ok(committed))
             }
             Err(refused) => {
+                self.read_log = true;
                 self.reload_worker(worker_id).await?;
                 Ok(Err(refused))
             }
+        }
+    }
+}
+
+impl Session {
+    /// Reserves an agent and offers them a call in one commit (both or neither), each at the
+    /// version the view has. A refusal (either command, or either aggregate moved on) leaves
+    /// both reloaded for the next round.
+    pub(super) async fn reserve_and_offer(
+        &mut self,
+        (worker_id, reserve, worker_version): (WorkerId, WorkerCommand, i64),
+        (call_id, offer, call_version): (CallId, CallCommand, i64),
+        metadata: &Metadata,
+    ) -> anyhow::Result<Result<(), PairError<WorkerError, CallError>>> {
+        let worker_key = worker_id.to_string();
+        let call_key = call_id.to_string();
+        let result = self
+            .store
+            .execute_pair::<Worker, Call>(
+                PairCommand {
+                    aggregate_id: &worker_key,
+                    command: reserve,
+                    services: &(),
+                    expected_version: worker_version,
+                },
+                PairCommand {
+                    aggregate_id: &call_key,
+                    command: offer,
+                    services: &(),
+                    expected_version: call_version,
+                },
+                metadata,
+            )
+            .await;
+        self.dirty = true;
+        match result {
+            Ok((worker, call)) => {
+                self.own_appends += 1;
+                self.took_worker(worker_id, &worker);
+                self.took_call(call_id, &call, metadata);
+                Ok(Ok(()))
+            }
+            Err(PairError::Store(error))
+            | Err(PairError::First(CommandError::Store(error)))
+            | Err(PairError::Second(CommandError::Store(error))) => Err(error.into()),
+            Err(refused) => {
+                self.read_log = true;
+                self.reload_worker(worker_id).await?;
+                self.reload_call(call_id).await?;
+                Ok(Err(refused))
+            }
+        }
+    }
+
+    /// Takes a committed Call command into the view, and queues the reactions to its events.
+    fn took_call(&mut self, call_id: CallId, committed: &Committed<Call>, metadata: &Metadata) {
+        let first = committed.version - committed.events.len() as i64 + 1;
+        let mut in_step = true;
+        for (event, sequence) in committed.events.iter().cloned().zip(first..) {
+            if in_step && self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+                in_step = false;
+            }
+        }
+        if !in_step {
+            self.view
+                .set_call(call_id, committed.aggregate.clone(), committed.version);
+        }
+        for ((event, sequence), appended) in committed
+            .events
+            .iter()
+            .cloned()
+            .zip(first..)
+            .zip(&committed.appended)
+        {
+            self.own_events.push_back(OwnCallEvent {
+                call_id,
+                sequence,
+                event,
+                event_id: appended.event_id,
+                metadata: metadata.clone(),
+            });
+        }
+    }
+
+    /// Takes a committed Worker command into the view.
+    fn took_worker(&mut self, worker_id: WorkerId, committed: &Committed<Worker>) {
+        let first = committed.version - committed.events.len() as i64 + 1;
+        let mut in_step = true;
+        for (event, sequence) in committed.events.iter().cloned().zip(first..) {
+            if self.view.apply_worker(worker_id, sequence, event) == Folded::Gap {
+                in_step = false;
+                break;
+            }
+        }
+        if !in_step {
+            self.view
+                .set_worker(worker_id, committed.aggregate.clone(), committed.version);
         }
     }
 }
