@@ -187,6 +187,75 @@ pub async fn apply_events(
     Ok(fresh.len())
 }
 
+/// The guard of a rebuild, in memory: the last applied sequence of every aggregate. A rebuild
+/// is the only writer of its shadow tables, so it need not read and write `projection_versions`
+/// per batch ([`apply_events`] does, 2 statements and a row per aggregate per batch); it writes
+/// the table once, at the end of its pass ([`store_versions`]).
+#[derive(Debug, Default)]
+pub struct Versions(HashMap<(String, String), i64>);
+
+/// [`apply_events`] with the guard kept in `versions` instead of `projection_versions`.
+pub async fn apply_events_tracked(
+    connection: &mut PgConnection,
+    projection: &dyn Projection,
+    events: &[StoredEvent],
+    versions: &mut Versions,
+) -> Result<usize, ProjectionError> {
+    let types = projection.aggregate_types();
+    let guarded = projection.guarded();
+    let mut fresh = Vec::new();
+    for event in events {
+        if !types.contains(&event.aggregate_type.as_str()) {
+            continue;
+        }
+        if guarded {
+            let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
+            if event.sequence <= versions.0.get(&key).copied().unwrap_or(0) {
+                continue;
+            }
+            versions.0.insert(key, event.sequence);
+        }
+        fresh.push(event.clone());
+    }
+    if fresh.is_empty() {
+        return Ok(0);
+    }
+    projection.apply_batch(connection, &fresh).await?;
+    Ok(fresh.len())
+}
+
+/// Writes `versions` into `projection_versions` (unqualified: a rebuild's shadow table) as
+/// [`apply_events`] would have left it.
+pub async fn store_versions(
+    connection: &mut PgConnection,
+    projection: &dyn Projection,
+    versions: &Versions,
+) -> Result<(), sqlx::Error> {
+    let mut rows: Vec<(&(String, String), &i64)> = versions.0.iter().collect();
+    rows.sort();
+    for chunk in rows.chunks(20_000) {
+        let (mut types_param, mut ids_param, mut sequences) = (Vec::new(), Vec::new(), Vec::new());
+        for ((aggregate_type, aggregate_id), sequence) in chunk {
+            types_param.push(aggregate_type.as_str());
+            ids_param.push(aggregate_id.as_str());
+            sequences.push(**sequence);
+        }
+        sqlx::query(
+            "INSERT INTO projection_versions (projection, aggregate_type, aggregate_id, sequence) \
+             SELECT $1, t, i, s FROM UNNEST($2::text[], $3::text[], $4::bigint[]) AS k(t, i, s) \
+             ON CONFLICT (projection, aggregate_type, aggregate_id) \
+             DO UPDATE SET sequence = GREATEST(projection_versions.sequence, EXCLUDED.sequence)",
+        )
+        .bind(projection.name())
+        .bind(&types_param)
+        .bind(&ids_param)
+        .bind(&sequences)
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The checkpoint of `name` (`START` when it has none).
 pub async fn checkpoint(pool: &PgPool, name: &str) -> Result<LogPosition, sqlx::Error> {
     let row: Option<(i64, i64)> =

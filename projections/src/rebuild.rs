@@ -6,7 +6,9 @@
 //!    `SET LOCAL search_path` puts the shadow schema first: the projection's code, written
 //!    with unqualified table names, writes the shadow tables without knowing it. Rebuilding
 //!    several projections reads the log ONCE: each batch is applied to every shadow in the
-//!    same transaction, switching `search_path` between them.
+//!    same transaction, switching `search_path` between them. The idempotency guard (the last
+//!    sequence per aggregate) is kept in memory during this pass and written to the shadow's
+//!    `projection_versions` once at its end; the swap's catch-up uses the table as usual.
 //! 3. The swap, ONE transaction: lock the live checkpoint row (the live runner waits), apply
 //!    the events appended since, drop each live table and move its shadow into the live schema
 //!    (renaming the indexes back to the migrations' names and copying the table comment),
@@ -28,7 +30,8 @@ use sqlx::{Connection, PgConnection, Row};
 use crate::log::LogReader;
 use crate::projector::READ_AHEAD;
 use crate::projector::{
-    all_projections, apply_events, lock_checkpoint, store_checkpoint, Projection, ProjectionError,
+    all_projections, apply_events, apply_events_tracked, lock_checkpoint, store_checkpoint,
+    store_versions, Projection, ProjectionError, Versions,
 };
 use crate::store::{EventStore, LogPosition, StoredEvent};
 
@@ -196,6 +199,7 @@ async fn rebuild_locked(
     let mut done = 0u64;
     // Time spent applying to each projection (the log is read once for all of them).
     let mut applying = vec![Duration::ZERO; projections.len()];
+    let mut versions: Vec<Versions> = projections.iter().map(|_| Versions::default()).collect();
     let report_progress = |progress: &mut (dyn FnMut(&RebuildProgress) + Send), done| {
         for projection in projections {
             progress(&RebuildProgress {
@@ -218,15 +222,28 @@ async fn rebuild_locked(
             .map(|event| store.upcast(event))
             .collect();
         let mut transaction = pool.begin().await?;
-        for (projection, time) in projections.iter().zip(&mut applying) {
+        for ((projection, time), versions) in
+            projections.iter().zip(&mut applying).zip(&mut versions)
+        {
             let applied = Instant::now();
-            apply_into_shadow(&mut transaction, *projection, &live, &events).await?;
+            set_shadow_path(&mut transaction, projection.name(), &live).await?;
+            apply_events_tracked(&mut transaction, *projection, &events, versions).await?;
             *time += applied.elapsed();
         }
         transaction.commit().await?;
         position = last;
         report_progress(progress, done);
     }
+    // The guards, kept in memory during the pass, written before the swaps read them.
+    let mut transaction = pool.begin().await?;
+    for ((projection, time), versions) in projections.iter().zip(&mut applying).zip(&versions) {
+        let applied = Instant::now();
+        set_shadow_path(&mut transaction, projection.name(), &live).await?;
+        store_versions(&mut transaction, *projection, versions).await?;
+        *time += applied.elapsed();
+    }
+    transaction.commit().await?;
+    drop(versions);
     let read_once = started.elapsed().saturating_sub(applying.iter().sum());
 
     // The swaps, one projection after the other.
@@ -313,11 +330,21 @@ async fn apply_into_shadow(
     live: &str,
     events: &[StoredEvent],
 ) -> Result<(), RebuildError> {
-    let shadow = shadow(projection.name());
+    set_shadow_path(connection, projection.name(), live).await?;
+    apply_events(connection, projection, events).await?;
+    Ok(())
+}
+
+/// Points the transaction's unqualified table names at `name`'s shadow tables.
+async fn set_shadow_path(
+    connection: &mut PgConnection,
+    name: &str,
+    live: &str,
+) -> Result<(), sqlx::Error> {
+    let shadow = shadow(name);
     sqlx::query(&format!("SET LOCAL search_path TO {shadow}, {live}"))
         .execute(&mut *connection)
         .await?;
-    apply_events(connection, projection, events).await?;
     Ok(())
 }
 

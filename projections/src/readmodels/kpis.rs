@@ -9,10 +9,16 @@
 //!   the sum of `KpiTotals::of_call` over the calls (service level threshold: the default 20 s).
 //! - `kpi_request_facts` / `kpi_request_buckets`: [`RequestTotals`] per 15-minute slot.
 //! - `agent_state_intervals`: each presence state of each worker, for occupancy.
+//! - `kpi_slot_totals`: per 15-minute slot, the call and request totals summed over queues
+//!   and agents, and the [`OccupancyTotals`] of every closed interval clipped to the slot
+//!   (added when the interval closes), so an unfiltered range reads one row per slot.
 //!
 //! Every real time-zone offset is a multiple of 15 minutes, so a local hour, day or month is a
 //! whole number of slots: [`kpis`] sums slots into buckets of any IANA zone (DST included) and
-//! takes the calls of a range's unaligned edges from the facts tables. In SQL:
+//! takes the calls of a range's unaligned edges from the facts tables, and the occupancy of the
+//! edges and of the current (open) states from the intervals. Occupancy is cut to whole
+//! milliseconds per interval and slot; with sub-millisecond instants a bucket's sum may differ
+//! from cutting each interval once per bucket by under 1 ms per interval. In SQL:
 //!
 //! ```sql
 //! SELECT date_trunc('day', bucket_start AT TIME ZONE 'Europe/Paris') AS day,
@@ -231,6 +237,7 @@ impl Projection for KpisProjection {
             "kpi_request_facts",
             "kpi_request_buckets",
             "agent_state_intervals",
+            "kpi_slot_totals",
         ]
     }
 
@@ -251,9 +258,119 @@ async fn apply(
     connection: &mut PgConnection,
     events: &[StoredEvent],
 ) -> Result<(), ProjectionError> {
-    apply_calls(connection, events).await?;
-    apply_requests(connection, events).await?;
-    apply_intervals(connection, events).await
+    let mut slots: HashMap<DateTime<Utc>, SlotDelta> = HashMap::new();
+    apply_calls(connection, events, &mut slots).await?;
+    apply_requests(connection, events, &mut slots).await?;
+    apply_intervals(connection, events, &mut slots).await?;
+    apply_slot_totals(connection, slots).await
+}
+
+/// Signed changes of one `kpi_slot_totals` row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+struct SlotDelta {
+    #[serde(flatten)]
+    calls: CallDelta,
+    requests_opened: i64,
+    requests_solved: i64,
+    requests_solved_within_due: i64,
+    busy_ms: i64,
+    logged_in_ms: i64,
+}
+
+#[derive(Serialize)]
+struct SlotTotalsDelta {
+    slot_start: DateTime<Utc>,
+    #[serde(flatten)]
+    delta: SlotDelta,
+}
+
+/// The occupancy of a closed interval in each slot it overlaps (slots where it counts 0 ms
+/// are left out), with the domain's arithmetic per slot.
+fn occupancy_pieces(interval: &StateInterval) -> Vec<(DateTime<Utc>, OccupancyTotals)> {
+    let mut pieces = Vec::new();
+    if interval.activity == AgentActivity::Offline {
+        return pieces;
+    }
+    let mut slot = slot_of(interval.start);
+    while slot < interval.end {
+        let totals = OccupancyTotals::in_range([interval], slot, slot + SLOT);
+        if totals != OccupancyTotals::default() {
+            pieces.push((slot, totals));
+        }
+        slot += SLOT;
+    }
+    pieces
+}
+
+/// Adds the batch's changes to `kpi_slot_totals` (one upsert), deleting the rows that fall to
+/// zero so the table's content does not depend on how the log was cut into batches.
+async fn apply_slot_totals(
+    connection: &mut PgConnection,
+    slots: HashMap<DateTime<Utc>, SlotDelta>,
+) -> Result<(), ProjectionError> {
+    let mut changes: Vec<SlotTotalsDelta> = slots
+        .into_iter()
+        .filter(|(_, delta)| *delta != SlotDelta::default())
+        .map(|(slot_start, delta)| SlotTotalsDelta { slot_start, delta })
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    changes.sort_by_key(|change| change.slot_start);
+    let json = serde_json::to_value(&changes).map_err(ProjectionError::Row)?;
+    sqlx::query(
+        "INSERT INTO kpi_slot_totals AS t \
+         SELECT * FROM jsonb_populate_recordset(NULL::kpi_slot_totals, $1) \
+         ON CONFLICT (slot_start) DO UPDATE SET \
+           offered = t.offered + EXCLUDED.offered, \
+           answered = t.answered + EXCLUDED.answered, \
+           abandoned = t.abandoned + EXCLUDED.abandoned, \
+           abandoned_short = t.abandoned_short + EXCLUDED.abandoned_short, \
+           answered_within_threshold = t.answered_within_threshold + EXCLUDED.answered_within_threshold, \
+           abandoned_after_threshold = t.abandoned_after_threshold + EXCLUDED.abandoned_after_threshold, \
+           answered_wait_ms = t.answered_wait_ms + EXCLUDED.answered_wait_ms, \
+           handled = t.handled + EXCLUDED.handled, \
+           handle_ms = t.handle_ms + EXCLUDED.handle_ms, \
+           requests_opened = t.requests_opened + EXCLUDED.requests_opened, \
+           requests_solved = t.requests_solved + EXCLUDED.requests_solved, \
+           requests_solved_within_due = t.requests_solved_within_due + EXCLUDED.requests_solved_within_due, \
+           busy_ms = t.busy_ms + EXCLUDED.busy_ms, \
+           logged_in_ms = t.logged_in_ms + EXCLUDED.logged_in_ms",
+    )
+    .bind(&json)
+    .execute(&mut *connection)
+    .await?;
+    // Only a subtraction can bring a row to zero.
+    if !has_negative(&json) {
+        return Ok(());
+    }
+    sqlx::query(
+        "DELETE FROM kpi_slot_totals t \
+         USING jsonb_populate_recordset(NULL::kpi_slot_totals, $1) k \
+         WHERE t.slot_start = k.slot_start \
+           AND t.offered = 0 AND t.answered = 0 AND t.abandoned = 0 AND t.abandoned_short = 0 \
+           AND t.answered_within_threshold = 0 AND t.abandoned_after_threshold = 0 \
+           AND t.answered_wait_ms = 0 AND t.handled = 0 AND t.handle_ms = 0 \
+           AND t.requests_opened = 0 AND t.requests_solved = 0 \
+           AND t.requests_solved_within_due = 0 AND t.busy_ms = 0 AND t.logged_in_ms = 0",
+    )
+    .bind(&json)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Whether any number in the rows of `json` is negative.
+fn has_negative(json: &serde_json::Value) -> bool {
+    json.as_array().is_some_and(|rows| {
+        rows.iter().any(|row| {
+            row.as_object().is_some_and(|fields| {
+                fields
+                    .values()
+                    .any(|value| value.as_i64().is_some_and(|number| number < 0))
+            })
+        })
+    })
 }
 
 /// Signed totals, for retract-and-add.
@@ -287,6 +404,18 @@ impl CallDelta {
         self.handled += value(totals.handled);
         self.handle_ms += value(totals.handle_ms);
     }
+
+    fn merge(&mut self, other: &CallDelta) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.abandoned_short += other.abandoned_short;
+        self.answered_within_threshold += other.answered_within_threshold;
+        self.abandoned_after_threshold += other.abandoned_after_threshold;
+        self.answered_wait_ms += other.answered_wait_ms;
+        self.handled += other.handled;
+        self.handle_ms += other.handle_ms;
+    }
 }
 
 #[derive(Serialize)]
@@ -301,6 +430,7 @@ struct CallBucketDelta {
 async fn apply_calls(
     connection: &mut PgConnection,
     events: &[StoredEvent],
+    slots: &mut HashMap<DateTime<Utc>, SlotDelta>,
 ) -> Result<(), ProjectionError> {
     let call_events = decode::<CallEvent>(events, "call")?;
     let mut wrap_ups: Vec<(Uuid, i64)> = Vec::new();
@@ -371,6 +501,9 @@ async fn apply_calls(
         &facts,
     )
     .await?;
+    for ((slot, _, _), delta) in &deltas {
+        slots.entry(*slot).or_default().calls.merge(delta);
+    }
     let mut changes: Vec<CallBucketDelta> = deltas
         .into_iter()
         .filter(|(_, delta)| *delta != CallDelta::default())
@@ -409,6 +542,10 @@ async fn apply_calls(
     .bind(&json)
     .execute(&mut *connection)
     .await?;
+    // Only a subtraction can bring a row to zero.
+    if !has_negative(&json) {
+        return Ok(());
+    }
     sqlx::query(
         "DELETE FROM kpi_call_buckets b \
          USING jsonb_populate_recordset(NULL::kpi_call_buckets, $1) k \
@@ -440,6 +577,7 @@ struct RequestBucketDelta {
 async fn apply_requests(
     connection: &mut PgConnection,
     events: &[StoredEvent],
+    slots: &mut HashMap<DateTime<Utc>, SlotDelta>,
 ) -> Result<(), ProjectionError> {
     let request_events = decode::<RequestEvent>(events, "request")?;
     if request_events.is_empty() {
@@ -497,6 +635,12 @@ async fn apply_requests(
         &facts,
     )
     .await?;
+    for (slot, delta) in &deltas {
+        let totals = slots.entry(*slot).or_default();
+        totals.requests_opened += delta.opened;
+        totals.requests_solved += delta.solved;
+        totals.requests_solved_within_due += delta.solved_within_due;
+    }
     let mut changes: Vec<RequestBucketDelta> = deltas
         .into_iter()
         .filter(|(_, delta)| *delta != RequestDelta::default())
@@ -520,6 +664,10 @@ async fn apply_requests(
     .bind(&json)
     .execute(&mut *connection)
     .await?;
+    // Only a subtraction can bring a row to zero.
+    if !has_negative(&json) {
+        return Ok(());
+    }
     sqlx::query(
         "DELETE FROM kpi_request_buckets b \
          USING jsonb_populate_recordset(NULL::kpi_request_buckets, $1) k \
@@ -535,6 +683,7 @@ async fn apply_requests(
 async fn apply_intervals(
     connection: &mut PgConnection,
     events: &[StoredEvent],
+    slots: &mut HashMap<DateTime<Utc>, SlotDelta>,
 ) -> Result<(), ProjectionError> {
     let worker_events = decode::<WorkerEvent>(events, "worker")?;
     let changes: Vec<(Uuid, i64, &'static str, DateTime<Utc>)> = worker_events
@@ -561,7 +710,18 @@ async fn apply_intervals(
     let mut written: Vec<IntervalRow> = Vec::new();
     for (worker_id, sequence, activity, at) in changes {
         if let Some(mut current) = open.remove(&worker_id) {
-            current.ended_at = Some(at.max(current.started_at));
+            let ended_at = at.max(current.started_at);
+            current.ended_at = Some(ended_at);
+            let closed = StateInterval {
+                activity: activity_from(&current.activity),
+                start: current.started_at,
+                end: ended_at,
+            };
+            for (slot, totals) in occupancy_pieces(&closed) {
+                let delta = slots.entry(slot).or_default();
+                delta.busy_ms += i64::try_from(totals.busy_ms).unwrap_or(i64::MAX);
+                delta.logged_in_ms += i64::try_from(totals.logged_in_ms).unwrap_or(i64::MAX);
+            }
             written.push(current);
         }
         open.insert(
@@ -682,8 +842,8 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&midnight)
 }
 
-/// A bucket's summed `kpi_call_buckets` columns (in table order), then its summed
-/// `kpi_request_buckets` columns; first the 1-based bucket number.
+/// A bucket's summed `kpi_slot_totals` columns (in table order); first the 1-based bucket
+/// number.
 type SummedBucket = (
     i32,
     i64,
@@ -698,7 +858,49 @@ type SummedBucket = (
     i64,
     i64,
     i64,
+    i64,
+    i64,
 );
+
+/// The sums of [`SummedBucket`], per bucket (`width_bucket` over the sorted bucket starts in
+/// `$3` gives the 1-based bucket holding a slot).
+const SUM_SLOT_TOTALS: &str = "SELECT width_bucket(slot_start, $3::timestamptz[]) AS i, \
+        sum(offered)::bigint, sum(answered)::bigint, sum(abandoned)::bigint, \
+        sum(abandoned_short)::bigint, sum(answered_within_threshold)::bigint, \
+        sum(abandoned_after_threshold)::bigint, sum(answered_wait_ms)::bigint, \
+        sum(handled)::bigint, sum(handle_ms)::bigint, sum(requests_opened)::bigint, \
+        sum(requests_solved)::bigint, sum(requests_solved_within_due)::bigint, \
+        sum(busy_ms)::bigint, sum(logged_in_ms)::bigint \
+    FROM kpi_slot_totals WHERE slot_start >= $1 AND slot_start < $2 GROUP BY 1";
+
+/// Like [`SUM_SLOT_TOTALS`], with the call columns from `kpi_call_buckets` filtered by queue
+/// (`$4`) and answering agent (`$5`).
+const SUM_FILTERED: &str = "WITH c AS ( \
+         SELECT width_bucket(bucket_start, $3::timestamptz[]) AS i, \
+                sum(offered)::bigint AS offered, sum(answered)::bigint AS answered, \
+                sum(abandoned)::bigint AS abandoned, \
+                sum(abandoned_short)::bigint AS abandoned_short, \
+                sum(answered_within_threshold)::bigint AS within, \
+                sum(abandoned_after_threshold)::bigint AS after_threshold, \
+                sum(answered_wait_ms)::bigint AS wait_ms, sum(handled)::bigint AS handled, \
+                sum(handle_ms)::bigint AS handle_ms \
+         FROM kpi_call_buckets \
+         WHERE bucket_start >= $1 AND bucket_start < $2 \
+           AND ($4::text IS NULL OR queue = $4) AND ($5::uuid IS NULL OR agent_id = $5) \
+         GROUP BY 1), \
+     s AS ( \
+         SELECT width_bucket(slot_start, $3::timestamptz[]) AS i, \
+                sum(requests_opened)::bigint AS opened, sum(requests_solved)::bigint AS solved, \
+                sum(requests_solved_within_due)::bigint AS solved_within_due, \
+                sum(busy_ms)::bigint AS busy_ms, sum(logged_in_ms)::bigint AS logged_in_ms \
+         FROM kpi_slot_totals WHERE slot_start >= $1 AND slot_start < $2 \
+         GROUP BY 1) \
+     SELECT i, coalesce(offered, 0), coalesce(answered, 0), coalesce(abandoned, 0), \
+            coalesce(abandoned_short, 0), coalesce(within, 0), \
+            coalesce(after_threshold, 0), coalesce(wait_ms, 0), coalesce(handled, 0), \
+            coalesce(handle_ms, 0), coalesce(opened, 0), coalesce(solved, 0), \
+            coalesce(solved_within_due, 0), coalesce(busy_ms, 0), coalesce(logged_in_ms, 0) \
+     FROM c FULL JOIN s USING (i)";
 
 fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
@@ -760,45 +962,29 @@ pub async fn kpis(
             .filter(|index| *index < count)
     };
 
-    // Calls and requests: whole slots, summed per bucket in one statement.
+    // Whole slots, summed per bucket in one statement: calls, requests and the closed
+    // intervals' occupancy from `kpi_slot_totals` (the calls from `kpi_call_buckets` when
+    // filtered; an agent's occupancy is taken from the intervals below).
+    let filtered = filters.queue.is_some() || filters.agent.is_some();
     if aligned_from < aligned_until {
-        let rows: Vec<SummedBucket> = sqlx::query_as(
-            "WITH c AS ( \
-                 SELECT width_bucket(bucket_start, $5::timestamptz[]) AS i, \
-                        sum(offered)::bigint AS offered, sum(answered)::bigint AS answered, \
-                        sum(abandoned)::bigint AS abandoned, \
-                        sum(abandoned_short)::bigint AS abandoned_short, \
-                        sum(answered_within_threshold)::bigint AS within, \
-                        sum(abandoned_after_threshold)::bigint AS after_threshold, \
-                        sum(answered_wait_ms)::bigint AS wait_ms, sum(handled)::bigint AS handled, \
-                        sum(handle_ms)::bigint AS handle_ms \
-                 FROM kpi_call_buckets \
-                 WHERE bucket_start >= $1 AND bucket_start < $2 \
-                   AND ($3::text IS NULL OR queue = $3) AND ($4::uuid IS NULL OR agent_id = $4) \
-                 GROUP BY 1), \
-             r AS ( \
-                 SELECT width_bucket(bucket_start, $5::timestamptz[]) AS i, \
-                        sum(opened)::bigint AS opened, sum(solved)::bigint AS solved, \
-                        sum(solved_within_due)::bigint AS solved_within_due \
-                 FROM kpi_request_buckets WHERE bucket_start >= $1 AND bucket_start < $2 \
-                 GROUP BY 1) \
-             SELECT i, coalesce(offered, 0), coalesce(answered, 0), coalesce(abandoned, 0), \
-                    coalesce(abandoned_short, 0), coalesce(within, 0), \
-                    coalesce(after_threshold, 0), coalesce(wait_ms, 0), coalesce(handled, 0), \
-                    coalesce(handle_ms, 0), coalesce(opened, 0), coalesce(solved, 0), \
-                    coalesce(solved_within_due, 0) \
-             FROM c FULL JOIN r USING (i)",
-        )
+        let statement = if filtered {
+            sqlx::query_as(SUM_FILTERED)
+        } else {
+            sqlx::query_as(SUM_SLOT_TOTALS)
+        }
         .bind(aligned_from)
         .bind(aligned_until)
-        .bind(filters.queue.clone())
-        .bind(filters.agent)
-        .bind(&starts)
-        .fetch_all(pool)
-        .await?;
+        .bind(&starts);
+        let statement = if filtered {
+            statement.bind(filters.queue.clone()).bind(filters.agent)
+        } else {
+            statement
+        };
+        let rows: Vec<SummedBucket> = statement.fetch_all(pool).await?;
         for row in rows {
             if let Some(index) = bucket_at(row.0) {
-                buckets[index].calls += KpiTotals {
+                let bucket = &mut buckets[index];
+                bucket.calls += KpiTotals {
                     offered: to_u64(row.1),
                     answered: to_u64(row.2),
                     abandoned: to_u64(row.3),
@@ -809,12 +995,19 @@ pub async fn kpis(
                     handled: to_u64(row.8),
                     handle_ms: to_u64(row.9),
                 };
-                buckets[index].requests = buckets[index].requests
+                bucket.requests = bucket.requests
                     + RequestTotals {
                         opened: to_u64(row.10),
                         solved: to_u64(row.11),
                         solved_within_due: to_u64(row.12),
                     };
+                if filters.agent.is_none() {
+                    bucket.occupancy = bucket.occupancy
+                        + OccupancyTotals {
+                            busy_ms: to_u64(row.13),
+                            logged_in_ms: to_u64(row.14),
+                        };
+                }
             }
         }
     }
@@ -863,7 +1056,7 @@ pub async fn kpis(
             .filter_map(|value| serde_json::from_value::<RequestFactsRow>(value).ok())
             .filter_map(|row| row.facts())
             .collect();
-        for (edge_from, edge_until) in edges {
+        for &(edge_from, edge_until) in &edges {
             if let Some(index) = index_of(&buckets, edge_from) {
                 buckets[index].requests = buckets[index].requests
                     + RequestTotals::in_range(&facts, edge_from, edge_until);
@@ -871,30 +1064,72 @@ pub async fn kpis(
         }
     }
 
-    // Occupancy from the state intervals.
-    let intervals: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT activity, started_at, ended_at FROM agent_state_intervals \
-         WHERE started_at < $2 AND (ended_at IS NULL OR ended_at > $1) \
-           AND ($3::uuid IS NULL OR worker_id = $3)",
-    )
-    .bind(from)
-    .bind(until)
-    .bind(filters.agent)
-    .fetch_all(pool)
-    .await?;
+    // Occupancy: with an agent, every interval of that agent in the range; else the current
+    // (open) intervals, which are in no slot yet, and the closed ones overlapping the edges.
+    let intervals: Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = match filters.agent {
+        Some(agent) => {
+            sqlx::query_as(
+                "SELECT activity, started_at, ended_at FROM agent_state_intervals \
+                 WHERE worker_id = $3 AND started_at < $2 AND (ended_at IS NULL OR ended_at > $1)",
+            )
+            .bind(from)
+            .bind(until)
+            .bind(agent)
+            .fetch_all(pool)
+            .await?
+        }
+        None => {
+            let (first, second) = match edges.as_slice() {
+                [] => ((from, from), (from, from)),
+                [only] => (*only, *only),
+                [first, .., last] => (*first, *last),
+            };
+            sqlx::query_as(
+                "SELECT activity, started_at, ended_at FROM agent_state_intervals \
+                 WHERE ended_at IS NULL AND started_at < $1 \
+                 UNION ALL \
+                 SELECT activity, started_at, ended_at FROM agent_state_intervals \
+                 WHERE ended_at IS NOT NULL AND activity <> 'offline' \
+                   AND (tstzrange(started_at, ended_at) && tstzrange($2, $3) \
+                        OR tstzrange(started_at, ended_at) && tstzrange($4, $5))",
+            )
+            .bind(until)
+            .bind(first.0)
+            .bind(first.1)
+            .bind(second.0)
+            .bind(second.1)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     let now = Utc::now();
+    let whole_range = [(from, until)];
     for (activity, started_at, ended_at) in intervals {
         let interval = StateInterval {
             activity: activity_from(&activity),
             start: started_at,
             end: ended_at.unwrap_or(now.max(started_at)),
         };
-        let mut index = index_of(&buckets, interval.start.max(from)).unwrap_or(0);
-        while index < buckets.len() && buckets[index].start < interval.end {
-            let bucket = &mut buckets[index];
-            bucket.occupancy =
-                bucket.occupancy + OccupancyTotals::in_range([&interval], bucket.start, bucket.end);
-            index += 1;
+        // The windows this interval is counted in: all of the range, or only its edges.
+        let windows: &[(DateTime<Utc>, DateTime<Utc>)] =
+            if filters.agent.is_some() || ended_at.is_none() {
+                &whole_range
+            } else {
+                &edges
+            };
+        for (window_from, window_until) in windows {
+            let (window_from, window_until) = (*window_from, *window_until);
+            let mut index = index_of(&buckets, interval.start.max(window_from)).unwrap_or(0);
+            while index < buckets.len() && buckets[index].start < interval.end.min(window_until) {
+                let bucket = &mut buckets[index];
+                bucket.occupancy = bucket.occupancy
+                    + OccupancyTotals::in_range(
+                        [&interval],
+                        bucket.start.max(window_from),
+                        bucket.end.min(window_until),
+                    );
+                index += 1;
+            }
         }
     }
     Ok(buckets)

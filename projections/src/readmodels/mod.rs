@@ -9,7 +9,7 @@
 //! | `queue` | `queue_calls` | calls waiting now |
 //! | `requests` | `requests`, `request_changes` | tickets and their audit of changes |
 //! | `backups` | `backup_runs`, `backup_status` | runs and per-customer monitoring status |
-//! | `kpis` | `kpi_call_facts`, `kpi_call_buckets`, `kpi_request_facts`, `kpi_request_buckets`, `agent_state_intervals` | PRODUCT §8 |
+//! | `kpis` | `kpi_call_facts`, `kpi_call_buckets`, `kpi_request_facts`, `kpi_request_buckets`, `agent_state_intervals`, `kpi_slot_totals` | PRODUCT §8 |
 //!
 //! How a batch is applied: load the rows the batch touches (`to_jsonb` of the row, decoded into
 //! the row struct whose fields are the columns), fold the events in memory, and write the rows
@@ -46,9 +46,9 @@ pub(crate) fn decode<E: DomainEvent>(
                 .aggregate_id
                 .parse::<Uuid>()
                 .map_err(|_| ProjectionError::AggregateId(event.aggregate_id.clone()))?;
-            let payload = event
-                .decode::<E>()
-                .map_err(|source| ProjectionError::Decode {
+            // From the borrowed payload (`StoredEvent::decode` clones it first).
+            let payload =
+                E::deserialize(&event.payload).map_err(|source| ProjectionError::Decode {
                     position: event.position(),
                     event_type: event.event_type.clone(),
                     event_version: event.event_version.clone(),

@@ -165,10 +165,23 @@ async fn scale_calls(pool: &PgPool, target: i64) -> anyhow::Result<i64> {
         .bind(copies + 1)
         .execute(pool)
         .await?;
-    }
-    sqlx::query("VACUUM ANALYZE calls, kpi_call_facts, kpi_call_buckets, requests")
+        sqlx::query(
+            "UPDATE kpi_slot_totals SET offered = offered * $1, answered = answered * $1, \
+                 abandoned = abandoned * $1, abandoned_short = abandoned_short * $1, \
+                 answered_within_threshold = answered_within_threshold * $1, \
+                 abandoned_after_threshold = abandoned_after_threshold * $1, \
+                 answered_wait_ms = answered_wait_ms * $1, handled = handled * $1, \
+                 handle_ms = handle_ms * $1",
+        )
+        .bind(copies + 1)
         .execute(pool)
         .await?;
+    }
+    sqlx::query(
+        "VACUUM ANALYZE calls, kpi_call_facts, kpi_call_buckets, kpi_slot_totals, requests",
+    )
+    .execute(pool)
+    .await?;
     let (now,): (i64,) = sqlx::query_as("SELECT count(*) FROM calls")
         .fetch_one(pool)
         .await?;
