@@ -193,11 +193,12 @@ impl LogNotifier {
 }
 
 /// What the shared tail read in one query: every readable event right after `after`, in log
-/// order. A follower at `after` (or later) can take it without a gap.
+/// order. A follower at `after` (or later) can take it without a gap. Each event is shared
+/// (`Arc`) by every follower that takes it: none copies it.
 #[derive(Debug)]
 pub struct TailBatch {
     pub after: LogPosition,
-    pub events: Vec<StoredEvent>,
+    pub events: Vec<Arc<StoredEvent>>,
 }
 
 /// Events the tail reads per query; also bounds what a lagging receiver keeps alive.
@@ -278,6 +279,7 @@ async fn run_tail(
                 let after = head.unwrap_or(LogPosition::START);
                 head = events.last().map(|event| event.log_position);
                 // No receiver is fine: followers that subscribe later catch up from the log.
+                let events = events.into_iter().map(Arc::new).collect();
                 let _ = sender.send(Arc::new(TailBatch { after, events }));
             }
             Err(error) => {

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use async_graphql::{Context, Json, SimpleObject, Subscription, ID};
+use async_graphql::{Context, Json, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use projections::{LogNotifier, LogPosition, LogReader, StoredEvent, TailBatch};
@@ -56,38 +56,60 @@ pub fn take_slot(context: &Context<'_>) -> Result<Option<OwnedSemaphorePermit>, 
     }
 }
 
+/// One event of the log, shared with every other subscription that sends it: its fields are
+/// copied out only when selected.
+#[derive(Clone, Debug)]
+pub struct LogEventView(pub Arc<StoredEvent>);
+
 /// One event of the log.
-#[derive(SimpleObject, Clone, Debug)]
-#[graphql(name = "LogEvent")]
-pub struct LogEventView {
+#[Object(name = "LogEvent")]
+impl LogEventView {
     /// The global position: resume with `events(fromPosition: <this>)`.
-    pub position: i64,
-    pub event_id: ID,
-    pub event_type: String,
-    pub event_version: String,
-    pub aggregate_type: String,
-    pub aggregate_id: ID,
-    pub sequence: i64,
-    pub payload: Json<serde_json::Value>,
+    async fn position(&self) -> i64 {
+        self.0.position()
+    }
+
+    async fn event_id(&self) -> ID {
+        ID(self.0.event_id.to_string())
+    }
+
+    async fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+
+    async fn event_version(&self) -> &str {
+        &self.0.event_version
+    }
+
+    async fn aggregate_type(&self) -> &str {
+        &self.0.aggregate_type
+    }
+
+    async fn aggregate_id(&self) -> ID {
+        ID(self.0.aggregate_id.clone())
+    }
+
+    async fn sequence(&self) -> i64 {
+        self.0.sequence
+    }
+
+    async fn payload(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.payload)
+    }
+
     /// Actor, correlation id, causation id.
-    pub metadata: Json<serde_json::Value>,
-    pub recorded_at: DateTime<Utc>,
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.metadata)
+    }
+
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
 }
 
 impl From<StoredEvent> for LogEventView {
     fn from(event: StoredEvent) -> Self {
-        Self {
-            position: event.position(),
-            event_id: ID(event.event_id.to_string()),
-            event_type: event.event_type,
-            event_version: event.event_version,
-            aggregate_type: event.aggregate_type,
-            aggregate_id: ID(event.aggregate_id),
-            sequence: event.sequence,
-            payload: Json(event.payload),
-            metadata: Json(event.metadata),
-            recorded_at: event.recorded_at,
-        }
+        Self(Arc::new(event))
     }
 }
 
@@ -102,7 +124,7 @@ pub struct LogFollower {
     pub after: LogPosition,
     live: broadcast::Receiver<Arc<TailBatch>>,
     catching_up: bool,
-    buffer: VecDeque<StoredEvent>,
+    buffer: VecDeque<Arc<StoredEvent>>,
     failed: bool,
     _slot: Option<OwnedSemaphorePermit>,
 }
@@ -129,8 +151,8 @@ impl LogFollower {
         }
     }
 
-    /// The events as a stream.
-    pub fn into_stream(self) -> impl Stream<Item = Result<StoredEvent, ApiError>> + Send {
+    /// The events as a stream (shared: the live ones are the tail's own).
+    pub fn into_stream(self) -> impl Stream<Item = Result<Arc<StoredEvent>, ApiError>> + Send {
         futures::stream::unfold(self, |mut follower| async move {
             loop {
                 if let Some(event) = follower.buffer.pop_front() {
@@ -143,7 +165,7 @@ impl LogFollower {
                 if follower.catching_up {
                     match follower.reader.read_after(follower.after, BATCH).await {
                         Ok(batch) if batch.is_empty() => follower.catching_up = false,
-                        Ok(batch) => follower.buffer.extend(batch),
+                        Ok(batch) => follower.buffer.extend(batch.into_iter().map(Arc::new)),
                         Err(error) => {
                             follower.failed = true;
                             return Some((Err(ApiError::from(error)), follower));
@@ -212,7 +234,7 @@ impl EventSubscription {
             slot,
         );
         Ok(futures::StreamExt::map(follower.into_stream(), |item| {
-            item.map(LogEventView::from).map_err(Into::into)
+            item.map(LogEventView).map_err(Into::into)
         }))
     }
 }

@@ -9,6 +9,7 @@
 //! the current state, then the state after each change.
 
 use std::future::ready;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{Context, Enum, SimpleObject, Subscription, ID};
@@ -41,7 +42,7 @@ const WALLBOARD_WAIT: Duration = Duration::from_secs(2);
 /// Open requests shown in a screen pop.
 const SCREEN_POP_REQUESTS: i64 = 20;
 
-type Events = BoxStream<'static, Result<StoredEvent, ApiError>>;
+type Events = BoxStream<'static, Result<Arc<StoredEvent>, ApiError>>;
 
 /// Where a subscription starts: after `from_position` when given (0: the log's start), else at
 /// the log's head (only what happens from now on).

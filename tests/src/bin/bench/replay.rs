@@ -11,10 +11,12 @@ use projections::readmodels::requests::{self, RequestFilter, RequestSort};
 use projections::readmodels::Page;
 use projections::rebuild::rebuild_named;
 use projections::EventStore;
+use serde_json::json;
 use sqlx::PgPool;
 use tests::history::{self, HistoryConfig};
 use tests::TestPostgres;
 
+use super::server::BenchServer;
 use super::{latency_figures, Figure, Latencies};
 
 /// The history: `HistoryConfig::large()` (~100k events) in quick mode, ten times its days
@@ -27,13 +29,22 @@ fn history_config(quick: bool) -> HistoryConfig {
     config
 }
 
-/// `history_freed` is called once the generated history is appended and dropped (P6 resets the
-/// peak RSS there: the generator is a benchmark tool, not the server).
+/// The database P3 built, for P4 (and the server).
+pub struct History {
+    pub database: String,
+    pub config: HistoryConfig,
+}
+
+/// P3, in this process (the rebuild is measured against the raw read; its memory is not the
+/// serving process's: P6 measures the server started afterwards on this database, for P4).
+///
+/// `history_freed` is called once the generated history is appended and dropped (the bench
+/// process's own peak RSS is reset there: the generator is a benchmark tool).
 pub async fn run(
     quick: bool,
     figures: &mut Vec<Figure>,
     history_freed: &mut dyn FnMut(),
-) -> anyhow::Result<()> {
+) -> anyhow::Result<History> {
     let postgres = TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let pool = postgres.pool(&database, 8).await;
@@ -119,9 +130,8 @@ pub async fn run(
         goal: "(information)".into(),
     });
 
-    p4(&pool, quick, &config, figures).await?;
     pool.close().await;
-    Ok(())
+    Ok(History { database, config })
 }
 
 /// Multiplies the calls (and their KPI facts and bucket counts) up to `target` rows: copies
@@ -205,12 +215,17 @@ where
     Ok(Latencies::new(samples))
 }
 
-async fn p4(
-    pool: &PgPool,
+/// P4 on the database P3 built, served by `server` (a separate process): the calls are scaled
+/// there, each query is timed called directly (the server-side latency, as before) and then sent
+/// to the server as GraphQL over HTTP (information: the whole request, and the server's memory
+/// during P4 is real).
+pub async fn p4(
+    server: &BenchServer,
     quick: bool,
     config: &HistoryConfig,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
+    let pool = &server.pool;
     let target = if quick { 100_000 } else { 1_000_000 };
     let started = Instant::now();
     let calls_count = scale_calls(pool, target).await?;
@@ -344,6 +359,114 @@ async fn p4(
             &raw,
             "raw SELECT * FROM calls ORDER BY queued_at LIMIT 20",
             goal,
+        );
+    }
+
+    p4_http(
+        server,
+        rounds,
+        kpi_rounds,
+        config,
+        calls_count,
+        &raw,
+        figures,
+    )
+    .await
+}
+
+const CALLS_PAGE: &str = "query($after: String, $state: CallState) { \
+    calls(first: 20, after: $after, state: $state) { \
+        edges { node { id state callerNumber customerId agentId queuedAt connectedAt endedAt \
+                       attempts waitSecs talkSecs } } \
+        pageInfo { endCursor hasNextPage } } }";
+const REQUESTS_PAGE: &str = "query($sort: RequestSort!) { \
+    requests(first: 20, sortBy: $sort) { edges { node { id status priority openedAt dueAt } } \
+        pageInfo { endCursor hasNextPage } } }";
+const KPIS: &str = "query($from: DateTime!, $until: DateTime!) { \
+    kpis(from: $from, until: $until, bucket: DAY, timeZone: \"Europe/Paris\") { overdueNow \
+        buckets { start end offered answered abandoned abandonedShort asaSecs ahtSecs \
+                  serviceLevel abandonmentRate occupancy requestsOpened requestsSolved \
+                  requestsSolvedWithinDue } } }";
+
+/// The same four P4 queries as GraphQL over HTTP to the server, as its admin: the whole request
+/// (client, HTTP, auth, GraphQL, the server's SQL, JSON). Information beside the direct figures.
+async fn p4_http(
+    server: &BenchServer,
+    rounds: usize,
+    kpi_rounds: usize,
+    config: &HistoryConfig,
+    calls_count: i64,
+    raw: &Latencies,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let mut cursor = serde_json::Value::Null;
+    let mut calls_pages = Vec::new();
+    for round in 0..rounds + rounds / 10 {
+        if round % 10 == 0 {
+            cursor = serde_json::Value::Null;
+        }
+        let started = Instant::now();
+        let data = server
+            .graphql(CALLS_PAGE, json!({"after": cursor, "state": null}))
+            .await?;
+        if round >= rounds / 10 {
+            calls_pages.push(started.elapsed());
+        }
+        cursor = data["calls"]["pageInfo"]["endCursor"].clone();
+    }
+    let calls_pages = Latencies::new(calls_pages);
+    let calls_filtered = time(rounds, |_| async {
+        server
+            .graphql(CALLS_PAGE, json!({"after": null, "state": "ENDED"}))
+            .await?;
+        Ok(())
+    })
+    .await?;
+    let requests_page = time(rounds, |round| async move {
+        let sort = ["OPENED_AT", "DUE_AT", "UPDATED_AT"][round % 3];
+        server.graphql(REQUESTS_PAGE, json!({"sort": sort})).await?;
+        Ok(())
+    })
+    .await?;
+    let until = config.first_day + TimeDelta::days(30);
+    let kpi = time(kpi_rounds, |round| async move {
+        let from = config.first_day + TimeDelta::minutes((round % 7) as i64 * 5);
+        server
+            .graphql(KPIS, json!({"from": from, "until": until}))
+            .await?;
+        Ok(())
+    })
+    .await?;
+    for (id, description, latencies) in [
+        (
+            "P4-http-calls",
+            "GraphQL calls(first: 20) over HTTP, walking 10 pages",
+            &calls_pages,
+        ),
+        (
+            "P4-http-calls-status",
+            "GraphQL calls(first: 20, state: ENDED) over HTTP",
+            &calls_filtered,
+        ),
+        (
+            "P4-http-requests",
+            "GraphQL requests(first: 20) over HTTP, each sort key",
+            &requests_page,
+        ),
+        (
+            "P4-http-kpis",
+            "GraphQL kpis, 30 days in day buckets, Europe/Paris, over HTTP",
+            &kpi,
+        ),
+    ] {
+        latency_figures(
+            figures,
+            id,
+            &format!("{description} on {calls_count} calls (information: the whole request)"),
+            latencies,
+            raw,
+            "raw SELECT * FROM calls ORDER BY queued_at LIMIT 20",
+            "(information)",
         );
     }
     Ok(())

@@ -1,9 +1,12 @@
-//! P2: commit → GraphQL `events` subscriber latency, 100 subscribers over real WebSockets, at
-//! about 1,000 events/s; the limit is a raw LISTEN/NOTIFY round trip at the same rate.
+//! P2: commit → GraphQL `events` subscriber latency, 100 subscribers over real WebSockets to the
+//! server process, at 1,000 events/s; the limit is a raw LISTEN/NOTIFY round trip at the same
+//! rate.
 //!
-//! Latency = the subscriber's receive instant − the instant the appender's append returned
-//! (same process, same monotonic clock). A message can arrive before the append returns (the
-//! notify fires at commit); that counts as 0.
+//! The appender runs in this process and appends to the server's database directly
+//! (`EventStore`), like another server instance would; the server learns of each commit by the
+//! log's NOTIFY. Latency = the subscriber's receive instant − the instant the appender's append
+//! returned (both in this process, same monotonic clock). A message can arrive before the
+//! append returns (the notify fires at commit); that counts as 0.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,13 +16,18 @@ use chrono::Utc;
 use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{PersonName, PhoneNumber};
+use futures::{SinkExt as _, StreamExt as _};
 use projections::{Actor, EventStore, Metadata};
 use serde_json::json;
 use sqlx::postgres::PgListener;
-use tests::graphql::{bootstrap_admin, WsClient};
-use tests::TestApp;
+use sqlx::PgPool;
 use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
 
+use super::server::BenchServer;
 use super::{latency_figures, Figure, Latencies};
 
 const SUBSCRIBERS: usize = 100;
@@ -27,46 +35,61 @@ const EVENTS_PER_SECOND: u64 = 1_000;
 
 type Commits = Arc<Mutex<HashMap<i64, Instant>>>;
 
-pub async fn run(quick: bool, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+pub async fn run(
+    server: &BenchServer,
+    quick: bool,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
     let seconds = if quick { 5 } else { 10 };
-    let app = TestApp::spawn().await;
-    let raw = raw_listen_notify(&app, seconds).await?;
-    let ours = subscriptions(&app, seconds).await?;
+    let raw = raw_listen_notify(&server.pool, seconds).await?;
+    let ours = subscriptions(server, seconds).await?;
     latency_figures(
         figures,
         "P2",
         &format!(
-            "commit -> `events` subscriber over graphql-transport-ws, {SUBSCRIBERS} subscribers, \
-             ~{EVENTS_PER_SECOND} events/s"
+            "commit -> `events` subscriber over graphql-transport-ws to the server process, \
+             {SUBSCRIBERS} subscribers, {EVENTS_PER_SECOND} events/s"
         ),
         &ours,
         &raw,
         "raw commit -> NOTIFY received on one LISTEN connection, fanned out to 100 tasks",
         "p99 <= 15 ms",
     );
-    app.stop().await;
     Ok(())
 }
 
-/// Runs `append(n)` about `EVENTS_PER_SECOND` times a second for `seconds`, each in its own task.
-async fn paced<F, Fut>(seconds: u64, append: F) -> anyhow::Result<()>
+/// Runs `append(n)` `EVENTS_PER_SECOND` times a second for `seconds`, each in its own task:
+/// on every wake-up it starts as many as the schedule says are due (the timer's 1 ms grain
+/// made a 1 ms interval that skips missed ticks fire only ~540 times a second).
+async fn paced<F, Fut>(what: &str, seconds: u64, append: F) -> anyhow::Result<()>
 where
     F: Fn(u64) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / EVENTS_PER_SECOND));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let end = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let duration = Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     let mut n = 0;
-    while Instant::now() < end {
-        tick.tick().await;
-        tasks.push(tokio::spawn(append(n)));
-        n += 1;
+    loop {
+        let elapsed = started.elapsed();
+        if elapsed >= duration {
+            break;
+        }
+        let due = (elapsed.as_secs_f64() * EVENTS_PER_SECOND as f64) as u64 + 1;
+        while n < due {
+            tasks.push(tokio::spawn(append(n)));
+            n += 1;
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
     }
     for task in tasks {
         task.await??;
     }
+    println!(
+        "P2 {what}: {n} appends in {:.2} s ({:.0}/s, all returned)",
+        started.elapsed().as_secs_f64(),
+        n as f64 / seconds as f64
+    );
     Ok(())
 }
 
@@ -82,14 +105,14 @@ fn latencies(commits: &HashMap<i64, Instant>, received: &[Vec<(i64, Instant)>]) 
     Latencies::new(samples)
 }
 
-async fn raw_listen_notify(app: &TestApp, seconds: u64) -> anyhow::Result<Latencies> {
+async fn raw_listen_notify(pool: &PgPool, seconds: u64) -> anyhow::Result<Latencies> {
     sqlx::query(
         "CREATE TABLE bench_notify (id BIGINT PRIMARY KEY, payload JSONB NOT NULL, \
          at TIMESTAMPTZ NOT NULL DEFAULT now())",
     )
-    .execute(&app.pool)
+    .execute(pool)
     .await?;
-    let mut listener = PgListener::connect_with(&app.pool).await?;
+    let mut listener = PgListener::connect_with(pool).await?;
     listener.listen("bench_raw_events").await?;
     let (fan_out, _) = broadcast::channel::<(i64, Instant)>(65_536);
     let sender = fan_out.clone();
@@ -121,11 +144,11 @@ async fn raw_listen_notify(app: &TestApp, seconds: u64) -> anyhow::Result<Latenc
     let commits: Commits = Arc::default();
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(16)
-        .connect_with(app.pool.connect_options().as_ref().clone())
+        .connect_with(pool.connect_options().as_ref().clone())
         .await?;
     {
         let commits = commits.clone();
-        paced(seconds, move |n| {
+        paced("raw", seconds, move |n| {
             let pool = pool.clone();
             let commits = commits.clone();
             async move {
@@ -161,52 +184,101 @@ async fn raw_listen_notify(app: &TestApp, seconds: u64) -> anyhow::Result<Latenc
     Ok(latencies(&commits, &received))
 }
 
-async fn subscriptions(app: &TestApp, seconds: u64) -> anyhow::Result<Latencies> {
-    let admin = bootstrap_admin(app).await;
-    let (head,): (i64,) = sqlx::query_as("SELECT coalesce(max(position), 0) FROM events")
-        .fetch_one(&app.pool)
-        .await?;
-    let mut clients = Vec::new();
-    for _ in 0..SUBSCRIBERS {
-        let mut client = WsClient::connect_as(app, Some(&admin.access_token)).await;
-        client
-            .subscribe(
-                "1",
-                "subscription($from: Int!) { events(fromPosition: $from) { position } }",
-                json!({"from": head}),
-            )
-            .await;
-        clients.push(client);
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A `graphql-transport-ws` connection to `server` as its admin, subscribed to `events` from
+/// `head`.
+async fn subscriber(server: &BenchServer, head: i64) -> anyhow::Result<Socket> {
+    let mut request = format!("ws://{}/graphql", server.address).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+    // A small read buffer: tungstenite zero-fills it before every read (128 KiB by default).
+    let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    let init = json!({"type": "connection_init",
+                      "payload": {"authorization": format!("Bearer {}", server.token)}});
+    socket.send(Message::Text(init.to_string().into())).await?;
+    let ack = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+    match ack {
+        Ok(Some(Ok(Message::Text(text)))) if text.as_str().contains("connection_ack") => {}
+        other => anyhow::bail!("no connection_ack: {other:?}"),
     }
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($from: Int!) { events(fromPosition: $from) { position } }",
+        "variables": {"from": head}}});
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await?;
+    Ok(socket)
+}
+
+#[derive(serde::Deserialize)]
+struct Next {
+    payload: NextPayload,
+}
+
+#[derive(serde::Deserialize)]
+struct NextPayload {
+    data: NextData,
+}
+
+#[derive(serde::Deserialize)]
+struct NextData {
+    events: Position,
+}
+
+#[derive(serde::Deserialize)]
+struct Position {
+    position: i64,
+}
+
+async fn subscriptions(server: &BenchServer, seconds: u64) -> anyhow::Result<Latencies> {
+    let (head,): (i64,) = sqlx::query_as("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(&server.pool)
+        .await?;
+    let mut sockets = Vec::new();
+    for _ in 0..SUBSCRIBERS {
+        sockets.push(subscriber(server, head).await?);
+    }
+    let stop = CancellationToken::new();
     let mut readers = Vec::new();
-    for mut client in clients {
+    for mut socket in sockets {
         let stop = stop.clone();
         readers.push(tokio::spawn(async move {
             let mut seen = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let Some(message) = client.next_within(Duration::from_millis(500)).await else {
-                    continue;
+            loop {
+                let message = tokio::select! {
+                    message = socket.next() => message,
+                    _ = stop.cancelled() => break,
                 };
                 let at = Instant::now();
-                if let Some(position) = message["payload"]["data"]["events"]["position"].as_i64() {
-                    seen.push((position, at));
+                match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(next) = serde_json::from_str::<Next>(text.as_str()) {
+                            seen.push((next.payload.data.events.position, at));
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
                 }
             }
-            client.drop_connection().await;
+            let _ = socket.close(None).await;
             seen
         }));
     }
     // Let every subscription reach the live tail before measuring.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let store = EventStore::new(app.pool.clone());
+    let store = EventStore::new(server.pool.clone());
     let name = PersonName::parse("Customer Bench")?;
     let phone = PhoneNumber::parse("+33 6 12 34 56 78", "33")?;
     let commits: Commits = Arc::default();
     {
         let commits = commits.clone();
-        paced(seconds, move |_| {
+        paced("appender", seconds, move |_| {
             let store = store.clone();
             let commits = commits.clone();
             let command = CustomerCommand::Register {
@@ -240,7 +312,7 @@ async fn subscriptions(app: &TestApp, seconds: u64) -> anyhow::Result<Latencies>
     }
     // Give the subscribers time to drain, then stop them.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.cancel();
     let mut received = Vec::new();
     for reader in readers {
         received.push(reader.await?);
