@@ -125,13 +125,19 @@ fn json_text(value: &serde_json::Value) -> String {
     }
 }
 
-/// One page of `spec` (rows decoded into `R`, in ascending order) and the total count.
+/// One page of `spec` (rows decoded into `R`, in ascending order) and the total count (0
+/// unless the query selected `totalCount`: counting reads every matching row).
+///
+/// The SQL has one shape per cursor combination (a bound only when its cursor is given), so
+/// that the keyset comparison is an index range condition even under a cached generic plan
+/// (`$1 IS NULL OR (key, id) > …` is not).
 async fn fetch_page<R: DeserializeOwned>(
-    state: &AppState,
+    context: &Context<'_>,
     spec: &ListSpec<'_>,
     request: &PageRequest,
     params: &[Param],
 ) -> Result<(Vec<(CursorKey, R)>, i64), ApiError> {
+    let state = state(context)?;
     let ListSpec {
         table,
         id_column,
@@ -149,19 +155,33 @@ async fn fetch_page<R: DeserializeOwned>(
         Direction::Forward => "ASC",
         Direction::Backward => "DESC",
     };
+    let mut bounds = String::new();
+    let mut next = params.len();
+    for (given, comparison) in [(after_id.is_some(), ">"), (before_id.is_some(), "<")] {
+        if given {
+            bounds.push_str(&format!(
+                " AND ({sort_column}, {id_column}) {comparison} (${}::{cast}, ${}::uuid)",
+                next + 1,
+                next + 2
+            ));
+            next += 2;
+        }
+    }
     let sql = format!(
-        "SELECT to_jsonb(t) FROM {table} t WHERE ({filter}) \
-           AND ($1::{cast} IS NULL OR ({sort_column}, {id_column}) > ($1::{cast}, $2::uuid)) \
-           AND ($3::{cast} IS NULL OR ({sort_column}, {id_column}) < ($3::{cast}, $4::uuid)) \
+        "SELECT to_jsonb(t) FROM {table} t WHERE ({filter}){bounds} \
          ORDER BY {sort_column} {order}, {id_column} {order} LIMIT {limit}",
-        filter = renumber(filter, params.len(), 4),
+        filter = renumber(filter, params.len(), 0),
         limit = request.fetch_limit(),
     );
     let mut query = sqlx::query_scalar::<_, serde_json::Value>(&sql);
-    query = bind_param(query, &after_sort).bind(after_id);
-    query = bind_param(query, &before_sort).bind(before_id);
     for param in params {
         query = bind_param(query, param);
+    }
+    if after_id.is_some() {
+        query = bind_param(query, &after_sort).bind(after_id);
+    }
+    if before_id.is_some() {
+        query = bind_param(query, &before_sort).bind(before_id);
     }
     let values = query.fetch_all(&state.pool).await?;
     let rows = values
@@ -178,6 +198,9 @@ async fn fetch_page<R: DeserializeOwned>(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
 
+    if !context.look_ahead().field("totalCount").exists() {
+        return Ok((rows, 0));
+    }
     let count_sql = format!(
         "SELECT to_jsonb(count(*)) FROM {table} t WHERE ({filter})",
         filter = renumber(filter, params.len(), 0),
@@ -523,8 +546,7 @@ impl ListQuery {
             Param::Bool(active),
             Param::Text(search_pattern(search)?),
         ];
-        let (rows, total) =
-            fetch_page::<WorkerRow>(state(context)?, &spec, &request, &params).await?;
+        let (rows, total) = fetch_page::<WorkerRow>(context, &spec, &request, &params).await?;
         let rows = rows
             .into_iter()
             .map(|(key, row)| (key, worker_view(row)))
@@ -559,7 +581,7 @@ impl ListQuery {
         };
         let params = [Param::Text(search_pattern(search)?)];
         let app = state(context)?;
-        let (rows, total) = fetch_page::<CustomerRow>(app, &spec, &request, &params).await?;
+        let (rows, total) = fetch_page::<CustomerRow>(context, &spec, &request, &params).await?;
         let ids: Vec<Uuid> = rows.iter().map(|(_, row)| row.customer_id).collect();
         let mut phones = phones_of(app, &ids).await?;
         let rows = rows
@@ -639,8 +661,7 @@ impl ListQuery {
             Param::Time(queued_from),
             Param::Time(queued_until),
         ];
-        let (rows, total) =
-            fetch_page::<CallRow>(state(context)?, &spec, &request, &params).await?;
+        let (rows, total) = fetch_page::<CallRow>(context, &spec, &request, &params).await?;
         let rows = rows
             .into_iter()
             .map(|(key, row)| (key, call_view(row)))
@@ -702,8 +723,7 @@ impl ListQuery {
             Param::Time(due_until),
             Param::Text(search_pattern(search)?),
         ];
-        let (rows, total) =
-            fetch_page::<RequestRow>(state(context)?, &spec, &request, &params).await?;
+        let (rows, total) = fetch_page::<RequestRow>(context, &spec, &request, &params).await?;
         let rows = rows
             .into_iter()
             .map(|(key, row)| (key, request_view(row)))
@@ -729,7 +749,7 @@ impl ListQuery {
             sort_type: SortType::Time,
             filter: "alert <> 'none' AND status IN ('open', 'pending')",
         };
-        let (rows, total) = fetch_page::<RequestRow>(state(context)?, &spec, &request, &[]).await?;
+        let (rows, total) = fetch_page::<RequestRow>(context, &spec, &request, &[]).await?;
         let rows = rows
             .into_iter()
             .map(|(key, row)| {
