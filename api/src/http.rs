@@ -248,7 +248,8 @@ async fn serve_websocket(
     peer: SocketAddr,
 ) {
     let app = state.app.clone();
-    // Subscribed before `connection_init` is answered: no change can slip in between.
+    // Subscribed before `connection_init`: a change is only missed if it is notified between
+    // the check of the token and the storing of its result (a moment; not closed here).
     let changes = app.credentials.subscribe();
     let authenticated: Arc<OnceLock<(AccessClaims, crate::auth::Caller)>> = Arc::default();
     let (mut sink, stream) = socket.split();
