@@ -109,6 +109,31 @@ pub struct NewEvent {
     pub payload: Value,
 }
 
+impl NewEvent {
+    /// The rows for `events` of aggregate `A` `aggregate_id`, after its version `version`.
+    fn of<A: Aggregate>(
+        aggregate_id: &str,
+        version: i64,
+        events: &[A::Event],
+    ) -> Result<Vec<NewEvent>, StoreError> {
+        events
+            .iter()
+            .zip(version + 1..)
+            .map(|(event, sequence)| {
+                Ok(NewEvent {
+                    event_id: Uuid::now_v7(),
+                    aggregate_type: A::TYPE.to_owned(),
+                    aggregate_id: aggregate_id.to_owned(),
+                    sequence,
+                    event_type: event.event_type(),
+                    event_version: event.event_version(),
+                    payload: serde_json::to_value(event).map_err(StoreError::Encode)?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What an append committed, one entry per event in the order given.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Appended {
@@ -354,21 +379,7 @@ impl EventStore {
                 continue;
             }
             handled.map_err(CommandError::Rejected)?;
-            let new_events = events
-                .iter()
-                .zip(version + 1..)
-                .map(|(event, sequence)| {
-                    Ok(NewEvent {
-                        event_id: Uuid::now_v7(),
-                        aggregate_type: A::TYPE.to_owned(),
-                        aggregate_id: aggregate_id.to_owned(),
-                        sequence,
-                        event_type: event.event_type(),
-                        event_version: event.event_version(),
-                        payload: serde_json::to_value(event).map_err(StoreError::Encode)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let new_events = NewEvent::of::<A>(aggregate_id, version, &events)?;
             match self.append(&new_events, metadata).await {
                 Ok(appended) => {
                     let version = version + events.len() as i64;
@@ -486,21 +497,7 @@ impl EventStore {
                 continue;
             }
             handled.map_err(CommandError::Rejected)?;
-            let new_events = events
-                .iter()
-                .zip(version + 1..)
-                .map(|(event, sequence)| {
-                    Ok(NewEvent {
-                        event_id: Uuid::now_v7(),
-                        aggregate_type: A::TYPE.to_owned(),
-                        aggregate_id: aggregate_id.to_owned(),
-                        sequence,
-                        event_type: event.event_type(),
-                        event_version: event.event_version(),
-                        payload: serde_json::to_value(event).map_err(StoreError::Encode)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let new_events = NewEvent::of::<A>(aggregate_id, version, &events)?;
             return Ok(Decided {
                 version: version + events.len() as i64,
                 aggregate,
