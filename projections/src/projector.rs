@@ -166,11 +166,23 @@ pub async fn apply_events(
         return Ok(0);
     }
     projection.apply_batch(connection, &fresh).await?;
+    let rows: Vec<(&(String, String), &i64)> = versions.iter().collect();
+    upsert_versions(connection, projection, &rows).await?;
+    Ok(fresh.len())
+}
+
+/// Raises the guard of `projection` in `projection_versions` to `rows` (aggregate type and id,
+/// last applied sequence), never lowering it.
+async fn upsert_versions(
+    connection: &mut PgConnection,
+    projection: &dyn Projection,
+    rows: &[(&(String, String), &i64)],
+) -> Result<(), sqlx::Error> {
     let (mut types_param, mut ids_param, mut sequences) = (Vec::new(), Vec::new(), Vec::new());
-    for ((aggregate_type, aggregate_id), sequence) in versions {
-        types_param.push(aggregate_type);
-        ids_param.push(aggregate_id);
-        sequences.push(sequence);
+    for ((aggregate_type, aggregate_id), sequence) in rows {
+        types_param.push(aggregate_type.as_str());
+        ids_param.push(aggregate_id.as_str());
+        sequences.push(**sequence);
     }
     sqlx::query(
         "INSERT INTO projection_versions (projection, aggregate_type, aggregate_id, sequence) \
@@ -184,7 +196,7 @@ pub async fn apply_events(
     .bind(&sequences)
     .execute(&mut *connection)
     .await?;
-    Ok(fresh.len())
+    Ok(())
 }
 
 /// The guard of a rebuild, in memory: the last applied sequence of every aggregate. A rebuild
@@ -234,24 +246,7 @@ pub async fn store_versions(
     let mut rows: Vec<(&(String, String), &i64)> = versions.0.iter().collect();
     rows.sort();
     for chunk in rows.chunks(20_000) {
-        let (mut types_param, mut ids_param, mut sequences) = (Vec::new(), Vec::new(), Vec::new());
-        for ((aggregate_type, aggregate_id), sequence) in chunk {
-            types_param.push(aggregate_type.as_str());
-            ids_param.push(aggregate_id.as_str());
-            sequences.push(**sequence);
-        }
-        sqlx::query(
-            "INSERT INTO projection_versions (projection, aggregate_type, aggregate_id, sequence) \
-             SELECT $1, t, i, s FROM UNNEST($2::text[], $3::text[], $4::bigint[]) AS k(t, i, s) \
-             ON CONFLICT (projection, aggregate_type, aggregate_id) \
-             DO UPDATE SET sequence = GREATEST(projection_versions.sequence, EXCLUDED.sequence)",
-        )
-        .bind(projection.name())
-        .bind(&types_param)
-        .bind(&ids_param)
-        .bind(&sequences)
-        .execute(&mut *connection)
-        .await?;
+        upsert_versions(connection, projection, chunk).await?;
     }
     Ok(())
 }
