@@ -3,9 +3,10 @@
 //! (RFC 3339 instants; calls by `queued_at`, requests by `opened_at`; both optional).
 //!
 //! RFC 4180: CRLF line ends, every field quoted when it holds a comma, a quote, CR or LF.
-//! Formula-injection safe: a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a `'` in
-//! front, so a spreadsheet shows it as text. Rows are read in pages (keyset on the sort key)
-//! and streamed.
+//! Formula-injection safe: a free-text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
+//! `'` in front, so a spreadsheet shows it as text. A phone-number column whose value is a valid
+//! E.164 number (`+` and digits, as the domain stores it) is written as it is: it cannot be a
+//! formula, and analysts join on it. Rows are read in pages (keyset on the sort key) and streamed.
 
 use std::collections::HashMap;
 
@@ -40,6 +41,15 @@ pub fn cell(value: &str) -> String {
     }
 }
 
+/// One phone-number cell: a valid E.164 number as it is, anything else (a caller id as
+/// Asterisk gave it) neutralised like free text.
+pub fn phone_cell(value: &str) -> String {
+    match domain::values::PhoneNumber::parse_e164(value) {
+        Ok(number) if number.as_str() == value => value.to_owned(),
+        _ => cell(value),
+    }
+}
+
 /// One CSV line (CRLF-terminated).
 pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
     let mut out = cells
@@ -53,6 +63,8 @@ pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
 
 struct Export {
     header: &'static [&'static str],
+    /// The columns (by header name) that hold phone numbers.
+    phone_columns: &'static [&'static str],
     /// `$1` from, `$2` until, `$3`/`$4` the cursor (sort key, id), `$5` the page size. The
     /// first two columns are the cursor (timestamptz, uuid), then one text column per header.
     sql: &'static str,
@@ -77,6 +89,7 @@ const CALLS: Export = Export {
         "wait_secs",
         "talk_secs",
     ],
+    phone_columns: &["caller_number"],
     sql: "SELECT c.queued_at, c.call_id, c.call_id::text, to_json(c.queued_at) #>> '{}', \
           c.caller_number, c.caller_name, c.customer_id::text, cu.name, c.status, c.outcome, \
           c.ended_by, c.agent_id::text, w.name, c.attempts::text, \
@@ -107,6 +120,7 @@ const REQUESTS: Export = Export {
         "closed_at",
         "message",
     ],
+    phone_columns: &[],
     sql: "SELECT r.opened_at, r.request_id, r.request_id::text, to_json(r.opened_at) #>> '{}', \
           r.customer_id::text, cu.name, r.call_id::text, r.priority, r.request_type, r.status, \
           r.assignee::text, w.name, to_json(r.due_at) #>> '{}', \
@@ -206,15 +220,26 @@ impl Pager {
             if let (Ok(at), Ok(id)) = (row.try_get(0), row.try_get(1)) {
                 self.cursor = Some((at, id));
             }
-            let cells: Vec<String> = (0..self.export.header.len())
-                .map(|index| {
-                    row.try_get::<Option<String>, _>(index + 2)
+            let cells: Vec<String> = self
+                .export
+                .header
+                .iter()
+                .enumerate()
+                .map(|(index, name)| {
+                    let value = row
+                        .try_get::<Option<String>, _>(index + 2)
                         .ok()
                         .flatten()
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    if self.export.phone_columns.contains(name) {
+                        phone_cell(&value)
+                    } else {
+                        cell(&value)
+                    }
                 })
                 .collect();
-            out.push_str(&line(&cells));
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
         }
         if out.is_empty() && self.done {
             return None;
@@ -304,5 +329,15 @@ mod tests {
         assert_eq!(cell("two\nlines"), "\"two\nlines\"");
         assert_eq!(cell("plain"), "plain");
         assert_eq!(line(&["a", "b"]), "a,b\r\n");
+    }
+
+    #[test]
+    fn a_valid_e164_number_is_kept_and_any_other_caller_id_neutralised() {
+        assert_eq!(phone_cell("+33612345678"), "+33612345678");
+        assert_eq!(phone_cell("+1-555-0100"), "'+1-555-0100");
+        assert_eq!(phone_cell("+1+1"), "'+1+1");
+        assert_eq!(phone_cell("=1+1"), "'=1+1");
+        assert_eq!(phone_cell("anonymous"), "anonymous");
+        assert_eq!(phone_cell(""), "");
     }
 }

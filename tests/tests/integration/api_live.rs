@@ -270,7 +270,8 @@ async fn metrics_are_prometheus_text_with_the_projector_lag_and_readyz_names_eac
 }
 
 #[tokio::test]
-async fn the_calls_export_neutralises_formulas_and_quotes_and_is_for_admins_only() {
+async fn the_calls_export_neutralises_formulas_and_quotes_keeps_phone_numbers_and_is_for_admins_only(
+) {
     let app = TestApp::spawn().await;
     let admin = bootstrap_admin(&app).await;
     let agent = register_worker(&app, &admin, "csv@live.test", "AGENT", None).await;
@@ -320,7 +321,9 @@ async fn the_calls_export_neutralises_formulas_and_quotes_and_is_for_admins_only
     );
     assert!(body.contains(",\"say \"\"hi\"\"\nbye, then\","), "{body}");
     assert!(body.contains(",'@SUM(A1),"), "{body}");
-    assert!(body.contains(",'+33612345678,"), "{body}");
+    // A validated E.164 number is exported as it is (it cannot be a formula).
+    assert!(body.contains(",+33612345678,"), "{body}");
+    assert!(!body.contains("'+33612345678"), "{body}");
     assert_eq!(
         body.matches("\r\n").count(),
         4,
