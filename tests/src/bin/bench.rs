@@ -5,7 +5,8 @@
 //! `target/bench/results.json`. Every figure is reported with its ratio to the limit measured
 //! in this run, because absolute numbers drift with the machine's load.
 //!
-//! `cargo run --release -p tests --bin bench -- --quick` (under 2 minutes) or without `--quick`.
+//! `cargo run --release -p tests --bin bench -- --quick` (under 2 minutes) or without `--quick`;
+//! `--help` lists the options.
 //!
 //! P2–P4 run against the server as a separate process (`server.rs`: this executable started as
 //! `bench serve`), so that P6 is the server's own peak RSS.
@@ -48,10 +49,63 @@ struct Figure {
     goal: String,
 }
 
+const USAGE: &str = "\
+Benchmarks measured against the raw PostgreSQL limit in the same run (BENCHMARKS.md).
+
+Usage: bench [--quick] [--skip PARTS]
+
+Options:
+  --quick        short run (100k events/calls, 5 s per figure; about 2 minutes)
+  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5
+  -h, --help     print this help and exit
+
+Writes target/bench/results.json. Without --quick: 1M events/calls, 10 s per figure.
+";
+
+/// The parts `--skip` accepts.
+const PARTS: [&str; 4] = ["p1", "p2", "p3", "p5"];
+
+/// Checks the command line: `Err(exit code)` after printing the help or an error.
+fn check_arguments(args: &[String]) -> Result<(), u8> {
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                return Err(0);
+            }
+            "--quick" => {}
+            "--skip" => match rest.next() {
+                Some(parts) if parts.split(',').all(|part| PARTS.contains(&part)) => {}
+                Some(parts) => {
+                    eprintln!(
+                        "error: --skip {parts}: the parts are {} (comma-separated)",
+                        PARTS.join(", ")
+                    );
+                    return Err(2);
+                }
+                None => {
+                    eprintln!("error: --skip needs a value: {}", PARTS.join(", "));
+                    return Err(2);
+                }
+            },
+            other => {
+                eprintln!("error: unknown argument `{other}`\n\n{USAGE}");
+                return Err(2);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     // `bench serve`: the server under measurement (see `server.rs`).
     if std::env::args().nth(1).as_deref() == Some(server::SERVE_ARGUMENT) {
         return api::cli::main();
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(code) = check_arguments(&args) {
+        return std::process::ExitCode::from(code);
     }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -389,4 +443,24 @@ async fn commands_per_second(pool: &PgPool, clients: usize, seconds: u64) -> any
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod argument_tests {
+    use super::check_arguments;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn help_and_bad_arguments_stop_before_any_measurement() {
+        assert_eq!(check_arguments(&args("--help")), Err(0));
+        assert_eq!(check_arguments(&args("--quick -h")), Err(0));
+        assert_eq!(check_arguments(&args("--quik")), Err(2));
+        assert_eq!(check_arguments(&args("--skip")), Err(2));
+        assert_eq!(check_arguments(&args("--skip p4")), Err(2));
+        assert_eq!(check_arguments(&args("")), Ok(()));
+        assert_eq!(check_arguments(&args("--quick --skip p1,p3")), Ok(()));
+    }
 }

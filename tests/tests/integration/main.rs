@@ -13,6 +13,7 @@ mod backup;
 mod backup_retention;
 mod backup_tls;
 mod backup_token_purge;
+mod bench_cli;
 mod cli;
 mod event_log;
 mod faults_ari;
