@@ -24,6 +24,7 @@ mod faults_racing;
 mod faults_secrets;
 mod projections;
 mod request_deadlines;
+mod schema_comments;
 mod server;
 mod telephony;
 mod telephony_soak;
