@@ -110,15 +110,14 @@ impl Application {
                 }
             };
         let services = crate::services::start(&self.state, &shutdown).await?;
-        let router = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let settings = state.http.clone();
+        let router = crate::http::router(state);
         tracing::info!(address = %self.local_addr(), "listening");
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await;
+        crate::http::serve(self.listener, router, &settings, shutdown.clone()).await;
         shutdown.cancel();
         services.join().await;
         self.database.close().await;
-        served.context("HTTP server failed")
+        Ok(())
     }
 }
 

@@ -35,6 +35,8 @@ pub enum Command {
     Admin(crate::admin_cli::AdminArgs),
     /// Rebuild read models from the log, or show where they stand.
     Projections(crate::projections_cli::ProjectionsArgs),
+    /// Print the GraphQL schema (SDL) on stdout, for clients' code generators.
+    Schema,
 }
 
 /// Parses the command line, runs the command, and turns an error into one line on stderr.
@@ -90,6 +92,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(args) => crate::admin_cli::run(args).await,
         Command::Projections(args) => {
             crate::projections_cli::run(args.command, &args.database).await
+        }
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod embedded_pg;
 pub mod export;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod mail;

@@ -1,12 +1,15 @@
 //! `/metrics` in the Prometheus text format: counters kept in [`AppState`] (plain maps behind
-//! a mutex: a handful of updates per request), plus gauges read when scraped (projector lag).
+//! a mutex: a handful of updates per request), plus gauges read from the database (projector
+//! lag), cached for `SAVECORP_METRICS_CACHE_MS` so scrapes cost at most one query per period
+//! however many come. With `SAVECORP_METRICS_TOKEN` set, a scrape must present it as a bearer
+//! token (else 401).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -21,6 +24,11 @@ pub struct Metrics {
     graphql_errors: Mutex<BTreeMap<String, u64>>,
     /// Subscription name → live subscriptions.
     subscriptions: Mutex<BTreeMap<&'static str, i64>>,
+    /// The gauges read from the database, and when (one reader at a time: concurrent scrapes
+    /// wait for it and share its text).
+    database_gauges: tokio::sync::Mutex<Option<(std::time::Instant, String)>>,
+    /// Database reads made for `/metrics` (to see the cache work).
+    database_reads: std::sync::atomic::AtomicU64,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -130,26 +138,45 @@ pub async fn render(state: &AppState) -> String {
             );
         }
     }
+    out.push_str(&database_gauges(state).await);
+    out
+}
+
+/// The gauges read from the database, from the cache when younger than
+/// `SAVECORP_METRICS_CACHE_MS`.
+async fn database_gauges(state: &AppState) -> String {
+    let max_age = std::time::Duration::from_millis(state.http.metrics_cache_ms);
+    let mut cache = state.metrics.database_gauges.lock().await;
+    if let Some((read_at, text)) = cache.as_ref() {
+        if read_at.elapsed() < max_age {
+            return text.clone();
+        }
+    }
+    let mut text = String::new();
+    state
+        .metrics
+        .database_reads
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match projections::projector::status(&state.pool).await {
         Ok(statuses) => {
-            out.push_str(
+            text.push_str(
                 "# HELP savecorp_projector_lag_events Readable events a projection has not applied.\n",
             );
-            out.push_str("# TYPE savecorp_projector_lag_events gauge\n");
+            text.push_str("# TYPE savecorp_projector_lag_events gauge\n");
             for status in &statuses {
                 let _ = writeln!(
-                    out,
+                    text,
                     "savecorp_projector_lag_events{{projection=\"{}\"}} {}",
                     status.name, status.lag
                 );
             }
-            out.push_str(
+            text.push_str(
                 "# HELP savecorp_projector_checkpoint_position Global log position a projection has applied.\n",
             );
-            out.push_str("# TYPE savecorp_projector_checkpoint_position gauge\n");
+            text.push_str("# TYPE savecorp_projector_checkpoint_position gauge\n");
             for status in &statuses {
                 let _ = writeln!(
-                    out,
+                    text,
                     "savecorp_projector_checkpoint_position{{projection=\"{}\"}} {}",
                     status.name, status.checkpoint.position
                 );
@@ -157,11 +184,46 @@ pub async fn render(state: &AppState) -> String {
         }
         Err(error) => tracing::warn!(%error, "metrics: projector status unavailable"),
     }
-    out
+    let _ = writeln!(
+        text,
+        "# HELP savecorp_metrics_database_reads_total Database reads made for /metrics (cached).\n\
+         # TYPE savecorp_metrics_database_reads_total counter\n\
+         savecorp_metrics_database_reads_total {}",
+        state
+            .metrics
+            .database_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    *cache = Some((std::time::Instant::now(), text.clone()));
+    text
 }
 
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: 401 without the configured bearer token (when one is set).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = state
+        .http
+        .metrics_token
+        .as_deref()
+        .filter(|token| !token.is_empty())
+    {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(crate::http::bearer)
+            .unwrap_or("");
+        if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+            let mut response = crate::http::graphql_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "/metrics needs the metrics bearer token",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return response;
+        }
+    }
     (
         StatusCode::OK,
         [(
@@ -171,4 +233,15 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         render(&state).await,
     )
         .into_response()
+}
+
+/// Compares two secrets in time independent of where they differ (their hashes, so the length
+/// does not leak either).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::Digest as _;
+    let (a, b) = (sha2::Sha256::digest(a), sha2::Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+        == 0
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub requests: crate::config::RequestConfig,
     /// Workers whose credentials changed (open WebSocket connections check theirs again).
     pub credentials: crate::auth::watch::CredentialChanges,
+    /// The HTTP edge's settings (timeouts, WebSocket caps, GraphiQL, introspection, /metrics).
+    pub http: Arc<crate::config::HttpConfig>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             metrics: Arc::new(crate::metrics::Metrics::default()),
             requests: crate::config::RequestConfig::default(),
             credentials: crate::auth::watch::CredentialChanges::default(),
+            http: Arc::default(),
         }
     }
 
@@ -66,6 +69,7 @@ impl AppState {
         self.queue = config.queue.clone();
         self.telephony = TelephonyConfig::from_serve(config);
         self.requests = config.requests.clone();
+        self.http = Arc::new(config.http.clone());
         self
     }
 

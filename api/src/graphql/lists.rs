@@ -261,6 +261,7 @@ fn worker_view(row: WorkerRow) -> WorkerView {
             since: Some(row.state_since),
         },
         idle_since: row.idle_since,
+        shown_to_self: false,
     }
 }
 
@@ -472,7 +473,9 @@ pub enum RequestAlertKind {
 pub struct WaitingCall {
     pub call_id: ID,
     pub queue: String,
-    pub caller_number: String,
+    /// The caller's number: `null` unless the caller of `queueStatus` is an admin or the agent
+    /// the call is ringing (agents not involved see that someone waits, not who).
+    pub caller_number: Option<String>,
     pub customer_id: Option<ID>,
     pub queued_at: DateTime<Utc>,
     /// Seconds waited so far.
@@ -773,7 +776,7 @@ impl ListQuery {
     /// The calls waiting now, the active agents by state, and the queue's settings (any
     /// worker).
     async fn queue_status(&self, context: &Context<'_>) -> Result<QueueStatus, ApiError> {
-        require_worker(context)?;
+        let me = require_worker(context)?;
         let app = state(context)?;
         let now = Utc::now();
         let waiting: Vec<WaitingCall> = queue::waiting(&app.pool, None)
@@ -783,7 +786,8 @@ impl ListQuery {
             .map(|row| WaitingCall {
                 call_id: id_of(row.call_id),
                 queue: row.queue,
-                caller_number: row.caller_number,
+                caller_number: (me.is_admin() || row.ringing_agent == Some(me.id.0))
+                    .then_some(row.caller_number),
                 customer_id: row.customer_id.map(id_of),
                 queued_at: row.queued_at,
                 wait_secs: (now - row.queued_at).num_seconds().max(0),

@@ -18,6 +18,7 @@ pub mod customers;
 pub mod error;
 pub mod events;
 pub mod kpis;
+pub mod limits;
 pub mod lists;
 pub mod live;
 pub mod requests;
@@ -40,9 +41,9 @@ use futures::StreamExt as _;
 
 use crate::state::AppState;
 
-/// Deepest selection accepted.
-pub const MAX_DEPTH: usize = 10;
-/// Largest query complexity accepted (one per field, lists count their page size).
+pub use limits::{MAX_DEPTH, MAX_NODES};
+/// Most fields one document may select (async-graphql's complexity: one per field, fragments
+/// counted where spread); page sizes are [`limits`]' node limit.
 pub const MAX_COMPLEXITY: usize = 500;
 
 #[derive(MergedObject, Default)]
@@ -82,7 +83,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscri
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(MAX_DEPTH)
+    // Depth is checked by `limits` (which lets introspection through), not here.
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(16)
@@ -99,10 +100,11 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-/// Gives async-graphql's own errors a code: `GRAPHQL_PARSE_FAILED` for a document that does not
-/// parse, `GRAPHQL_VALIDATION_FAILED` for one that breaks the schema or the depth and
-/// complexity limits, `BAD_USER_INPUT` for anything else without a code (variables of the wrong
-/// type, unknown operation names).
+/// Checks the [`limits`] of each document once parsed, and gives async-graphql's own errors a
+/// code: `GRAPHQL_PARSE_FAILED` for a document that does not parse, `QUERY_TOO_COMPLEX` for one
+/// over [`MAX_COMPLEXITY`] fields, `GRAPHQL_VALIDATION_FAILED` for one that breaks the schema,
+/// `BAD_USER_INPUT` for anything else without a code (variables of the wrong type, unknown
+/// operation names).
 pub struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -156,9 +158,13 @@ impl Extension for ErrorCodes {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
+        let document = next
+            .run(ctx, query, variables)
             .await
-            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))
+            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))?;
+        let introspection_allowed = ctx.data_opt::<limits::IntrospectionDenied>().is_none();
+        limits::check(&document, variables, introspection_allowed)?;
+        Ok(document)
     }
 
     async fn validation(
@@ -169,7 +175,13 @@ impl Extension for ErrorCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
+                .map(|error| {
+                    if error.message.starts_with("Query is too complex") {
+                        with_code(error, "QUERY_TOO_COMPLEX")
+                    } else {
+                        with_code(error, "GRAPHQL_VALIDATION_FAILED")
+                    }
+                })
                 .collect()
         })
     }

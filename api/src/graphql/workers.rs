@@ -1,7 +1,7 @@
 //! Workers: `worker(id)`, `registerWorker`, `updateWorker`, `setWorkerRole`,
 //! `deactivateWorker`, `setAvailability`.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
@@ -9,7 +9,7 @@ use domain::worker::{Presence, Worker, WorkerCommand};
 use projections::Committed;
 
 use super::claims::{self, with_claims, ClaimKind};
-use super::context::{metadata, parse_id, require_admin, require_worker, state};
+use super::context::{metadata, parse_id, request, require_admin, require_worker, state};
 use super::error::ApiError;
 use crate::auth::accounts::{email_key, register_worker, NewWorker};
 use crate::auth::password::Password;
@@ -66,21 +66,60 @@ pub struct WorkerPresence {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// A worker (admin or agent).
+/// A worker (admin or agent). Every worker sees every worker's name, role and presence;
+/// contact details (`email`, `endpoint`) are `null` unless the caller is an admin or that
+/// worker: the same in `workers`, `worker(id)` and everywhere a worker appears.
 #[derive(SimpleObject, Clone, Debug)]
-#[graphql(name = "Worker")]
+#[graphql(name = "Worker", complex)]
 pub struct WorkerView {
     pub id: ID,
     /// The aggregate's version, for `expectedVersion`.
     pub version: i64,
     pub name: String,
+    #[graphql(skip)]
     pub email: String,
     pub role: RoleValue,
+    #[graphql(skip)]
     pub endpoint: Option<String>,
     pub active: bool,
     pub presence: WorkerPresence,
     /// When the worker last became Available.
     pub idle_since: Option<DateTime<Utc>>,
+    /// Shown to the worker themself whoever the request's caller is (login and refresh answer
+    /// an anonymous request with the worker who just logged in).
+    #[graphql(skip)]
+    pub shown_to_self: bool,
+}
+
+#[ComplexObject]
+impl WorkerView {
+    /// The worker's email: `null` unless the caller is an admin or this worker.
+    async fn email(&self, context: &Context<'_>) -> Option<&str> {
+        self.contact_visible(context).then_some(self.email.as_str())
+    }
+
+    /// `PJSIP/2001` style: `null` when the worker has none, or unless the caller is an admin
+    /// or this worker.
+    async fn endpoint(&self, context: &Context<'_>) -> Option<&str> {
+        self.endpoint
+            .as_deref()
+            .filter(|_| self.contact_visible(context))
+    }
+}
+
+impl WorkerView {
+    /// Whether the caller may see this worker's contact details.
+    fn contact_visible(&self, context: &Context<'_>) -> bool {
+        if self.shown_to_self {
+            return true;
+        }
+        match request(context).caller {
+            crate::auth::Caller::Worker { id, role, .. } => {
+                role == Role::Admin || id.0.to_string() == self.id.as_str()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl WorkerView {
@@ -122,6 +161,7 @@ impl WorkerView {
                 since: worker.state_since(),
             },
             idle_since: worker.idle_since(),
+            shown_to_self: false,
         })
     }
 
@@ -143,9 +183,14 @@ pub async fn load_worker(context: &Context<'_>, id: WorkerId) -> Result<(Worker,
     Ok((worker, version))
 }
 
+/// A worker as shown to that worker themself (`login`, `refreshSession`, `me`): contact details
+/// included.
 pub async fn worker_view(context: &Context<'_>, id: WorkerId) -> Result<WorkerView, ApiError> {
     let (worker, version) = load_worker(context, id).await?;
-    WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))
+    let mut view =
+        WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))?;
+    view.shown_to_self = true;
+    Ok(view)
 }
 
 #[derive(Default)]
@@ -153,14 +198,13 @@ pub struct WorkerQuery;
 
 #[Object]
 impl WorkerQuery {
-    /// A worker: admins see everyone, agents themselves.
+    /// A worker (any worker): as in `workers`, contact details are `null` unless the caller
+    /// is an admin or that worker.
     async fn worker(&self, context: &Context<'_>, id: ID) -> Result<WorkerView, ApiError> {
-        let me = require_worker(context)?;
+        require_worker(context)?;
         let id: WorkerId = parse_id(&id, "id")?;
-        if !me.is_admin() && me.id != id {
-            return Err(ApiError::Forbidden);
-        }
-        worker_view(context, id).await
+        let (worker, version) = load_worker(context, id).await?;
+        WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))
     }
 }
 

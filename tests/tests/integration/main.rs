@@ -4,11 +4,13 @@
 mod api_agent_day;
 mod api_authorisation;
 mod api_bad_input;
+mod api_hardening;
 mod api_lists;
 mod api_live;
 mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
+mod api_tools;
 mod backup;
 mod backup_retention;
 mod backup_tls;
