@@ -14,6 +14,7 @@ mod backup_retention;
 mod backup_tls;
 mod backup_token_purge;
 mod cli;
+mod cli_live;
 mod event_log;
 mod faults_ari;
 mod faults_crash;
