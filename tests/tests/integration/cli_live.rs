@@ -295,3 +295,75 @@ async fn a_killed_postmaster_is_started_again_by_the_server_within_5_seconds() {
     assert_eq!(postmasters(data.path()), 0);
     faults::assert_no_panic(&server.log());
 }
+
+/// Objects of the application's database not owned by the application role.
+async fn not_owned_by_the_application_role(pool: &sqlx::PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT 'relation ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') \
+           AND c.relowner <> 'savecorp'::regrole \
+         UNION ALL SELECT 'function ' || p.proname FROM pg_proc p \
+           JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = 'public' AND p.proowner <> 'savecorp'::regrole \
+         UNION ALL SELECT 'schema public' FROM pg_namespace \
+         WHERE nspname = 'public' AND nspowner <> 'savecorp'::regrole \
+         UNION ALL SELECT 'database' FROM pg_database \
+         WHERE datname = 'savecorp' AND datdba <> 'savecorp'::regrole",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("owners")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_whose_database_the_superuser_owns_is_handed_to_the_application_role() {
+    let data = faults::data_dir();
+    let mut server = ServerProcess::spawn(&spec(data.path()));
+    server.wait_ready(Duration::from_secs(60)).await;
+    let pool = superuser_pool(data.path()).await;
+    assert_eq!(
+        not_owned_by_the_application_role(&pool).await,
+        Vec::<String>::new()
+    );
+    // As a cluster made by a version that ran everything as `postgres`.
+    sqlx::query(
+        "DO $$ DECLARE item record; BEGIN \
+           ALTER DATABASE savecorp OWNER TO postgres; ALTER SCHEMA public OWNER TO postgres; \
+           FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP \
+             EXECUTE format('ALTER TABLE public.%I OWNER TO postgres', item.tablename); END LOOP; \
+           FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' LOOP \
+             EXECUTE format('ALTER ROUTINE %s OWNER TO postgres', item.name); END LOOP; \
+         END $$",
+    )
+    .execute(&pool)
+    .await
+    .expect("ownership handed to postgres");
+    assert!(!not_owned_by_the_application_role(&pool).await.is_empty());
+    pool.close().await;
+    server.terminate();
+
+    let mut server = ServerProcess::spawn(&spec(data.path()));
+    server.wait_ready(Duration::from_secs(60)).await;
+    let pool = superuser_pool(data.path()).await;
+    assert_eq!(
+        not_owned_by_the_application_role(&pool).await,
+        Vec::<String>::new(),
+        "everything is the application role's again"
+    );
+    pool.close().await;
+    let (ok, stdout, stderr) = savecorp(
+        data.path(),
+        &[
+            "psql",
+            "--",
+            "-tAc",
+            "SELECT current_user || ' ' || rolsuper FROM pg_roles WHERE rolname = current_user",
+        ],
+    )
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert_eq!(stdout.trim(), "savecorp false");
+    let status = server.terminate();
+    assert!(status.success(), "{status}\n{}", server.log());
+}
