@@ -86,7 +86,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` is cancelled, then closes the pool and stops an embedded cluster.
+    /// Serves until `shutdown` is cancelled (restarting the embedded cluster if it dies meanwhile),
+    /// then closes the pool and leaves the embedded cluster (stopped if we were its last user).
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut state = self.state.clone();
         state.shutdown = shutdown.clone();
@@ -109,6 +110,13 @@ impl Application {
                     );
                 }
             };
+        // The embedded cluster is started again if it dies under us (crash, kill, stopped by hand).
+        let supervisor = self.database.embedded.as_ref().map(|user| {
+            tokio::spawn(crate::db::supervise(
+                user.cluster().clone(),
+                shutdown.clone(),
+            ))
+        });
         let services = crate::services::start(&self.state, &shutdown).await?;
         let settings = state.http.clone();
         let router = crate::http::router(state);
@@ -116,6 +124,9 @@ impl Application {
         crate::http::serve(self.listener, router, &settings, shutdown.clone()).await;
         shutdown.cancel();
         services.join().await;
+        if let Some(supervisor) = supervisor {
+            let _ = supervisor.await;
+        }
         self.database.close().await;
         Ok(())
     }

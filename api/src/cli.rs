@@ -24,11 +24,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (HTTP + GraphQL), migrating the database first.
+    #[command(after_help = LOGGING_HELP)]
     Serve(Box<ServeConfig>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseConfig),
-    /// Open psql on the server's database (embedded or DATABASE_URL).
-    Psql(DatabaseConfig),
+    /// Open psql on the server's database (embedded or DATABASE_URL); safe while the server
+    /// runs. Arguments after `--` go to psql (`savecorp psql -- -c 'SELECT 1'`).
+    Psql {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// Arguments passed to psql.
+        #[arg(last = true)]
+        psql_args: Vec<String>,
+    },
     /// Simulate Asterisk with agents and callers against a running server (for demos).
     Simulate(crate::telephony::simulate::SimulateConfig),
     /// Manage admins (`admin create --email E`).
@@ -39,9 +47,22 @@ pub enum Command {
     Schema,
 }
 
-/// Parses the command line, runs the command, and turns an error into one line on stderr.
+/// The logging variables, read before the command line (not flags).
+const LOGGING_HELP: &str = "Logging:\n  \
+    RUST_LOG             what is logged (default: info), e.g. `info,api::telephony=debug`\n  \
+    SAVECORP_LOG_FORMAT  `json` for one JSON object per line (default: text)";
+
+/// Exit status of a setting refused before starting (as for a bad flag).
+const EXIT_BAD_SETTING: u8 = 2;
+
+/// Parses the command line, checks the settings, runs the command, and turns an error into one
+/// line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(invalid) = validate(&cli.command) {
+        eprintln!("error: {invalid}");
+        return ExitCode::from(EXIT_BAD_SETTING);
+    }
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -53,10 +74,40 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Every setting of `command` that can be checked before starting anything.
+fn validate(command: &Command) -> Result<(), crate::config::InvalidSetting> {
+    match command {
+        Command::Serve(config) => config.validate(),
+        Command::Migrate(database) | Command::Psql { database, .. } => database.validate(),
+        Command::Admin(args) => match &args.command {
+            crate::admin_cli::AdminCommand::Create { database, .. } => database.validate(),
+        },
+        Command::Projections(args) => args.database.validate(),
+        Command::Simulate(_) => Ok(()),
+    }
+}
+
+/// The error and its causes on one line, each cause once (a message often repeats its
+/// source's text).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -76,11 +127,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(config) => crate::telephony::simulate::run(config).await,
-        Command::Psql(config) => {
+        Command::Psql {
+            database: config,
+            psql_args,
+        } => {
             let database = open(&config).await?;
             let url = database.url.clone();
             let status = tokio::process::Command::new("psql")
                 .arg(&url)
+                .args(&psql_args)
                 .status()
                 .await
                 .context("cannot run psql (is the PostgreSQL client installed?)");
@@ -115,10 +170,12 @@ pub(crate) async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
     .await?)
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`), `SAVECORP_LOG_FORMAT=json` for JSON lines.
+/// Logs to stderr; `RUST_LOG` filters (default `info`, without PostgreSQL's NOTICEs such as
+/// "relation already exists, skipping"), `SAVECORP_LOG_FORMAT=json` for JSON lines.
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

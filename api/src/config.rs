@@ -157,13 +157,9 @@ pub struct AuthConfig {
     #[arg(long, env = "SAVECORP_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
 
-    /// The first admin's password (environment only).
-    #[arg(
-        long,
-        env = "SAVECORP_ADMIN_PASSWORD",
-        hide = true,
-        hide_env_values = true
-    )]
+    /// The first admin's password (with `SAVECORP_ADMIN_EMAIL`; prefer the environment to
+    /// the flag, which other users of the machine can see).
+    #[arg(long, env = "SAVECORP_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
     /// Country code given to phone numbers written without one (`06 12 34 56 78`).
@@ -205,7 +201,7 @@ impl ServeConfig {
             ari_app: "callcenter".into(),
             queue: QueueConfig::default(),
             smtp_url: None,
-            jwt_secret: Some("test-secret-not-for-production".into()),
+            jwt_secret: Some(TEST_JWT_SECRET.into()),
             auth: AuthConfig::default(),
             backup: Box::default(),
             mail: Box::default(),
@@ -215,6 +211,128 @@ impl ServeConfig {
             },
             http: HttpConfig::default(),
         }
+    }
+}
+
+/// The JWT secret of [`ServeConfig::for_tests`] (tests that sign tokens themselves use it).
+pub const TEST_JWT_SECRET: &str = "test-secret-not-for-production-0123456789";
+
+/// The shortest `JWT_SECRET` accepted, in bytes (HS256 keys shorter than its output are
+/// guessable offline from one token).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// A setting refused before anything starts: [`std::fmt::Display`] is the one line printed,
+/// naming the setting (never its value, which may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+pub struct InvalidSetting {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> InvalidSetting {
+    InvalidSetting {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl DatabaseConfig {
+    /// Checks what can be checked without connecting.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if let Some(url) = &self.database_url {
+            let parsed = url::Url::parse(url).map_err(|error| {
+                invalid(
+                    "DATABASE_URL",
+                    format!("not a URL ({error}); expected postgres://user:password@host/database"),
+                )
+            })?;
+            if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+                return Err(invalid(
+                    "DATABASE_URL",
+                    "expected postgres://user:password@host/database",
+                ));
+            }
+        }
+        if self.db_connections == 0 {
+            return Err(invalid("SAVECORP_DB_CONNECTIONS", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl ServeConfig {
+    /// Checks every setting before anything is started or created (`savecorp serve` exits
+    /// with status 2 on the first one refused).
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.database.validate()?;
+        if let Some(url) = &self.ari_url {
+            let expected = "expected http://host:port/ari (e.g. http://127.0.0.1:8088/ari)";
+            let parsed = url::Url::parse(url.trim_end_matches('/'))
+                .map_err(|error| invalid("ARI_URL", format!("not a URL ({error}); {expected}")))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.cannot_be_a_base()
+                || parsed.host_str().is_none_or(str::is_empty)
+            {
+                return Err(invalid("ARI_URL", expected));
+            }
+        }
+        if self.ari_app.trim().is_empty() {
+            return Err(invalid("ARI_APP", "must not be empty"));
+        }
+        if let Some(secret) = self.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    format!(
+                        "too short ({} bytes, at least {MIN_JWT_SECRET_BYTES}); use e.g. \
+                         `openssl rand -hex 32`, or leave it unset to have one generated",
+                        secret.len()
+                    ),
+                ));
+            }
+        }
+        let code = self.auth.default_country_code.as_str();
+        let digits = code.strip_prefix('+').unwrap_or(code);
+        if digits.is_empty()
+            || digits.len() > 3
+            || !digits.chars().all(|c| c.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return Err(invalid(
+                "SAVECORP_DEFAULT_COUNTRY_CODE",
+                "expected 1 to 3 digits not starting with 0 (e.g. 33), optionally after a +",
+            ));
+        }
+        for (setting, value) in [
+            ("SAVECORP_ACCESS_TOKEN_SECS", self.auth.access_token_secs),
+            ("SAVECORP_REFRESH_TOKEN_SECS", self.auth.refresh_token_secs),
+            ("SAVECORP_LOGIN_WINDOW_SECS", self.auth.login_window_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        if self
+            .auth
+            .admin_email
+            .as_deref()
+            .is_some_and(|email| !email.is_empty())
+            && self.auth.admin_password.is_none()
+        {
+            return Err(invalid(
+                "SAVECORP_ADMIN_PASSWORD",
+                "missing (SAVECORP_ADMIN_EMAIL is set)",
+            ));
+        }
+        crate::mail::sender::check(&crate::mail::MailSettings::from_config(self)).map_err(
+            |error| {
+                let text = format!("{error:#}");
+                let reason = text.strip_prefix("SMTP_URL: ").unwrap_or(&text).to_owned();
+                invalid("SMTP_URL", reason)
+            },
+        )?;
+        Ok(())
     }
 }
 

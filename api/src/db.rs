@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::embedded_pg::{EmbeddedError, EmbeddedPostgres};
+use crate::embedded_pg::{ClusterUser, EmbeddedError, EmbeddedPostgres};
 
 /// The database the embedded cluster serves.
 pub const EMBEDDED_DATABASE: &str = "savecorp";
@@ -33,16 +33,18 @@ pub enum DatabaseError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// An open database, and the embedded cluster behind it if we started one.
+/// An open database, and this process's registration as a user of the embedded cluster, if
+/// the database is the embedded one.
 pub struct Database {
     pub pool: PgPool,
-    pub embedded: Option<EmbeddedPostgres>,
+    pub embedded: Option<ClusterUser>,
     /// A URL `psql` understands.
     pub url: String,
 }
 
 impl Database {
-    /// Opens `database_url`, or starts the embedded cluster in `<data_dir>/pg`.
+    /// Opens `database_url`, or attaches to the embedded cluster in `<data_dir>/pg` (started
+    /// unless another savecorp process runs it already).
     pub async fn open(
         database_url: Option<&str>,
         data_dir: &Path,
@@ -65,32 +67,22 @@ impl Database {
             }
             None => {
                 let cluster = EmbeddedPostgres::new(&data_dir.join("pg"))?;
-                let started = tokio::task::spawn_blocking({
+                let user = blocking("pg_ctl start", {
                     let cluster = cluster.clone();
-                    move || cluster.start()
+                    move || cluster.attach()
                 })
-                .await;
-                match started {
-                    Ok(result) => result?,
-                    Err(join) => {
-                        return Err(EmbeddedError::Command {
-                            command: "pg_ctl start".into(),
-                            detail: join.to_string(),
-                        }
-                        .into())
-                    }
-                }
+                .await?;
                 let pool = match cluster.pool(EMBEDDED_DATABASE, max_connections).await {
                     Ok(pool) => pool,
                     Err(error) => {
-                        let _ = cluster.stop();
+                        let _ = blocking("pg_ctl stop", move || user.detach()).await;
                         return Err(error.into());
                     }
                 };
                 Ok(Self {
                     pool,
-                    url: cluster.url(EMBEDDED_DATABASE),
-                    embedded: Some(cluster),
+                    url: cluster.app_url(EMBEDDED_DATABASE),
+                    embedded: Some(user),
                 })
             }
         }
@@ -102,15 +94,68 @@ impl Database {
         Ok(())
     }
 
-    /// Closes the pool and stops the embedded cluster, if any.
+    /// Closes the pool and leaves the embedded cluster, stopping it when this process was its
+    /// last user (see [`ClusterUser::detach`]).
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(cluster) = self.embedded {
-            let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await;
-            if let Ok(Err(error)) = stopped {
+        if let Some(user) = self.embedded {
+            if let Err(error) = blocking("pg_ctl stop", move || user.detach()).await {
                 tracing::error!(%error, "stopping the embedded PostgreSQL failed");
             }
         }
+    }
+}
+
+/// Watches the embedded cluster while the server runs: when its postmaster is gone (crashed,
+/// killed, stopped by hand), starts it again (the pool and listeners reconnect by themselves).
+/// Ends when `shutdown` is cancelled.
+pub async fn supervise(cluster: EmbeddedPostgres, shutdown: tokio_util::sync::CancellationToken) {
+    let mut down_since: Option<std::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SUPERVISION_INTERVAL) => {}
+        }
+        if cluster.is_running() {
+            continue;
+        }
+        let since = *down_since.get_or_insert_with(|| {
+            tracing::warn!("embedded PostgreSQL is not running: starting it again");
+            std::time::Instant::now()
+        });
+        let restarted = blocking("pg_ctl start", {
+            let cluster = cluster.clone();
+            move || cluster.restart_if_down()
+        })
+        .await;
+        match restarted {
+            Ok(_) => {
+                tracing::info!(
+                    down_ms = since.elapsed().as_millis() as u64,
+                    "embedded PostgreSQL is running again"
+                );
+                down_since = None;
+            }
+            Err(error) => tracing::error!(%error, "embedded PostgreSQL could not be restarted"),
+        }
+    }
+}
+
+/// How often the supervisor looks at the embedded cluster's postmaster (a read of
+/// `postmaster.pid` and `/proc`).
+const SUPERVISION_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Runs a blocking cluster operation off the async threads.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    operation: impl FnOnce() -> Result<T, EmbeddedError> + Send + 'static,
+) -> Result<T, EmbeddedError> {
+    match tokio::task::spawn_blocking(operation).await {
+        Ok(result) => result,
+        Err(join) => Err(EmbeddedError::Command {
+            command: what.into(),
+            detail: join.to_string(),
+        }),
     }
 }
 

@@ -6,10 +6,12 @@
 //! (through `runuser`), and `<dir>` is handed to that user.
 
 use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use nix::fcntl::{Flock, FlockArg};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
@@ -186,7 +188,9 @@ impl EmbeddedPostgres {
         self.data_dir().join("PG_VERSION").exists()
     }
 
-    /// Creates the cluster if needed and starts it (a cluster left running is reused).
+    /// Creates the cluster if needed and starts it (a cluster left running is reused). A
+    /// postmaster that died leaving its `postmaster.pid` behind (killed, crashed) is replaced once
+    /// its last backend has exited.
     pub fn start(&self) -> Result<(), EmbeddedError> {
         if !self.is_initialised() {
             self.run_checked(
@@ -198,14 +202,21 @@ impl EmbeddedPostgres {
                     .args(["--locale=C.UTF-8", "--no-sync"]),
             )?;
         }
-        if self.is_running() {
-            return Ok(());
+        match self.postmaster() {
+            Postmaster::Running(_) => return Ok(()),
+            Postmaster::Stopped => {}
+            Postmaster::Dead(pid) => self.clear_dead_postmaster(pid)?,
         }
-        let options = format!(
+        let mut options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{}' -p {SOCKET_PORT} \
              -c unix_socket_permissions=0700 -c max_connections=200",
             self.dir.display()
         );
+        // Crash recovery begins by syncing the data folder: one syncfs instead of an fsync per
+        // file (seconds on a busy disk), so a killed postmaster is back within seconds.
+        if self.major_version().is_some_and(|version| version >= 14) {
+            options.push_str(" -c recovery_init_sync_method=syncfs");
+        }
         self.run_checked(
             "pg_ctl start",
             Command::new(self.bin("pg_ctl"))
@@ -217,16 +228,71 @@ impl EmbeddedPostgres {
         )
     }
 
+    /// The cluster's major version (`PG_VERSION`).
+    fn major_version(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data_dir().join("PG_VERSION"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// Whether a postmaster runs on this data folder.
     pub fn is_running(&self) -> bool {
-        self.run(
-            Command::new(self.bin("pg_ctl"))
-                .arg("-D")
-                .arg(self.data_dir())
-                .arg("status"),
-        )
-        .map(|output| output.status.success())
-        .unwrap_or(false)
+        matches!(self.postmaster(), Postmaster::Running(_))
+    }
+
+    /// What `postmaster.pid` says, checked against `/proc`: `pg_ctl status` takes a zombie
+    /// (a killed postmaster nobody reaped, as under a PID 1 that does not reap) for a live one.
+    fn postmaster(&self) -> Postmaster {
+        let Some(pid) = self.postmaster_pid() else {
+            return Postmaster::Stopped;
+        };
+        if process_alive(pid) {
+            Postmaster::Running(pid)
+        } else {
+            Postmaster::Dead(pid)
+        }
+    }
+
+    fn postmaster_pid(&self) -> Option<i32> {
+        let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    /// After a postmaster died: waits (bounded) until no process works in the data folder any
+    /// more (its backends exit when they notice), then removes the stale lock files
+    /// (`postmaster.pid`, the socket's), which would stop a new postmaster when they name a zombie.
+    fn clear_dead_postmaster(&self, pid: i32) -> Result<(), EmbeddedError> {
+        let data = self.data_dir();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while processes_in(&data) > 0 {
+            if std::time::Instant::now() > deadline {
+                return Err(EmbeddedError::Command {
+                    command: "pg_ctl start".into(),
+                    detail: format!(
+                        "the postmaster (pid {pid}) is gone but PostgreSQL processes still use \
+                         {}",
+                        data.display()
+                    ),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Both lock files name the dead postmaster.
+        for lock in [
+            data.join("postmaster.pid"),
+            self.dir.join(format!(".s.PGSQL.{SOCKET_PORT}.lock")),
+        ] {
+            let names_it = std::fs::read_to_string(&lock)
+                .ok()
+                .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok())
+                == Some(pid);
+            if names_it {
+                let _ = std::fs::remove_file(&lock);
+            }
+        }
+        Ok(())
     }
 
     /// Stops the cluster (fast shutdown: open sessions are ended, nothing committed is lost).
@@ -243,38 +309,204 @@ impl EmbeddedPostgres {
         )
     }
 
-    /// Options to connect to `database` over the socket.
+    /// Takes the lock around start and stop decisions (blocking until it is free).
+    fn control_lock(&self) -> Result<Flock<File>, EmbeddedError> {
+        let path = self.dir.join("savecorp.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| self.data_dir_error(&path, error))?;
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| EmbeddedError::DataDir {
+            path,
+            reason: format!("cannot lock it: {errno}"),
+        })
+    }
+
+    fn data_dir_error(&self, path: &Path, error: std::io::Error) -> EmbeddedError {
+        EmbeddedError::DataDir {
+            path: path.to_owned(),
+            reason: error.to_string(),
+        }
+    }
+
+    fn users_dir(&self) -> PathBuf {
+        self.dir.join("users")
+    }
+
+    /// Processes registered as users of the cluster and still alive (each holds a lock on its
+    /// file for as long as it lives, so a killed one does not count; its file is removed).
+    fn live_users(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.users_dir()) else {
+            return 0;
+        };
+        let mut live = 0;
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(file) = OpenOptions::new().write(true).open(&path) else {
+                continue;
+            };
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(_stale) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(_) => live += 1,
+            }
+        }
+        live
+    }
+
+    /// Registers this process as a user of the cluster.
+    fn register(&self) -> Result<(Flock<File>, PathBuf), EmbeddedError> {
+        let dir = self.users_dir();
+        std::fs::create_dir_all(&dir).map_err(|error| self.data_dir_error(&dir, error))?;
+        let path = dir.join(format!("{}.lock", std::process::id()));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)
+            .map_err(|error| self.data_dir_error(&path, error))?;
+        let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+            EmbeddedError::DataDir {
+                path: path.clone(),
+                reason: format!("cannot lock it: {errno}"),
+            }
+        })?;
+        Ok((lock, path))
+    }
+
+    fn started_marker(&self) -> PathBuf {
+        self.dir.join("started-by-savecorp")
+    }
+
+    /// Remembers that a savecorp process started the running postmaster.
+    fn mark_started(&self) {
+        if let Some(pid) = self.postmaster_pid() {
+            let _ = std::fs::write(self.started_marker(), format!("{pid}\n"));
+        }
+    }
+
+    /// Whether the running postmaster was started by a savecorp process (not by hand).
+    fn started_by_savecorp(&self) -> bool {
+        let marked = std::fs::read_to_string(self.started_marker())
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok());
+        marked.is_some() && marked == self.postmaster_pid()
+    }
+
+    /// Registers this process as a user of the cluster and starts it unless it runs. Blocking.
+    /// Release it with [`ClusterUser::detach`].
+    pub fn attach(&self) -> Result<ClusterUser, EmbeddedError> {
+        let _control = self.control_lock()?;
+        let (lock, path) = self.register()?;
+        let user = ClusterUser {
+            cluster: self.clone(),
+            lock: Some(lock),
+            path,
+        };
+        if !self.is_running() {
+            self.start()?;
+            self.mark_started();
+        }
+        Ok(user)
+    }
+
+    /// Starts the cluster again if it is not running (it crashed, or was stopped by hand while
+    /// this process uses it). Whether it had to. Blocking.
+    pub fn restart_if_down(&self) -> Result<bool, EmbeddedError> {
+        if self.is_running() {
+            return Ok(false);
+        }
+        let _control = self.control_lock()?;
+        if self.is_running() {
+            return Ok(false);
+        }
+        self.start()?;
+        self.mark_started();
+        Ok(true)
+    }
+
+    /// Options to connect to `database` over the socket as the `postgres` superuser (for
+    /// administration and the tests; the server uses [`APP_ROLE`]).
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        self.connect_options_as(database, "postgres")
+    }
+
+    fn connect_options_as(&self, database: &str, user: &str) -> PgConnectOptions {
         PgConnectOptions::new()
             .socket(&self.dir)
             .port(SOCKET_PORT)
-            .username("postgres")
+            .username(user)
             .database(database)
             .log_statements(tracing::log::LevelFilter::Trace)
     }
 
-    /// Creates `database` unless it exists.
+    /// Creates (or brings up to date) [`APP_ROLE`] and `database`, owned by that role with its
+    /// `public` schema and everything in it (a cluster made by an older version had them owned
+    /// by `postgres`). Idempotent; one process at a time (an advisory lock).
     pub async fn ensure_database(&self, database: &str) -> Result<(), EmbeddedError> {
         let admin = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(self.connect_options("postgres"))
             .await?;
-        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-            .bind(database)
-            .fetch_optional(&admin)
-            .await?;
-        if exists.is_none() {
-            let quoted = database.replace('"', "\"\"");
-            sqlx::query(&format!("CREATE DATABASE \"{quoted}\""))
-                .execute(&admin)
+        let prepared = async {
+            let mut connection = admin.acquire().await?;
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(SETUP_LOCK)
+                .execute(&mut *connection)
                 .await?;
+            let role = quote_ident(APP_ROLE);
+            let role_exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_roles WHERE rolname = $1")
+                    .bind(APP_ROLE)
+                    .fetch_optional(&mut *connection)
+                    .await?;
+            let verb = if role_exists.is_some() {
+                "ALTER"
+            } else {
+                "CREATE"
+            };
+            sqlx::query(&format!("{verb} ROLE {role} {APP_ROLE_ATTRIBUTES}"))
+                .execute(&mut *connection)
+                .await?;
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(database)
+                    .fetch_optional(&mut *connection)
+                    .await?;
+            let quoted = quote_ident(database);
+            let statement = match exists {
+                Some(_) => format!("ALTER DATABASE {quoted} OWNER TO {role}"),
+                None => format!("CREATE DATABASE {quoted} OWNER {role}"),
+            };
+            sqlx::query(&statement).execute(&mut *connection).await?;
+            let inside = PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(self.connect_options(database))
+                .await?;
+            let owned = sqlx::query(&OWN_EVERYTHING.replace("{role}", &role))
+                .execute(&inside)
+                .await;
+            inside.close().await;
+            owned?;
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SETUP_LOCK)
+                .execute(&mut *connection)
+                .await?;
+            Ok::<_, sqlx::Error>(())
         }
+        .await;
         admin.close().await;
+        prepared?;
         Ok(())
     }
 
-    /// A URL for `psql` and humans (`postgres:///db?host=<dir>&port=5432&user=postgres`).
+    /// A URL for `psql` and humans, as the `postgres` superuser
+    /// (`postgres:///db?host=<dir>&port=5432&user=postgres`).
     pub fn url(&self, database: &str) -> String {
         format!(
             "postgres:///{database}?host={}&port={SOCKET_PORT}&user=postgres",
@@ -282,7 +514,15 @@ impl EmbeddedPostgres {
         )
     }
 
-    /// Connects a pool to `database` (created if missing).
+    /// A URL for `psql`, as [`APP_ROLE`].
+    pub fn app_url(&self, database: &str) -> String {
+        format!(
+            "postgres:///{database}?host={}&port={SOCKET_PORT}&user={APP_ROLE}",
+            self.dir.display()
+        )
+    }
+
+    /// Connects a pool to `database` (created if missing) as [`APP_ROLE`].
     pub async fn pool(
         &self,
         database: &str,
@@ -290,9 +530,132 @@ impl EmbeddedPostgres {
     ) -> Result<PgPool, EmbeddedError> {
         self.ensure_database(database).await?;
         Ok(crate::db::pool_options(max_connections)
-            .connect_with(self.connect_options(database))
+            .connect_with(self.connect_options_as(database, APP_ROLE))
             .await?)
     }
+}
+
+/// The role the server connects to its embedded cluster as: it owns the application's database
+/// and what is in it, and nothing more.
+pub const APP_ROLE: &str = "savecorp";
+
+const APP_ROLE_ATTRIBUTES: &str =
+    "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS";
+
+/// The advisory lock (in the `postgres` database) around role and database setup.
+const SETUP_LOCK: i64 = 0x5341_5645_524f_4c45;
+
+/// Hands the `public` schema and every table, view, sequence, function and type in it to
+/// `{role}` (sequences owned by a column follow their table).
+const OWN_EVERYTHING: &str = r#"
+DO $$
+DECLARE
+    item record;
+BEGIN
+    ALTER SCHEMA public OWNER TO {role};
+    FOR item IN
+        SELECT c.oid::regclass AS name,
+               CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                    WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+                    ELSE 'TABLE' END AS kind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+          AND c.relowner <> '{role}'::regrole
+          AND NOT (c.relkind = 'S' AND EXISTS (
+              SELECT 1 FROM pg_depend d
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                AND d.deptype IN ('a', 'i')))
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO {role}', item.kind, item.name);
+    END LOOP;
+    FOR item IN
+        SELECT p.oid::regprocedure AS name
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND p.proowner <> '{role}'::regrole
+    LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO {role}', item.name);
+    END LOOP;
+    FOR item IN
+        SELECT t.oid::regtype AS name,
+               CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END AS kind
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'public' AND t.typowner <> '{role}'::regrole
+          AND t.typtype IN ('e', 'd')
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO {role}', item.kind, item.name);
+    END LOOP;
+END
+$$
+"#;
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// What `postmaster.pid` names.
+enum Postmaster {
+    /// No `postmaster.pid`: stopped cleanly (or never started).
+    Stopped,
+    Running(#[allow(dead_code)] i32),
+    /// `postmaster.pid` names a process that is gone (or a zombie): killed or crashed.
+    Dead(i32),
+}
+
+/// A process of the cluster's users registry (see [`EmbeddedPostgres::attach`]).
+#[derive(Debug)]
+pub struct ClusterUser {
+    cluster: EmbeddedPostgres,
+    lock: Option<Flock<File>>,
+    path: PathBuf,
+}
+
+impl ClusterUser {
+    /// The cluster used.
+    pub fn cluster(&self) -> &EmbeddedPostgres {
+        &self.cluster
+    }
+
+    /// Leaves the registry; stops the cluster when no other process uses it and a savecorp
+    /// process started it (a cluster started by hand is left running). Blocking.
+    pub fn detach(mut self) -> Result<(), EmbeddedError> {
+        let cluster = self.cluster.clone();
+        let _control = cluster.control_lock()?;
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.lock.take());
+        if cluster.live_users() == 0 && cluster.started_by_savecorp() {
+            cluster.stop()?;
+            let _ = std::fs::remove_file(cluster.started_marker());
+        }
+        Ok(())
+    }
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => false,
+    }
+}
+
+/// Live processes whose working folder is `dir` (PostgreSQL's processes work in their data
+/// folder).
+fn processes_in(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir)
+                && process_alive(*pid)
+        })
+        .count()
 }
 
 /// `pg_ctl` and `initdb` on PATH, else the newest `/usr/lib/postgresql/*/bin`.

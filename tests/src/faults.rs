@@ -59,6 +59,7 @@ pub struct ServerSpec {
     /// The server binary: `env!("CARGO_BIN_EXE_savecorp-under-test")` in the integration tests
     /// (only they see that variable).
     pub binary: PathBuf,
+    /// Empty: no `DATABASE_URL`, the embedded cluster of the data folder.
     pub database_url: String,
     pub data_dir: PathBuf,
     /// `RUST_LOG` for the child; it must let `api::app`'s "listening" line through.
@@ -92,9 +93,13 @@ impl ServerProcess {
     /// Starts the server and waits (bounded) until it logs the address it listens on.
     pub fn spawn(spec: &ServerSpec) -> ServerProcess {
         let mut command = Command::new(&spec.binary);
+        command.arg("serve");
+        if spec.database_url.is_empty() {
+            command.env_remove("DATABASE_URL");
+        } else {
+            command.env("DATABASE_URL", &spec.database_url);
+        }
         command
-            .arg("serve")
-            .env("DATABASE_URL", &spec.database_url)
             .env("SAVECORP_DATA_DIR", &spec.data_dir)
             .env("SAVECORP_LISTEN", "127.0.0.1:0")
             .env("SAVECORP_DB_CONNECTIONS", "8")

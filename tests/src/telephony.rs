@@ -721,7 +721,7 @@ impl ServerProcess {
             .env("SAVECORP_DATA_DIR", data_dir.path())
             .env("SAVECORP_LISTEN", "127.0.0.1:0")
             .env("SAVECORP_DB_CONNECTIONS", "8")
-            .env("JWT_SECRET", "test-secret-not-for-production")
+            .env("JWT_SECRET", api::config::TEST_JWT_SECRET)
             .env("ARI_URL", sim.base_url())
             .env("ARI_USER", "ari")
             .env("ARI_PASSWORD", "ari")

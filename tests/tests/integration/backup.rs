@@ -726,7 +726,7 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     let postgres = tests::TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let auth = api::auth::AuthService::new(
-        api::auth::tokens::TokenKeys::from_secret(b"test-secret-not-for-production"),
+        api::auth::tokens::TokenKeys::from_secret(api::config::TEST_JWT_SECRET.as_bytes()),
         api::config::AuthConfig::default(),
     );
     let state = api::state::AppState::new(postgres.pool(&database, 4).await, auth);

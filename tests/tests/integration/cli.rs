@@ -226,3 +226,183 @@ async fn a_port_in_use_is_one_clear_error_line_and_creates_nothing() {
     assert!(lines[0].starts_with("error: cannot listen on"), "{lines:?}");
     assert!(!data.path().join("var").exists(), "nothing was created");
 }
+
+/// `savecorp <args>` with a clean environment and `settings`, run to its end: (exit code, stderr
+/// lines).
+fn run_with(
+    args: &[&str],
+    data_dir: &Path,
+    settings: &[(&str, &str)],
+) -> (Option<i32>, Vec<String>) {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .env_remove("JWT_SECRET")
+        .env("SAVECORP_DATA_DIR", data_dir)
+        .env("SAVECORP_LISTEN", "127.0.0.1:0")
+        .stdin(Stdio::null());
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let output = command.output().expect("runs");
+    let lines = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    (output.status.code(), lines)
+}
+
+#[tokio::test]
+async fn a_bad_setting_is_refused_before_anything_starts_with_one_line_naming_it_and_status_2() {
+    let parent = data_dir();
+    let data = parent.path().join("var");
+    let short_secret = "s".repeat(31);
+    let cases: [(&[&str], &str, &str, &str); 9] = [
+        (&["serve"], "ARI_URL", "::nope", "error: invalid ARI_URL: "),
+        (
+            &["serve"],
+            "ARI_URL",
+            "ftp://pbx/ari",
+            "error: invalid ARI_URL: ",
+        ),
+        (
+            &["serve"],
+            "SAVECORP_DEFAULT_COUNTRY_CODE",
+            "abc",
+            "error: invalid SAVECORP_DEFAULT_COUNTRY_CODE: ",
+        ),
+        (
+            &["serve"],
+            "JWT_SECRET",
+            "a",
+            "error: invalid JWT_SECRET: too short",
+        ),
+        (
+            &["serve"],
+            "JWT_SECRET",
+            &short_secret,
+            "error: invalid JWT_SECRET: too short",
+        ),
+        (
+            &["serve"],
+            "DATABASE_URL",
+            "::nope:s3cret@",
+            "error: invalid DATABASE_URL: ",
+        ),
+        (
+            &["serve"],
+            "SMTP_URL",
+            "gopher://mail",
+            "error: invalid SMTP_URL: ",
+        ),
+        (
+            &["migrate"],
+            "DATABASE_URL",
+            "mysql://u:s3cret@host/db",
+            "error: invalid DATABASE_URL: ",
+        ),
+        (
+            &["projections", "status"],
+            "SAVECORP_DB_CONNECTIONS",
+            "0",
+            "error: invalid SAVECORP_DB_CONNECTIONS: ",
+        ),
+    ];
+    for (args, name, value, expected) in cases {
+        let (code, lines) = run_with(args, &data, &[(name, value)]);
+        assert_eq!(code, Some(2), "{args:?} {name}={value}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{args:?} {name}={value}: {lines:?}");
+        assert!(lines[0].starts_with(expected), "{name}={value}: {lines:?}");
+        if (name == "JWT_SECRET" || name == "DATABASE_URL") && value.len() > 8 {
+            assert!(
+                !lines[0].contains(value),
+                "the value is never printed: {lines:?}"
+            );
+        }
+        assert!(!data.exists(), "{name}={value}: nothing was created");
+    }
+}
+
+#[tokio::test]
+async fn a_jwt_secret_of_32_bytes_is_accepted() {
+    let postgres = tests::TestPostgres::get().await;
+    let database = postgres.fresh_database().await;
+    let data = data_dir();
+    let mut command = serve(data.path());
+    command
+        .env("DATABASE_URL", postgres.url(&database))
+        .env("JWT_SECRET", "s".repeat(32));
+    let mut child = command.spawn().expect("server starts");
+    let address = wait_for_address(&mut child);
+    wait_ready(&address).await;
+    assert!(terminate(&mut child).success());
+}
+
+#[tokio::test]
+async fn an_unreachable_database_url_is_named_once() {
+    let data = data_dir();
+    let (code, lines) = run_with(
+        &["migrate"],
+        data.path(),
+        &[(
+            "DATABASE_URL",
+            "postgres://savecorp:sup3r-secret@127.0.0.1:1/savecorp",
+        )],
+    );
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        lines[0].matches("127.0.0.1:1").count(),
+        1,
+        "the target is named once: {lines:?}"
+    );
+    let cause = lines[0].rsplit(": ").next().unwrap_or_default();
+    assert_eq!(
+        lines[0].matches(cause).count(),
+        1,
+        "the cause is said once: {lines:?}"
+    );
+    assert!(!lines[0].contains("sup3r-secret"));
+}
+
+#[tokio::test]
+async fn serve_help_lists_every_variable_the_readme_lists() {
+    let output = Command::new(BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let table = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("a Configuration section")
+        .split("\n## ")
+        .next()
+        .expect("section");
+    let mut variables = Vec::new();
+    for line in table.lines().filter(|line| line.starts_with("| `")) {
+        let first_cell = line.split('|').nth(1).unwrap_or_default();
+        for name in first_cell.split('`').skip(1).step_by(2) {
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                variables.push(name.to_owned());
+            }
+        }
+    }
+    assert!(variables.len() > 20, "{variables:?}");
+    let missing: Vec<&String> = variables
+        .iter()
+        .filter(|name| !help.contains(name.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "serve --help does not list {missing:?}");
+}

@@ -17,6 +17,7 @@ mod backup_tls;
 mod backup_token_purge;
 mod bench_cli;
 mod cli;
+mod cli_live;
 mod event_log;
 mod faults_ari;
 mod faults_crash;
