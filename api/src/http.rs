@@ -2,7 +2,7 @@
 //! `graphql-transport-ws` WebSocket for subscriptions), `/healthz`, `/readyz`, `/metrics`,
 //! and the CSV exports (`/export/calls.csv`, `/export/requests.csv`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -182,7 +182,13 @@ async fn graphql_post(
     let context = RequestContext {
         caller,
         correlation_id: correlation_id(&headers),
-        client_address: Some(peer.ip()),
+        client_address: Some(
+            state
+                .app
+                .auth
+                .client_addresses
+                .client_address(peer.ip(), &headers),
+        ),
     };
     let response = state.schema.execute(request.data(context)).await;
     for error in &response.errors {
@@ -215,6 +221,11 @@ async fn graphql_get(
         return graphiql().await.into_response();
     }
     let correlation = correlation_id(request.headers());
+    let client = state
+        .app
+        .auth
+        .client_addresses
+        .client_address(peer.ip(), request.headers());
     let (mut parts, _body) = request.into_parts();
     let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
         Ok(protocol) => protocol,
@@ -233,7 +244,7 @@ async fn graphql_get(
         .max_message_size(MAX_WEBSOCKET_MESSAGE_BYTES)
         .max_frame_size(MAX_WEBSOCKET_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_websocket(state, socket, protocol, correlation, peer))
+        .on_upgrade(move |socket| serve_websocket(state, socket, protocol, correlation, client))
 }
 
 /// Serves one `graphql-transport-ws` connection. It authenticates once, at `connection_init`;
@@ -245,7 +256,7 @@ async fn serve_websocket(
     socket: WebSocket,
     protocol: GraphQLProtocol,
     correlation: Uuid,
-    peer: SocketAddr,
+    client: IpAddr,
 ) {
     let app = state.app.clone();
     // Subscribed before `connection_init`: a change is only missed if it is notified between
@@ -261,7 +272,7 @@ async fn serve_websocket(
         .on_connection_init({
             let (app, authenticated) = (app.clone(), authenticated.clone());
             move |payload| async move {
-                authenticate_connection(&app, payload, correlation, peer, &authenticated).await
+                authenticate_connection(&app, payload, correlation, client, &authenticated).await
             }
         })
         .serve();
@@ -330,7 +341,7 @@ async fn authenticate_connection(
     app: &AppState,
     payload: serde_json::Value,
     correlation_id: Uuid,
-    peer: SocketAddr,
+    client: IpAddr,
     authenticated: &OnceLock<(AccessClaims, crate::auth::Caller)>,
 ) -> async_graphql::Result<Data> {
     let token = payload
@@ -358,7 +369,7 @@ async fn authenticate_connection(
     data.insert(RequestContext {
         caller,
         correlation_id,
-        client_address: Some(peer.ip()),
+        client_address: Some(client),
     });
     Ok(data)
 }

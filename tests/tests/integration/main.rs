@@ -9,6 +9,7 @@ mod api_live;
 mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
+mod auth_throttle;
 mod backup;
 mod backup_retention;
 mod backup_tls;
