@@ -80,9 +80,11 @@ pub struct ServeConfig {
 /// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct RequestConfig {
-    /// `due_soon` is raised when less than this remains before a request's due date, in
-    /// seconds. Applies to requests opened from now on (a request keeps the policy it was
-    /// opened with).
+    /// The longest due-soon window, in seconds: `due_soon` is raised when a quarter of a
+    /// request's allowance remains (urgent 1 h, high 6 h, normal 18 h, low 24 h; an explicit
+    /// due date: a quarter of the time from when it was set), but never earlier than this
+    /// before its due date. Applies to requests opened from now on (a request keeps the policy
+    /// it was opened with).
     #[arg(long, env = "SAVECORP_REQUEST_DUE_SOON_SECS", default_value_t = 24 * 3600)]
     pub request_due_soon_secs: u64,
 
@@ -113,7 +115,7 @@ impl Default for RequestConfig {
 }
 
 impl RequestConfig {
-    /// The SLA policy given to new requests: the product defaults with this due-soon window.
+    /// The SLA policy given to new requests: the product defaults with this due-soon cap.
     pub fn sla(&self) -> domain::sla::SlaPolicy {
         domain::sla::SlaPolicy {
             due_soon_threshold_secs: self.request_due_soon_secs,
@@ -152,8 +154,6 @@ pub struct AuthConfig {
     #[arg(long, env = "SAVECORP_LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
 
-    /// The first admin's email, created on start when no admin exists (with
-    /// `SAVECORP_ADMIN_PASSWORD`).
     /// Wrong ingest tokens (`/ping/{token}`) allowed per client address within the window;
     /// after that, the address's pings are answered 429 until the window ends.
     #[arg(
@@ -178,6 +178,8 @@ pub struct AuthConfig {
     )]
     pub trusted_proxies: String,
 
+    /// The first admin's email, created on start when no admin exists (with
+    /// `SAVECORP_ADMIN_PASSWORD`).
     #[arg(long, env = "SAVECORP_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
 
@@ -203,18 +205,16 @@ impl Default for AuthConfig {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             login_window_secs: 900,
-            admin_email: None,
-            admin_password: None,
             ingest_token_failures_per_address: 20,
             trusted_proxy_header: None,
             trusted_proxies: "127.0.0.1,::1".into(),
+            admin_email: None,
+            admin_password: None,
             default_country_code: "33".into(),
         }
     }
 }
 
-impl ServeConfig {
-    /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
 impl AuthConfig {
     /// How the client address of a request is found (the trusted proxy settings, checked).
     pub fn client_address_policy(
@@ -227,9 +227,10 @@ impl AuthConfig {
     }
 }
 
-    /// request deadline alerts (a test that wants them turns them on: with the default window,
-    /// a high-priority request is due soon at once, which would race tests that count a
-    /// request's events).
+impl ServeConfig {
+    /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
+    /// request deadline alerts (a test that wants them turns them on: alerts would race tests
+    /// that count a request's events).
     pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
         Self {
             database: DatabaseConfig {
@@ -332,13 +333,13 @@ impl std::fmt::Debug for AuthConfig {
                 &self.login_failures_per_address,
             )
             .field("login_window_secs", &self.login_window_secs)
-            .field("admin_email", &self.admin_email)
             .field(
                 "ingest_token_failures_per_address",
                 &self.ingest_token_failures_per_address,
             )
             .field("trusted_proxy_header", &self.trusted_proxy_header)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(self.admin_password.as_deref()))
             .field("default_country_code", &self.default_country_code)
             .finish()
