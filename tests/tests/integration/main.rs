@@ -14,6 +14,7 @@ mod backup;
 mod backup_retention;
 mod backup_tls;
 mod backup_token_purge;
+mod call_linking;
 mod cli;
 mod event_log;
 mod faults_ari;
