@@ -62,6 +62,9 @@ impl Application {
         config: &ServeConfig,
         database: &Database,
     ) -> anyhow::Result<crate::auth::AuthService> {
+        config.auth.client_address_policy().map_err(|error| {
+            anyhow::anyhow!("SAVECORP_TRUSTED_PROXIES / SAVECORP_TRUSTED_PROXY_HEADER: {error}")
+        })?;
         let keys = crate::auth::tokens::TokenKeys::load(
             config.jwt_secret.as_deref(),
             &config.database.data_dir,

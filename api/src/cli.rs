@@ -89,7 +89,7 @@ fn validate(command: &Command) -> Result<(), crate::config::InvalidSetting> {
             crate::admin_cli::AdminCommand::Create { database, .. } => database.validate(),
         },
         Command::Projections(args) => args.database.validate(),
-        Command::Simulate(_) => Ok(()),
+        Command::Simulate(_) | Command::Schema => Ok(()),
     }
 }
 

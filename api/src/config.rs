@@ -83,9 +83,11 @@ pub struct ServeConfig {
 /// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct RequestConfig {
-    /// `due_soon` is raised when less than this remains before a request's due date, in
-    /// seconds. Applies to requests opened from now on (a request keeps the policy it was
-    /// opened with).
+    /// The longest due-soon window, in seconds: `due_soon` is raised when a quarter of a
+    /// request's allowance remains (urgent 1 h, high 6 h, normal 18 h, low 24 h; an explicit
+    /// due date: a quarter of the time from when it was set), but never earlier than this
+    /// before its due date. Applies to requests opened from now on (a request keeps the policy
+    /// it was opened with).
     #[arg(long, env = "SAVECORP_REQUEST_DUE_SOON_SECS", default_value_t = 24 * 3600)]
     pub request_due_soon_secs: u64,
 
@@ -116,7 +118,7 @@ impl Default for RequestConfig {
 }
 
 impl RequestConfig {
-    /// The SLA policy given to new requests: the product defaults with this due-soon window.
+    /// The SLA policy given to new requests: the product defaults with this due-soon cap.
     pub fn sla(&self) -> domain::sla::SlaPolicy {
         domain::sla::SlaPolicy {
             due_soon_threshold_secs: self.request_due_soon_secs,
@@ -136,11 +138,14 @@ pub struct AuthConfig {
     #[arg(long, env = "SAVECORP_REFRESH_TOKEN_SECS", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_secs: u64,
 
-    /// Failed logins allowed per account within the window before logins are refused.
+    /// Failed logins (and, separately, failed password changes) allowed per account from one
+    /// client address within the window before that address's attempts on that account are
+    /// refused (other addresses are not affected).
     #[arg(long, env = "SAVECORP_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
     pub login_failures_per_account: u32,
 
-    /// Failed logins allowed per client address within the window.
+    /// Failed logins and password changes allowed per client address within the window,
+    /// whatever the account.
     #[arg(
         long,
         env = "SAVECORP_LOGIN_FAILURES_PER_ADDRESS",
@@ -148,9 +153,33 @@ pub struct AuthConfig {
     )]
     pub login_failures_per_address: u32,
 
-    /// The login throttling window, in seconds.
+    /// The throttling window (logins, password changes, wrong ingest tokens), in seconds.
     #[arg(long, env = "SAVECORP_LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
+
+    /// Wrong ingest tokens (`/ping/{token}`) allowed per client address within the window;
+    /// after that, the address's pings are answered 429 until the window ends.
+    #[arg(
+        long,
+        env = "SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub ingest_token_failures_per_address: u32,
+
+    /// The header a reverse proxy writes the client address into (e.g. `X-Forwarded-For`,
+    /// `X-Real-IP`), read only on requests from `SAVECORP_TRUSTED_PROXIES`. Absent: the TCP
+    /// peer is the client (the header is never read).
+    #[arg(long, env = "SAVECORP_TRUSTED_PROXY_HEADER")]
+    pub trusted_proxy_header: Option<String>,
+
+    /// The proxies whose client-address header is believed: comma-separated addresses or
+    /// ranges (`10.0.0.0/8`).
+    #[arg(
+        long,
+        env = "SAVECORP_TRUSTED_PROXIES",
+        default_value = "127.0.0.1,::1"
+    )]
+    pub trusted_proxies: String,
 
     /// The first admin's email, created on start when no admin exists (with
     /// `SAVECORP_ADMIN_PASSWORD`).
@@ -175,6 +204,9 @@ impl Default for AuthConfig {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             login_window_secs: 900,
+            ingest_token_failures_per_address: 20,
+            trusted_proxy_header: None,
+            trusted_proxies: "127.0.0.1,::1".into(),
             admin_email: None,
             admin_password: None,
             default_country_code: "33".into(),
@@ -182,11 +214,22 @@ impl Default for AuthConfig {
     }
 }
 
+impl AuthConfig {
+    /// How the client address of a request is found (the trusted proxy settings, checked).
+    pub fn client_address_policy(
+        &self,
+    ) -> Result<crate::auth::client_address::ClientAddressPolicy, String> {
+        crate::auth::client_address::ClientAddressPolicy::parse(
+            self.trusted_proxy_header.as_deref(),
+            &self.trusted_proxies,
+        )
+    }
+}
+
 impl ServeConfig {
     /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
-    /// request deadline alerts (a test that wants them turns them on: with the default window,
-    /// a high-priority request is due soon at once, which would race tests that count a
-    /// request's events).
+    /// request deadline alerts (a test that wants them turns them on: alerts would race tests
+    /// that count a request's events).
     pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
         Self {
             database: DatabaseConfig {
@@ -523,6 +566,12 @@ impl std::fmt::Debug for AuthConfig {
                 &self.login_failures_per_address,
             )
             .field("login_window_secs", &self.login_window_secs)
+            .field(
+                "ingest_token_failures_per_address",
+                &self.ingest_token_failures_per_address,
+            )
+            .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("admin_email", &self.admin_email)
             .field("admin_password", &secret(self.admin_password.as_deref()))
             .field("default_country_code", &self.default_country_code)

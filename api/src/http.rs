@@ -3,7 +3,7 @@
 //! and the CSV exports (`/export/calls.csv`, `/export/requests.csv`).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -391,7 +391,13 @@ async fn graphql_post(
     let context = RequestContext {
         caller,
         correlation_id: correlation_id(&headers),
-        client_address: Some(peer.ip()),
+        client_address: Some(
+            state
+                .app
+                .auth
+                .client_addresses
+                .client_address(peer.ip(), &headers),
+        ),
     };
     let response = state.schema.execute(request.data(context)).await;
     for error in &response.errors {
@@ -424,6 +430,11 @@ async fn graphql_get(
         return crate::graphiql::page(&state.app.http);
     }
     let correlation = correlation_id(request.headers());
+    let client = state
+        .app
+        .auth
+        .client_addresses
+        .client_address(peer.ip(), request.headers());
     let (mut parts, _body) = request.into_parts();
     let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
         Ok(protocol) => protocol,
@@ -451,7 +462,7 @@ async fn graphql_get(
         .max_frame_size(MAX_WEBSOCKET_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            serve_websocket(state, socket, protocol, correlation, peer).await;
+            serve_websocket(state, socket, protocol, correlation, client).await;
             drop(slot);
         })
 }
@@ -588,7 +599,7 @@ async fn serve_websocket(
     socket: WebSocket,
     protocol: GraphQLProtocol,
     correlation: Uuid,
-    peer: SocketAddr,
+    client: IpAddr,
 ) {
     let app = state.app.clone();
     let settings = app.http.clone();
@@ -612,7 +623,7 @@ async fn serve_websocket(
             let (app, auth, sockets) = (app.clone(), auth.clone(), state.sockets.clone());
             move |payload| async move {
                 auth.initialised.store(true, Ordering::Release);
-                authenticate_connection(&app, &sockets, payload, correlation, peer, &auth).await
+                authenticate_connection(&app, &sockets, payload, correlation, client, &auth).await
             }
         })
         .on_ping({
@@ -767,7 +778,7 @@ async fn authenticate_connection(
     sockets: &Arc<SocketCounts>,
     payload: serde_json::Value,
     correlation_id: Uuid,
-    peer: SocketAddr,
+    client: IpAddr,
     auth: &ConnectionAuth,
 ) -> async_graphql::Result<Data> {
     let token = payload_token(&payload);
@@ -799,7 +810,7 @@ async fn authenticate_connection(
     data.insert(RequestContext {
         caller,
         correlation_id,
-        client_address: Some(peer.ip()),
+        client_address: Some(client),
     });
     Ok(data)
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod embedded_pg;
 pub mod export;

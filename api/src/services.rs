@@ -50,5 +50,10 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         notifier.clone(),
         shutdown.clone(),
     ));
+    tasks.spawn(crate::customers::link_calls::run(
+        state.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
     Ok(Services { tasks })
 }

@@ -3,6 +3,12 @@
 //!
 //! The policy is admin-configurable; a request keeps a copy of the policy in force when it was
 //! opened (in its `RequestOpened` event), so changing the policy never rewrites history.
+//!
+//! A request is due soon when a quarter of its allowance remains, at most the policy's cap
+//! (24 h by default): urgent 1 h, high 6 h, normal 18 h, low 24 h; a due date set by hand gets a
+//! quarter of the time from when it was set. The window is computed from the stored due date
+//! and the moment it was set, so requests stored before this rule follow it too (their stored
+//! `due_soon_threshold_secs`, the old fixed window, is now the cap).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,12 +25,14 @@ pub struct SlaPolicy {
     pub high_secs: u64,
     pub normal_secs: u64,
     pub low_secs: u64,
-    /// `due_soon` is raised when less than this remains before the due date.
+    /// The longest due-soon window: `due_soon` is raised when a quarter of the allowance
+    /// remains, but never earlier than this before the due date. (Stored name kept: it was
+    /// the fixed window before.)
     pub due_soon_threshold_secs: u64,
 }
 
 impl Default for SlaPolicy {
-    /// PRODUCT §5: urgent 4 h, high 24 h, normal 72 h, low 7 days; due soon under 24 h.
+    /// PRODUCT §5: urgent 4 h, high 24 h, normal 72 h, low 7 days; due-soon window at most 24 h.
     fn default() -> Self {
         Self {
             urgent_secs: 4 * HOUR,
@@ -40,9 +48,9 @@ impl Default for SlaPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
-    /// More than the threshold remains.
+    /// More than the due-soon window remains.
     None,
-    /// The due date is ahead, strictly less than the threshold away.
+    /// The due date is ahead, strictly less than the due-soon window away.
     DueSoon,
     /// The due date has passed (or is now).
     Overdue,
@@ -65,11 +73,31 @@ impl SlaPolicy {
         add_secs_saturating(opened_at, self.allowance_secs(priority))
     }
 
-    /// Whether a request due at `due_at` is, at `now`, comfortably ahead, due soon or overdue.
-    pub fn alert_state(&self, due_at: DateTime<Utc>, now: DateTime<Utc>) -> AlertState {
+    /// How long before `due_at` a due date set at `set_at` becomes due soon: a quarter of the
+    /// time between them (the allowance), at most the cap, in whole seconds.
+    pub fn due_soon_window_secs(&self, set_at: DateTime<Utc>, due_at: DateTime<Utc>) -> u64 {
+        let allowance =
+            u64::try_from(due_at.signed_duration_since(set_at).num_seconds()).unwrap_or(0);
+        (allowance / 4).min(self.due_soon_threshold_secs)
+    }
+
+    /// When a due date set at `set_at` for `due_at` enters its due-soon window: the window
+    /// opens strictly after this instant.
+    pub fn due_soon_from(&self, set_at: DateTime<Utc>, due_at: DateTime<Utc>) -> DateTime<Utc> {
+        subtract_secs_saturating(due_at, self.due_soon_window_secs(set_at, due_at))
+    }
+
+    /// Whether a request due at `due_at` (set at `set_at`) is, at `now`, comfortably ahead,
+    /// due soon or overdue.
+    pub fn alert_state(
+        &self,
+        set_at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> AlertState {
         if now >= due_at {
             AlertState::Overdue
-        } else if now > subtract_secs_saturating(due_at, self.due_soon_threshold_secs) {
+        } else if now > self.due_soon_from(set_at, due_at) {
             AlertState::DueSoon
         } else {
             AlertState::None
@@ -139,41 +167,111 @@ mod tests {
             policy.default_due(Priority::Low, at(0)),
             DateTime::<Utc>::MAX_UTC
         );
-        let huge_threshold = SlaPolicy {
+        let huge_cap = SlaPolicy {
             due_soon_threshold_secs: u64::MAX,
             ..SlaPolicy::default()
         };
+        // Only the quarter counts: 1000 h set at 0 → due soon after 750 h.
         assert_eq!(
-            huge_threshold.alert_state(at(1000), at(0)),
+            huge_cap.alert_state(at(0), at(1000), at(750)),
+            AlertState::None
+        );
+        assert_eq!(
+            huge_cap.alert_state(at(0), at(1000), at(751)),
             AlertState::DueSoon
+        );
+        assert_eq!(
+            huge_cap.alert_state(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, at(0)),
+            AlertState::None
         );
     }
 
     #[test]
-    fn alert_state_depends_on_the_time_left_before_the_due_date() {
+    fn a_request_is_due_soon_when_a_quarter_of_its_allowance_remains_at_most_24_hours() {
         let policy = SlaPolicy::default();
-        let due = at(48);
+        // (priority, hours before the due date the window opens)
         let cases = [
-            (at(0), AlertState::None),
-            (at(23), AlertState::None),
-            (at(24), AlertState::None),
-            (at(25), AlertState::DueSoon),
-            (at(47), AlertState::DueSoon),
-            (at(48), AlertState::Overdue),
-            (at(100), AlertState::Overdue),
+            (Priority::Urgent, 1),
+            (Priority::High, 6),
+            (Priority::Normal, 18),
+            (Priority::Low, 24),
         ];
-        for (now, expected) in cases {
-            assert_eq!(policy.alert_state(due, now), expected, "now {now}");
+        for (priority, window_hours) in cases {
+            let due = policy.default_due(priority, at(0));
+            let window_opens = due - TimeDelta::hours(window_hours);
+            assert_eq!(
+                policy.due_soon_window_secs(at(0), due),
+                window_hours as u64 * HOUR,
+                "{priority}"
+            );
+            assert_eq!(
+                policy.alert_state(at(0), due, at(0)),
+                AlertState::None,
+                "{priority}"
+            );
+            assert_eq!(
+                policy.alert_state(at(0), due, window_opens),
+                AlertState::None,
+                "{priority}"
+            );
+            assert_eq!(
+                policy.alert_state(at(0), due, window_opens + TimeDelta::seconds(1)),
+                AlertState::DueSoon,
+                "{priority}"
+            );
+            assert_eq!(
+                policy.alert_state(at(0), due, due),
+                AlertState::Overdue,
+                "{priority}"
+            );
         }
     }
 
     #[test]
-    fn a_zero_threshold_never_raises_due_soon() {
+    fn an_explicit_due_date_is_due_soon_for_the_last_quarter_of_the_time_from_when_it_was_set() {
+        let policy = SlaPolicy::default();
+        let cases = [
+            // (set at, due at, window in seconds)
+            (at(0), at(8), 2 * HOUR),
+            (at(10), at(14), HOUR),
+            (at(0), at(400), 24 * HOUR),
+            (at(0), at(0) + TimeDelta::minutes(2), 30),
+        ];
+        for (set_at, due_at, window_secs) in cases {
+            assert_eq!(
+                policy.due_soon_window_secs(set_at, due_at),
+                window_secs,
+                "{set_at} → {due_at}"
+            );
+        }
+        // A due date in the past of when it was set (never stored: refused by the aggregate)
+        // has no window.
+        assert_eq!(policy.due_soon_window_secs(at(5), at(1)), 0);
+    }
+
+    #[test]
+    fn the_cap_is_configurable() {
+        let policy = SlaPolicy {
+            due_soon_threshold_secs: 2 * HOUR,
+            ..SlaPolicy::default()
+        };
+        assert_eq!(
+            policy.due_soon_window_secs(at(0), policy.default_due(Priority::Urgent, at(0))),
+            HOUR
+        );
+        assert_eq!(
+            policy.due_soon_window_secs(at(0), policy.default_due(Priority::High, at(0))),
+            2 * HOUR
+        );
+    }
+
+    #[test]
+    fn a_zero_cap_never_raises_due_soon() {
         let policy = SlaPolicy {
             due_soon_threshold_secs: 0,
             ..SlaPolicy::default()
         };
-        assert_eq!(policy.alert_state(at(1), at(0)), AlertState::None);
-        assert_eq!(policy.alert_state(at(1), at(1)), AlertState::Overdue);
+        assert_eq!(policy.alert_state(at(0), at(1), at(0)), AlertState::None);
+        assert_eq!(policy.alert_state(at(0), at(1), at(1)), AlertState::Overdue);
     }
 }

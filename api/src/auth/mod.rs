@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod bootstrap;
+pub mod client_address;
 pub mod password;
 pub mod rate_limit;
 pub mod sessions;
@@ -19,7 +20,8 @@ use domain::ids::WorkerId;
 use domain::values::Role;
 
 use crate::config::AuthConfig;
-use rate_limit::FailureLimiter;
+use client_address::ClientAddressPolicy;
+use rate_limit::Throttle;
 use tokens::TokenKeys;
 
 /// The caller of one request or WebSocket connection.
@@ -44,18 +46,22 @@ pub enum Caller {
 pub struct AuthService {
     pub keys: TokenKeys,
     pub config: AuthConfig,
-    pub failures_per_account: FailureLimiter,
-    pub failures_per_address: FailureLimiter,
+    /// Counters of logins, password changes and wrong ingest tokens (in the database).
+    pub throttle: Throttle,
+    /// How a request's client address is found (trusted proxy header).
+    pub client_addresses: ClientAddressPolicy,
     /// Serialises the changes that count active admins (demote, deactivate) in this process.
     pub admin_changes: tokio::sync::Mutex<()>,
 }
 
 impl AuthService {
+    /// Startup checks the trusted proxy settings first (`AuthConfig::client_address_policy`);
+    /// invalid ones here fall back to never reading the header.
     pub fn new(keys: TokenKeys, config: AuthConfig) -> Self {
         let window = Duration::from_secs(config.login_window_secs.max(1));
         Self {
-            failures_per_account: FailureLimiter::new(config.login_failures_per_account, window),
-            failures_per_address: FailureLimiter::new(config.login_failures_per_address, window),
+            throttle: Throttle::new(window),
+            client_addresses: config.client_address_policy().unwrap_or_default(),
             keys,
             config,
             admin_changes: tokio::sync::Mutex::new(()),

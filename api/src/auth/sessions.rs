@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::password::{self, Password};
+use super::rate_limit;
 use super::tokens::{random_token, token_hash, AccessClaims};
 use super::{AuthService, Caller};
 use crate::graphql::error::ApiError;
@@ -72,8 +73,9 @@ pub async fn standing(pool: &PgPool, claims: &AccessClaims) -> Result<Caller, Ap
     }
 }
 
-/// Email + password → a new session. Throttled per account and per address; the answer is
-/// the same whether the email is unknown or the password wrong.
+/// Email + password → a new session. Throttled per account from this address and per
+/// address, counted before the password is hashed; the answer is the same whether the email is
+/// unknown or the password wrong.
 pub async fn login(
     pool: &PgPool,
     auth: &AuthService,
@@ -82,12 +84,14 @@ pub async fn login(
     address: Option<IpAddr>,
 ) -> Result<IssuedSession, ApiError> {
     let account_key = email.trim().to_lowercase();
-    let address_key = address.map(|address| address.to_string());
-    if auth.failures_per_account.is_blocked(&account_key)
-        || address_key
-            .as_deref()
-            .is_some_and(|key| auth.failures_per_address.is_blocked(key))
-    {
+    let per_account = rate_limit::login_key(&account_key, address);
+    let per_address = rate_limit::address_key(address);
+    let keys = [
+        (per_account.clone(), auth.config.login_failures_per_account),
+        (per_address.clone(), auth.config.login_failures_per_address),
+    ];
+    if auth.throttle.acquire(pool, &keys).await?.is_err() {
+        tracing::info!(client = ?address, "login refused: too many attempts");
         return Err(ApiError::RateLimited);
     }
     let row: Option<(Uuid, String, String, bool, i32)> = sqlx::query_as(
@@ -101,7 +105,8 @@ pub async fn login(
     let matches = password::verify(password, stored_hash).await;
     match row {
         Some((worker_id, _, role, true, epoch)) if matches => {
-            auth.failures_per_account.clear(&account_key);
+            auth.throttle.clear(pool, &per_account).await?;
+            auth.throttle.release(pool, &per_address).await?;
             let session_id = Uuid::now_v7();
             sqlx::query("INSERT INTO sessions (session_id, worker_id) VALUES ($1, $2)")
                 .bind(session_id)
@@ -111,10 +116,6 @@ pub async fn login(
             issue(pool, auth, WorkerId(worker_id), &role, epoch, session_id).await
         }
         _ => {
-            auth.failures_per_account.record_failure(&account_key);
-            if let Some(key) = &address_key {
-                auth.failures_per_address.record_failure(key);
-            }
             tracing::info!(client = ?address, "login failed");
             Err(ApiError::Unauthenticated(LOGIN_FAILED))
         }
@@ -248,13 +249,27 @@ pub async fn revoke_all_sessions(
 
 /// Checks the current password, stores the new one, raises the session epoch (every access
 /// token issued before is refused), revokes every session, and opens a new one.
+///
+/// Throttled like a login (per worker from this address, and per address), counted before
+/// the current password is hashed: a stolen access token cannot be used to guess it.
 pub async fn change_password(
     pool: &PgPool,
     auth: &AuthService,
     worker_id: WorkerId,
     current: &str,
     new: &Password,
+    address: Option<IpAddr>,
 ) -> Result<IssuedSession, ApiError> {
+    let per_worker = rate_limit::password_change_key(worker_id.as_uuid(), address);
+    let per_address = rate_limit::address_key(address);
+    let keys = [
+        (per_worker.clone(), auth.config.login_failures_per_account),
+        (per_address.clone(), auth.config.login_failures_per_address),
+    ];
+    if auth.throttle.acquire(pool, &keys).await?.is_err() {
+        tracing::info!(client = ?address, %worker_id, "password change refused: too many attempts");
+        return Err(ApiError::RateLimited);
+    }
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT password_hash, role FROM credentials WHERE worker_id = $1 AND active",
     )
@@ -265,12 +280,15 @@ pub async fn change_password(
         return Err(ApiError::Unauthenticated("not logged in"));
     };
     if !password::verify(current, Some(stored_hash)).await {
+        tracing::info!(client = ?address, %worker_id, "password change: wrong current password");
         return Err(ApiError::Rule {
             code: "WRONG_PASSWORD",
             message: "the current password is wrong".into(),
             field: Some("currentPassword"),
         });
     }
+    auth.throttle.clear(pool, &per_worker).await?;
+    auth.throttle.release(pool, &per_address).await?;
     let hash = password::hash(new).await.map_err(ApiError::Internal)?;
     let (epoch,): (i32,) = sqlx::query_as(
         "UPDATE credentials SET password_hash = $2, session_epoch = session_epoch + 1, \

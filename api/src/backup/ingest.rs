@@ -10,13 +10,16 @@
 //! `?rid=<client run id>` pairs a start with its end; without it an end pairs with the
 //! customer's latest run still running. GET works too (no body). Answers: 200 with a JSON
 //! summary; 400 (malformed body, with the line number), 401 (wrong or revoked token), 404
-//! (nothing to attach a log to), 409 (the run already ended otherwise), 413 (too large).
+//! (nothing to attach a log to), 409 (the run already ended otherwise), 413 (too large), 429
+//! (too many wrong tokens from the client address: `SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS`).
 //!
 //! Bodies are read line by line as they arrive ([`LineReader`]): never held whole.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,15 +45,23 @@ pub struct PingQuery {
 
 async fn success(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(token): Path<String>,
     Query(query): Query<PingQuery>,
     body: Body,
 ) -> Response {
-    ping(state, &token, PingKind::Success, query.rid, body).await
+    let client = state
+        .auth
+        .client_addresses
+        .client_address(peer.ip(), &headers);
+    ping(state, client, &token, PingKind::Success, query.rid, body).await
 }
 
 async fn action(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path((token, action)): Path<(String, String)>,
     Query(query): Query<PingQuery>,
     body: Body,
@@ -74,18 +85,53 @@ async fn action(
             }
         },
     };
-    ping(state, &token, kind, query.rid, body).await
+    let client = state
+        .auth
+        .client_addresses
+        .client_address(peer.ip(), &headers);
+    ping(state, client, &token, kind, query.rid, body).await
+}
+
+/// The answer to a client address over its limit of wrong tokens.
+fn rate_limited() -> Response {
+    error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "too many wrong tokens from this address, try again later".into(),
+        None,
+    )
 }
 
 async fn ping(
     state: AppState,
+    client: IpAddr,
     token: &str,
     kind: PingKind,
     rid: Option<String>,
     body: Body,
 ) -> Response {
+    // An address over its limit of wrong tokens costs no lookup (auth::rate_limit).
+    if state.auth.throttle.ingest_blocked(client) {
+        return rate_limited();
+    }
     let identity = match service::authenticate(&state, token).await {
         Ok(identity) => identity,
+        Err(BackupError::Unauthenticated) => {
+            let limit = state.auth.config.ingest_token_failures_per_address;
+            return match state
+                .auth
+                .throttle
+                .ingest_failure(&state.pool, client, limit)
+                .await
+            {
+                Ok(Ok(())) => backup_error_response(BackupError::Unauthenticated),
+                Ok(Err(_limited)) => {
+                    tracing::info!(%client, "ping refused: too many wrong tokens");
+                    rate_limited()
+                }
+                Err(error) => backup_error_response(error.into()),
+            };
+        }
         Err(error) => return backup_error_response(error),
     };
     let body = body.into_data_stream();

@@ -50,8 +50,9 @@ pub struct AuthMutation;
 
 #[Object]
 impl AuthMutation {
-    /// Opens a session. Failures are throttled per account and per address, and never say
-    /// whether the email exists.
+    /// Opens a session. Attempts are throttled per account from one client address and per
+    /// address (`RATE_LIMITED`), counted before the password is checked, and a failure never
+    /// says whether the email exists.
     async fn login(
         &self,
         context: &Context<'_>,
@@ -92,7 +93,8 @@ impl AuthMutation {
     }
 
     /// Changes one's own password (the current one is required). Every session of the worker
-    /// ends; a new one is returned.
+    /// ends; a new one is returned. Wrong current passwords are throttled like logins
+    /// (`RATE_LIMITED`).
     async fn change_password(
         &self,
         context: &Context<'_>,
@@ -106,9 +108,16 @@ impl AuthMutation {
             return Err(ApiError::validation("currentPassword", "is too long"));
         }
         let state = state(context)?;
-        let issued =
-            sessions::change_password(&state.pool, &state.auth, me.id, &current_password, &new)
-                .await?;
+        let address = request(context).client_address;
+        let issued = sessions::change_password(
+            &state.pool,
+            &state.auth,
+            me.id,
+            &current_password,
+            &new,
+            address,
+        )
+        .await?;
         payload(context, issued).await
     }
 }

@@ -279,7 +279,7 @@ impl RequestMutation {
             due_at,
             sla: state(context)?.requests.sla(),
             opened_by: Some(me.id),
-            at: Utc::now(),
+            at: state(context)?.backup.now(),
         };
         run(context, &me, id, command, Some(0)).await
     }
@@ -316,7 +316,7 @@ impl RequestMutation {
             assignee,
             due_at: input.due_at.as_deref().map(parse_due).transpose()?,
             by: Some(me.id),
-            at: Utc::now(),
+            at: state(context)?.backup.now(),
         };
         run(context, &me, id, command, expected_version).await
     }
@@ -332,7 +332,7 @@ impl RequestMutation {
         let id: RequestId = parse_id(&id, "id")?;
         let command = RequestCommand::Solve {
             by: Some(me.id),
-            at: Utc::now(),
+            at: state(context)?.backup.now(),
         };
         run(context, &me, id, command, expected_version).await
     }
@@ -348,7 +348,7 @@ impl RequestMutation {
         let id: RequestId = parse_id(&id, "id")?;
         let command = RequestCommand::Reopen {
             by: Some(me.id),
-            at: Utc::now(),
+            at: state(context)?.backup.now(),
         };
         run(context, &me, id, command, expected_version).await
     }
@@ -364,7 +364,7 @@ impl RequestMutation {
         let id: RequestId = parse_id(&id, "id")?;
         let command = RequestCommand::Close {
             by: Some(me.id),
-            at: Utc::now(),
+            at: state(context)?.backup.now(),
         };
         run(context, &me, id, command, expected_version).await
     }

@@ -1,8 +1,9 @@
 //! Request deadline alerts (PRODUCT §5), a process manager: one instance is active per
 //! database (session advisory lock, as the backup watchdog). It folds every request that is
 //! not closed from the committed log with the domain's own `apply`, and sleeps until the
-//! earliest deadline still ahead: the start of a request's due-soon window (its due date minus
-//! the window of the SLA policy it was opened with) or its due date. New events wake it early
+//! earliest deadline still ahead: the start of a request's due-soon window (a quarter of its
+//! allowance before the due date, at most the cap of the SLA policy it was opened with: the
+//! domain's `Request::due_soon_from`) or its due date. New events wake it early
 //! (a new request, a changed due date, a solved request). Then it sends Request
 //! `RaiseDueSoon` / `RaiseOverdue`.
 //!
@@ -98,7 +99,11 @@ impl Deadlines {
         };
         for (id, tracked) in &self.requests {
             let request = &tracked.request;
-            let (Some(details), Some(state)) = (request.details(), request.alert_state(now)) else {
+            let (Some(details), Some(state), Some(due_soon_from)) = (
+                request.details(),
+                request.alert_state(now),
+                request.due_soon_from(),
+            ) else {
                 // Not opened, or solved: nothing applies until it is reopened (an event).
                 continue;
             };
@@ -117,11 +122,8 @@ impl Deadlines {
                 }
                 AlertState::None => {
                     if !due_soon_done {
-                        // The window opens strictly after due_at - threshold.
-                        consider(
-                            window_start(details.due_at, details.sla.due_soon_threshold_secs)
-                                + TimeDelta::milliseconds(1),
-                        );
+                        // The window opens strictly after `due_soon_from`.
+                        consider(due_soon_from + TimeDelta::milliseconds(1));
                     }
                     if !overdue_done {
                         consider(details.due_at);
@@ -131,15 +133,6 @@ impl Deadlines {
         }
         (alerts, next)
     }
-}
-
-/// `due_at - secs`, saturating at the earliest representable time.
-fn window_start(due_at: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    i64::try_from(secs)
-        .ok()
-        .and_then(TimeDelta::try_seconds)
-        .and_then(|delta| due_at.checked_sub_signed(delta))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Runs the manager until `shutdown` (does nothing when request alerts are turned off).
@@ -240,8 +233,8 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("time")
     }
 
-    /// A tracked request opened at `at(0)`, due at `at(due)`, with a due-soon window of
-    /// `window` seconds, after `later` events.
+    /// A tracked request opened at `at(0)`, due at `at(due)` (explicitly), with a due-soon
+    /// cap of `window` seconds, after `later` events.
     fn deadlines_with(due: i64, window: u64, later: Vec<RequestEvent>) -> (Deadlines, RequestId) {
         let id = RequestId(Uuid::from_u128(7));
         let mut request = Request::default();
@@ -277,16 +270,16 @@ mod tests {
 
     #[test]
     fn it_sleeps_until_the_window_opens_then_until_the_due_date() {
-        let (mut deadlines, id) = deadlines_with(100, 30, Vec::new());
+        let (mut deadlines, id) = deadlines_with(100, 20, Vec::new());
         let (alerts, next) = deadlines.due(at(10));
         assert!(alerts.is_empty());
-        assert_eq!(next, Some(at(70) + TimeDelta::milliseconds(1)));
+        assert_eq!(next, Some(at(80) + TimeDelta::milliseconds(1)));
 
-        let (alerts, next) = deadlines.due(at(71));
+        let (alerts, next) = deadlines.due(at(81));
         assert_eq!(alerts, vec![(id, Alert::DueSoon)]);
         assert_eq!(next, Some(at(100)));
         deadlines.mark_sent(id, Alert::DueSoon);
-        let (alerts, next) = deadlines.due(at(72));
+        let (alerts, next) = deadlines.due(at(82));
         assert!(alerts.is_empty(), "raised once");
         assert_eq!(next, Some(at(100)));
 
@@ -299,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_request_found_overdue_gets_only_the_overdue_alert() {
-        let (deadlines, id) = deadlines_with(100, 30, Vec::new());
+        let (deadlines, id) = deadlines_with(100, 20, Vec::new());
         assert_eq!(deadlines.due(at(150)), (vec![(id, Alert::Overdue)], None));
     }
 
@@ -307,7 +300,7 @@ mod tests {
     fn alerts_raised_in_the_log_are_not_raised_again() {
         let (deadlines, _) = deadlines_with(
             100,
-            30,
+            20,
             vec![
                 RequestEvent::DueSoonRaised {
                     due_at: at(100),
@@ -327,7 +320,7 @@ mod tests {
     fn a_solved_request_has_no_deadline() {
         let (deadlines, _) = deadlines_with(
             100,
-            30,
+            20,
             vec![RequestEvent::Solved {
                 from: domain::request::RequestStatus::Open,
                 by: None,

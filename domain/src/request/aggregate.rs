@@ -58,6 +58,10 @@ pub struct RequestDetails {
     pub due_at: DateTime<Utc>,
     /// False while the due date is the SLA default of the priority.
     pub due_at_explicit: bool,
+    /// Where the due date's allowance starts: when it was set by hand, else when the request
+    /// was opened (a default due date is the priority's allowance from the opening). The
+    /// due-soon window is a quarter of `due_at - due_at_set_at`, at most the SLA's cap.
+    pub due_at_set_at: DateTime<Utc>,
     /// The SLA policy in force when the request was opened.
     pub sla: SlaPolicy,
     pub opened_by: Option<WorkerId>,
@@ -114,9 +118,22 @@ impl Request {
     /// does not exist or is solved or closed (alerts apply only while open or pending).
     pub fn alert_state(&self, now: DateTime<Utc>) -> Option<AlertState> {
         let details = self.details.as_ref()?;
-        self.status
-            .is_active()
-            .then(|| details.sla.alert_state(details.due_at, now))
+        self.status.is_active().then(|| {
+            details
+                .sla
+                .alert_state(details.due_at_set_at, details.due_at, now)
+        })
+    }
+
+    /// The instant after which the request is due soon (its due-soon window opens strictly
+    /// after it); `None` before it is opened.
+    pub fn due_soon_from(&self) -> Option<DateTime<Utc>> {
+        let details = self.details.as_ref()?;
+        Some(
+            details
+                .sla
+                .due_soon_from(details.due_at_set_at, details.due_at),
+        )
     }
 
     fn decide(&self, command: RequestCommand) -> Result<Vec<RequestEvent>, RequestError> {
@@ -304,6 +321,7 @@ impl Aggregate for Request {
                     assignee,
                     due_at,
                     due_at_explicit,
+                    due_at_set_at: at,
                     sla,
                     opened_by,
                     opened_at: at,
@@ -317,7 +335,7 @@ impl Aggregate for Request {
                 assignee,
                 due_at,
                 by: _,
-                at: _,
+                at,
             } => {
                 let Some(details) = &mut self.details else {
                     return;
@@ -337,6 +355,11 @@ impl Aggregate for Request {
                 if let Some(due_at) = due_at {
                     details.due_at = due_at.to;
                     details.due_at_explicit = due_at.explicit;
+                    details.due_at_set_at = if due_at.explicit {
+                        at
+                    } else {
+                        details.opened_at
+                    };
                     self.due_soon_raised = false;
                     self.overdue_raised = false;
                 }

@@ -327,12 +327,17 @@ fn changing_the_due_date_re_arms_the_alerts() {
     let request = replay(events.clone());
     assert!(!request.due_soon_raised());
     assert!(!request.overdue_raised());
+    // Set at hour 73 for hour 100: due soon for the last quarter of those 27 h (after 93¼).
+    RequestTest::with(())
+        .given(events.clone())
+        .when(RequestCommand::RaiseDueSoon { at: at(93) })
+        .then_expect_events(vec![]);
     RequestTest::with(())
         .given(events)
-        .when(RequestCommand::RaiseDueSoon { at: at(90) })
+        .when(RequestCommand::RaiseDueSoon { at: at(94) })
         .then_expect_events(vec![RequestEvent::DueSoonRaised {
             due_at: at(100),
-            at: at(90),
+            at: at(94),
         }]);
 }
 
@@ -463,28 +468,146 @@ fn closing_is_final_and_every_later_command_is_rejected() {
 // --- alerts
 
 #[test]
-fn due_soon_is_raised_once_when_less_than_the_threshold_remains() {
+fn due_soon_is_raised_once_when_a_quarter_of_the_allowance_remains() {
+    // Normal: 72 h, due soon for the last 18 h (after hour 54).
     RequestTest::with(())
         .given(vec![opened()])
-        .when(RequestCommand::RaiseDueSoon { at: at(48) })
+        .when(RequestCommand::RaiseDueSoon { at: at(54) })
         .then_expect_events(vec![]);
     RequestTest::with(())
         .given(vec![opened()])
-        .when(RequestCommand::RaiseDueSoon { at: at(49) })
+        .when(RequestCommand::RaiseDueSoon { at: at(55) })
         .then_expect_events(vec![RequestEvent::DueSoonRaised {
             due_at: at(72),
-            at: at(49),
+            at: at(55),
         }]);
     RequestTest::with(())
         .given(vec![
             opened(),
             RequestEvent::DueSoonRaised {
                 due_at: at(72),
-                at: at(49),
+                at: at(55),
             },
         ])
-        .when(RequestCommand::RaiseDueSoon { at: at(50) })
+        .when(RequestCommand::RaiseDueSoon { at: at(56) })
         .then_expect_events(vec![]);
+}
+
+/// A request of `priority` opened at hour 0 with its default due date (policy: `sla`).
+fn opened_with(priority: Priority, sla: SlaPolicy) -> RequestEvent {
+    RequestEvent::Opened {
+        customer_id: customer(),
+        call_id: None,
+        message: message("Backup failed last night"),
+        priority,
+        request_type: RequestType::Incident,
+        assignee: None,
+        due_at: sla.default_due(priority, at(0)),
+        due_at_explicit: false,
+        sla,
+        opened_by: None,
+        at: at(0),
+    }
+}
+
+#[test]
+fn a_high_or_urgent_request_is_not_due_soon_the_moment_it_opens() {
+    let minutes = |m: i64| at(0) + TimeDelta::minutes(m);
+    // (priority, last minute not due soon, due date in minutes)
+    let cases = [
+        (Priority::Urgent, 3 * 60, 4 * 60),
+        (Priority::High, 18 * 60, 24 * 60),
+        (Priority::Normal, 54 * 60, 72 * 60),
+        (Priority::Low, 6 * 24 * 60, 7 * 24 * 60),
+    ];
+    for (priority, calm_until, due) in cases {
+        let request = replay(vec![opened_with(priority, SlaPolicy::default())]);
+        assert_eq!(
+            request.alert_state(at(0)),
+            Some(AlertState::None),
+            "{priority}"
+        );
+        assert_eq!(
+            request.alert_state(minutes(calm_until)),
+            Some(AlertState::None),
+            "{priority}"
+        );
+        assert_eq!(
+            request.alert_state(minutes(calm_until + 1)),
+            Some(AlertState::DueSoon),
+            "{priority}"
+        );
+        assert_eq!(
+            request.due_soon_from(),
+            Some(minutes(calm_until)),
+            "{priority}"
+        );
+        assert_eq!(
+            request.alert_state(minutes(due)),
+            Some(AlertState::Overdue),
+            "{priority}"
+        );
+        RequestTest::with(())
+            .given(vec![opened_with(priority, SlaPolicy::default())])
+            .when(RequestCommand::RaiseDueSoon { at: at(0) })
+            .then_expect_events(vec![]);
+    }
+}
+
+#[test]
+fn the_stored_cap_of_a_request_still_limits_its_window() {
+    // Opened when the window was a fixed 2 h: the quarter (18 h) is capped at 2 h.
+    let sla = SlaPolicy {
+        due_soon_threshold_secs: 2 * 3600,
+        ..SlaPolicy::default()
+    };
+    let request = replay(vec![opened_with(Priority::Normal, sla)]);
+    assert_eq!(request.alert_state(at(70)), Some(AlertState::None));
+    assert_eq!(
+        request.alert_state(at(70) + TimeDelta::seconds(1)),
+        Some(AlertState::DueSoon)
+    );
+}
+
+#[test]
+fn a_new_priority_s_default_due_date_gets_that_priority_s_window_from_the_opening() {
+    let events = vec![
+        opened(),
+        RequestEvent::Updated {
+            message: None,
+            priority: Some(Change {
+                from: Priority::Normal,
+                to: Priority::Urgent,
+            }),
+            request_type: None,
+            assignee: None,
+            due_at: Some(DueDateChange {
+                from: at(72),
+                to: at(4),
+                explicit: false,
+            }),
+            by: Some(agent(1)),
+            at: at(1),
+        },
+    ];
+    // Urgent: 4 h from the opening, due soon for the last hour.
+    assert_eq!(replay(events).due_soon_from(), Some(at(3)));
+}
+
+#[test]
+fn an_explicit_due_date_at_opening_is_due_soon_for_its_last_quarter() {
+    let mut opening = opened();
+    if let RequestEvent::Opened {
+        due_at,
+        due_at_explicit,
+        ..
+    } = &mut opening
+    {
+        *due_at = at(8);
+        *due_at_explicit = true;
+    }
+    let request = replay(vec![opening]);
+    assert_eq!(request.due_soon_from(), Some(at(6)));
 }
 
 #[test]

@@ -413,6 +413,11 @@ async fn hostile_graphql_ping_and_ari_input_never_gets_a_5xx_a_panic_or_a_hang()
             "SAVECORP_LOGIN_FAILURES_PER_ADDRESS".into(),
             "100000".into(),
         ),
+        // Wrong tokens are most ping cases: keep the valid ones reaching the ingest.
+        (
+            "SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS".into(),
+            "100000".into(),
+        ),
     ];
     let mut server = ServerProcess::spawn(&spec);
     server.wait_ready(Duration::from_secs(90)).await;

@@ -159,3 +159,123 @@ async fn a_request_near_its_due_date_raises_due_soon_then_overdue_once_each_and_
     assert!(alert_events(&restarted, &solved).await.is_empty());
     restarted.stop().await;
 }
+
+/// Where the manual clock of the quarter-window test starts.
+fn start() -> DateTime<Utc> {
+    "2031-03-03T09:00:00Z".parse().expect("instant")
+}
+
+async fn open_with_priority(
+    app: &TestApp,
+    token: &str,
+    customer: &str,
+    priority: &str,
+    due_at: Option<DateTime<Utc>>,
+) -> (String, DateTime<Utc>, DateTime<Utc>) {
+    let answer = gql(
+        app,
+        Some(token),
+        "mutation($input: OpenRequestInput!) { openRequest(input: $input) { id openedAt dueAt } }",
+        json!({"input": {"customerId": customer, "message": "Restore the accounting share",
+                         "priority": priority, "type": "INCIDENT",
+                         "dueAt": due_at.map(|due| due.to_rfc3339())}}),
+    )
+    .await;
+    let opened = answer.data("openRequest");
+    (
+        opened["id"].as_str().expect("request id").to_owned(),
+        instant(&opened["openedAt"]),
+        instant(&opened["dueAt"]),
+    )
+}
+
+/// When the request's alert of `event_type` was raised (the server's clock), once raised.
+async fn raised_at(app: &TestApp, request: &str, event_type: &str) -> DateTime<Utc> {
+    let variant = event_type.trim_start_matches("Request");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = alert_events(app, request).await;
+        if let Some((_, payload)) = events.iter().find(|(kind, _)| kind == event_type) {
+            return instant(&payload[variant]["at"]);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{event_type} never raised: {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_high_priority_request_is_due_soon_only_for_the_last_quarter_of_its_allowance() {
+    tests::init_test_log();
+    let clock = api::backup::ManualClock::new();
+    clock.set(start());
+    let app = TestApp::spawn_with({
+        let clock = clock.clone();
+        move |config| {
+            config.backup.clock = api::backup::ClockHandle::of(clock);
+            config.backup.leader_retry_ms = 100;
+            config.requests.request_alerts = true;
+            // The default cap (24 h); the manager looks again often, the clock moves by hand.
+            config.requests.request_alerts_max_sleep_ms = 50;
+        }
+    })
+    .await;
+    let admin = bootstrap_admin(&app).await;
+    let customer =
+        register_customer(&app, &admin.access_token, "Quarter Dental", &unique_phone()).await;
+
+    // openRequest takes its time from the server's clock.
+    let (urgent, opened_at, urgent_due) =
+        open_with_priority(&app, &admin.access_token, &customer, "URGENT", None).await;
+    assert_eq!(opened_at, start());
+    assert_eq!(urgent_due, start() + chrono::Duration::hours(4));
+    let (high, _, high_due) =
+        open_with_priority(&app, &admin.access_token, &customer, "HIGH", None).await;
+    assert_eq!(high_due, start() + chrono::Duration::hours(24));
+
+    // Urgent: due soon for its last hour, then overdue.
+    clock.set(start() + chrono::Duration::hours(3) + chrono::Duration::seconds(1));
+    assert_eq!(
+        raised_at(&app, &urgent, "RequestDueSoonRaised").await,
+        start() + chrono::Duration::hours(3) + chrono::Duration::seconds(1),
+        "not before its last hour"
+    );
+    clock.set(urgent_due);
+    assert_eq!(
+        raised_at(&app, &urgent, "RequestOverdueRaised").await,
+        urgent_due
+    );
+    // The manager has looked at hour 4: the high request (24 h) is not due soon yet.
+    assert!(
+        alert_events(&app, &high).await.is_empty(),
+        "a high-priority request is not due soon the moment it opens"
+    );
+
+    // High: due soon for its last 6 hours.
+    let window_opens = high_due - chrono::Duration::hours(6) + chrono::Duration::seconds(1);
+    clock.set(window_opens);
+    assert_eq!(
+        raised_at(&app, &high, "RequestDueSoonRaised").await,
+        window_opens
+    );
+
+    // An explicit due date: a quarter of the time from when it was set (8 h → the last 2 h).
+    let set_at = window_opens;
+    let (explicit, _, explicit_due) = open_with_priority(
+        &app,
+        &admin.access_token,
+        &customer,
+        "LOW",
+        Some(set_at + chrono::Duration::hours(8)),
+    )
+    .await;
+    let explicit_window = explicit_due - chrono::Duration::hours(2) + chrono::Duration::seconds(1);
+    clock.set(explicit_window);
+    assert_eq!(
+        raised_at(&app, &explicit, "RequestDueSoonRaised").await,
+        explicit_window
+    );
+    app.stop().await;
+}
