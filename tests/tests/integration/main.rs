@@ -11,6 +11,7 @@ mod api_subscriptions;
 mod api_tokens;
 mod backup;
 mod backup_retention;
+mod backup_slow_uploads;
 mod backup_tls;
 mod backup_token_purge;
 mod cli;
