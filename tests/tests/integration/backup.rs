@@ -466,6 +466,59 @@ async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on
 }
 
 #[tokio::test]
+async fn a_run_that_times_out_counts_as_a_failure_and_the_next_success_recovers() {
+    tests::init_test_log();
+    let clock = ManualClock::new();
+    let app = TestApp::spawn_with(|config| fast(config, None, Some(clock.clone()))).await;
+    let customer = register_customer(&app.state, "Fox Hotel", "it@fox.example").await;
+    let plan = period_plan(
+        86_400,
+        3_600,
+        &["ops@fox.example"],
+        RetentionPolicy::default(),
+    );
+    let token = given_plan_and_token(&app.state, customer, plan).await;
+    assert_eq!(ping(&app, &token, "?rid=night-1", "").await.0, 200);
+    assert_eq!(ping(&app, &token, "/start?rid=night-2", "").await.0, 200);
+
+    // Still running past its grace: the watchdog times it out, and that is a failure.
+    clock.advance(Duration::from_secs(3_601));
+    eventually(20, "the run timed out and the backups failed", || async {
+        count_events(&app, "BackupRunTimedOut").await == 1
+            && count_events(&app, "CustomerBackupFailed").await == 1
+    })
+    .await;
+    let status = service::backup_status(&app.state, customer)
+        .await
+        .expect("status");
+    assert_eq!(
+        (status.status, status.down_reason),
+        ("down", Some("failed"))
+    );
+    let (failed,): (Value,) =
+        sqlx::query_as("SELECT payload FROM events WHERE event_type = 'CustomerBackupFailed'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("failed");
+    assert_eq!(failed["BackupFailed"]["exit_status"], Value::Null);
+    eventually(20, "its follow-up request", || async {
+        count_events(&app, "RequestOpened").await == 1
+    })
+    .await;
+
+    assert_eq!(ping(&app, &token, "?rid=night-3", "").await.0, 200);
+    eventually(20, "recovered", || async {
+        count_events(&app, "CustomerBackupRecovered").await == 1
+    })
+    .await;
+    let status = service::backup_status(&app.state, customer)
+        .await
+        .expect("status");
+    assert_eq!((status.status, status.down_reason), ("up", None));
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn mail_files_and_their_folder_are_readable_by_the_server_user_only() {
     use std::os::unix::fs::PermissionsExt as _;
     tests::init_test_log();
