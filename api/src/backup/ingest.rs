@@ -10,10 +10,16 @@
 //! `?rid=<client run id>` pairs a start with its end; without it an end pairs with the
 //! customer's latest run still running. GET works too (no body). Answers: 200 with a JSON
 //! summary; 400 (malformed body, with the line number), 401 (wrong or revoked token), 404
-//! (nothing to attach a log to), 409 (the run already ended otherwise), 413 (too large), 429
-//! (too many wrong tokens from the client address: `SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS`).
+//! (nothing to attach a log to), 408 (the body stalled: nothing for the read timeout, or
+//! slower than the minimum rate; the connection is closed), 409 (the run already ended
+//! otherwise, or another ping of the customer is in progress), 413 (too large), 429 (too many
+//! wrong tokens from the client address: `SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS`).
 //!
-//! Bodies are read line by line as they arrive ([`LineReader`]): never held whole.
+//! A body is received before any database work and without a database connection or lock
+//! ([`BodyReader`]: size limit, read timeout, minimum rate): a success body is staged in a file
+//! of the data folder ([`StagedBody`]), then read line by line ([`LineReader`]) while one of
+//! ingest's database permits is held; a failure message keeps only the body's last 10 KiB
+//! ([`read_tail`]). Never held whole in memory.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -23,9 +29,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use std::path::{Path as FsPath, PathBuf};
+use std::time::{Duration, Instant};
+
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::service::{self, BackupError, PingKind};
 use crate::state::AppState;
@@ -114,25 +124,28 @@ async fn ping(
     if state.auth.throttle.ingest_blocked(client) {
         return rate_limited();
     }
-    let identity = match service::authenticate(&state, token).await {
-        Ok(identity) => identity,
-        Err(BackupError::Unauthenticated) => {
-            let limit = state.auth.config.ingest_token_failures_per_address;
-            return match state
-                .auth
-                .throttle
-                .ingest_failure(&state.pool, client, limit)
-                .await
-            {
-                Ok(Ok(())) => backup_error_response(BackupError::Unauthenticated),
-                Ok(Err(_limited)) => {
-                    tracing::info!(%client, "ping refused: too many wrong tokens");
-                    rate_limited()
-                }
-                Err(error) => backup_error_response(error.into()),
-            };
+    let identity = {
+        let _permit = state.backup.ingest_permit(&state.pool).await;
+        match service::authenticate(&state, token).await {
+            Ok(identity) => identity,
+            Err(BackupError::Unauthenticated) => {
+                let limit = state.auth.config.ingest_token_failures_per_address;
+                return match state
+                    .auth
+                    .throttle
+                    .ingest_failure(&state.pool, client, limit)
+                    .await
+                {
+                    Ok(Ok(())) => backup_error_response(BackupError::Unauthenticated),
+                    Ok(Err(_limited)) => {
+                        tracing::info!(%client, "ping refused: too many wrong tokens");
+                        rate_limited()
+                    }
+                    Err(error) => backup_error_response(error.into()),
+                };
+            }
+            Err(error) => return backup_error_response(error),
         }
-        Err(error) => return backup_error_response(error),
     };
     let body = body.into_data_stream();
     match service::report_backup_run(&state, identity, kind, rid, body).await {
@@ -153,10 +166,13 @@ fn error_response(status: StatusCode, code: &str, message: String, line: Option<
 pub fn backup_error_response(error: BackupError) -> Response {
     let status = match &error {
         BackupError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        BackupError::InvalidBody { .. } => StatusCode::BAD_REQUEST,
+        BackupError::InvalidBody { .. } | BackupError::DuplicatePath(_) => StatusCode::BAD_REQUEST,
         BackupError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        BackupError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
         BackupError::RunNotFound | BackupError::CustomerNotFound => StatusCode::NOT_FOUND,
-        BackupError::Run(_) | BackupError::Conflict { .. } => StatusCode::CONFLICT,
+        BackupError::Run(_) | BackupError::Conflict { .. } | BackupError::UploadInProgress => {
+            StatusCode::CONFLICT
+        }
         BackupError::Customer(_) => StatusCode::UNPROCESSABLE_ENTITY,
         BackupError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         BackupError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -172,7 +188,15 @@ pub fn backup_error_response(error: BackupError) -> Response {
         BackupError::InvalidBody { line, .. } => *line,
         _ => None,
     };
-    error_response(status, error.code(), message, line)
+    let mut response = error_response(status, error.code(), message, line);
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body may never come: the connection is not reused.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Why a body could not be read.
@@ -184,6 +208,10 @@ pub enum BodyError {
     Invalid { line: u64, message: String },
     /// The client stopped sending or the connection failed.
     Read(String),
+    /// Nothing arrived for the read timeout, or the body arrives slower than the minimum rate.
+    TimedOut(String),
+    /// The body could not be staged (the data folder is not writable, the disk is full).
+    Staging(String),
 }
 
 impl From<BodyError> for BackupError {
@@ -198,6 +226,8 @@ impl From<BodyError> for BackupError {
                 line: None,
                 message: format!("the body could not be read: {message}"),
             },
+            BodyError::TimedOut(message) => BackupError::BodyTimeout(message),
+            BodyError::Staging(cause) => BackupError::Internal(cause),
         }
     }
 }
@@ -298,23 +328,222 @@ where
     }
 }
 
-/// Reads a whole text body (failure message or log), keeping at most `max_bytes`.
-pub async fn read_text<S, E>(mut stream: S, max_bytes: usize) -> Result<String, BodyError>
+/// How a ping body must arrive: its size limit, the longest wait for its next bytes, and the
+/// slowest average rate accepted once a read timeout's worth of time has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    pub max_bytes: u64,
+    pub read_timeout: Duration,
+    /// Bytes per second; 0: no minimum.
+    pub min_bytes_per_sec: u64,
+}
+
+impl BodyLimits {
+    /// The settings' limits with `max_bytes` as the size limit.
+    pub fn of(config: &super::BackupConfig, max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            read_timeout: Duration::from_millis(config.ingest_read_timeout_ms.max(1)),
+            min_bytes_per_sec: config.ingest_min_bytes_per_sec,
+        }
+    }
+}
+
+/// Reads a body chunk by chunk within its [`BodyLimits`]: a body that stalls or trickles is
+/// given up (`TimedOut`), so a silent client holds no more than its socket.
+pub struct BodyReader<S> {
+    stream: S,
+    limits: BodyLimits,
+    started: Instant,
+    received: u64,
+}
+
+impl<S, E> BodyReader<S>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let mut text = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|error| BodyError::Read(error.to_string()))?;
-        if text.len() + chunk.len() > max_bytes {
-            return Err(BodyError::TooLarge(format!(
-                "the text is larger than {max_bytes} bytes"
-            )));
+    pub fn new(stream: S, limits: BodyLimits) -> Self {
+        Self {
+            stream,
+            limits,
+            started: Instant::now(),
+            received: 0,
         }
-        text.extend_from_slice(&chunk);
+    }
+
+    /// Bytes received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The next chunk; `None` at the end of the body.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, BodyError> {
+        let idle_deadline = Instant::now() + self.limits.read_timeout;
+        let deadline = match self.limits.min_bytes_per_sec {
+            0 => idle_deadline,
+            rate => {
+                let earned = Duration::from_secs_f64(self.received as f64 / rate as f64);
+                idle_deadline.min(self.started + self.limits.read_timeout + earned)
+            }
+        };
+        let next = tokio::time::timeout_at(deadline.into(), self.stream.next()).await;
+        match next {
+            Err(_) => Err(BodyError::TimedOut(format!(
+                "the body stalled after {} bytes (read timeout {} ms, minimum rate {} bytes/s)",
+                self.received,
+                self.limits.read_timeout.as_millis(),
+                self.limits.min_bytes_per_sec
+            ))),
+            Ok(None) => Ok(None),
+            Ok(Some(Err(error))) => Err(BodyError::Read(error.to_string())),
+            Ok(Some(Ok(chunk))) => {
+                self.received += chunk.len() as u64;
+                if self.received > self.limits.max_bytes {
+                    return Err(BodyError::TooLarge(format!(
+                        "the body is larger than {} bytes",
+                        self.limits.max_bytes
+                    )));
+                }
+                Ok(Some(chunk))
+            }
+        }
+    }
+}
+
+/// Reads a whole text body (log text), keeping at most `limits.max_bytes`.
+pub async fn read_text<S, E>(stream: S, limits: BodyLimits) -> Result<String, BodyError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let max_bytes = limits.max_bytes;
+    let mut reader = BodyReader::new(stream, limits);
+    let mut text = Vec::new();
+    loop {
+        match reader.next_chunk().await {
+            Ok(Some(chunk)) => text.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(BodyError::TooLarge(_)) => {
+                return Err(BodyError::TooLarge(format!(
+                    "the text is larger than {max_bytes} bytes"
+                )))
+            }
+            Err(error) => return Err(error),
+        }
     }
     Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Reads a whole body (a failure's output), keeping only its last `keep_bytes` (cut at a
+/// character boundary): the end of a log says why it failed.
+pub async fn read_tail<S, E>(
+    stream: S,
+    keep_bytes: usize,
+    limits: BodyLimits,
+) -> Result<String, BodyError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut reader = BodyReader::new(stream, limits);
+    let mut tail: Vec<u8> = Vec::with_capacity(keep_bytes.min(64 * 1024));
+    while let Some(chunk) = reader.next_chunk().await? {
+        tail.extend_from_slice(&chunk);
+        if tail.len() > keep_bytes {
+            tail.drain(..tail.len() - keep_bytes);
+        }
+    }
+    // Never start inside a character (UTF-8 continuation bytes are 0b10xx_xxxx).
+    let start = tail
+        .iter()
+        .take(3)
+        .take_while(|byte| (**byte & 0b1100_0000) == 0b1000_0000)
+        .count();
+    Ok(String::from_utf8_lossy(&tail[start..]).into_owned())
+}
+
+/// A body received into a file of the staging folder (mode 0600, in a 0700 folder), removed
+/// when dropped.
+#[derive(Debug)]
+pub struct StagedBody {
+    path: PathBuf,
+    pub bytes: u64,
+}
+
+impl StagedBody {
+    /// Receives `stream` into a new file of `dir` within `limits`.
+    pub async fn receive<S, E>(
+        dir: &FsPath,
+        stream: S,
+        limits: BodyLimits,
+    ) -> Result<Self, BodyError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let staging_failed = |error: std::io::Error| {
+            BodyError::Staging(format!("staging the body in {}: {error}", dir.display()))
+        };
+        create_private_dir(dir).map_err(staging_failed)?;
+        // Removed when dropped, whatever ends the reception.
+        let mut staged = StagedBody {
+            path: dir.join(format!("{}.body", uuid::Uuid::now_v7())),
+            bytes: 0,
+        };
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&staged.path)
+            .await
+            .map_err(staging_failed)?;
+        let mut reader = BodyReader::new(stream, limits);
+        while let Some(chunk) = reader.next_chunk().await? {
+            file.write_all(&chunk).await.map_err(staging_failed)?;
+        }
+        file.flush().await.map_err(staging_failed)?;
+        staged.bytes = reader.received();
+        Ok(staged)
+    }
+
+    /// The staged bytes, as a stream of chunks.
+    pub async fn stream(
+        &self,
+    ) -> std::io::Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin> {
+        let file = tokio::fs::File::open(&self.path).await?;
+        Ok(Box::pin(futures::stream::unfold(
+            Some(file),
+            |file| async move {
+                let mut file = file?;
+                let mut buffer = vec![0u8; 64 * 1024];
+                match file.read(&mut buffer).await {
+                    Ok(0) => None,
+                    Ok(read) => {
+                        buffer.truncate(read);
+                        Some((Ok(Bytes::from(buffer)), Some(file)))
+                    }
+                    Err(error) => Some((Err(error), None)),
+                }
+            },
+        )))
+    }
+}
+
+impl Drop for StagedBody {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Creates `dir` (and its parents) readable by the server's user only (0700).
+pub fn create_private_dir(dir: &FsPath) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 #[cfg(test)]
@@ -369,6 +598,57 @@ mod tests {
         let mut reader = LineReader::new(chunks(&[&big]), 1024, 10);
         let error = reader.next_line().await.expect_err("too large");
         assert!(matches!(error, BodyError::TooLarge(_)), "{error:?}");
+    }
+
+    fn limits(read_timeout_ms: u64, min_bytes_per_sec: u64) -> BodyLimits {
+        BodyLimits {
+            max_bytes: 1 << 20,
+            read_timeout: Duration::from_millis(read_timeout_ms),
+            min_bytes_per_sec,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_keeps_the_last_bytes_of_its_body_without_splitting_a_character() {
+        // "ééé" + "end": the last 6 bytes start inside the first "é".
+        let tail = read_tail(chunks(&["aaaa", "ééé", "end"]), 6, limits(5_000, 0))
+            .await
+            .expect("reads");
+        assert_eq!(tail, "éend");
+        let whole = read_tail(chunks(&["short"]), 6, limits(5_000, 0))
+            .await
+            .expect("reads");
+        assert_eq!(whole, "short");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_is_given_up_after_the_read_timeout() {
+        let stalled = chunks(&["{\"path\":"]).chain(futures::stream::pending());
+        let started = Instant::now();
+        let error = read_text(stalled, limits(100, 0))
+            .await
+            .expect_err("stalled");
+        assert!(matches!(error, BodyError::TimedOut(_)), "{error:?}");
+        assert!(started.elapsed() >= Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn a_body_under_the_minimum_rate_is_given_up_although_never_idle() {
+        // A byte every 20 ms (50 bytes/s) never waits 200 ms, but the 1000 bytes/s allowance
+        // runs out 200 ms (+ 1 ms a byte received) after the start.
+        let trickle = futures::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((
+                Ok::<_, std::convert::Infallible>(Bytes::from_static(b"x")),
+                (),
+            ))
+        });
+        let started = Instant::now();
+        let error = read_text(Box::pin(trickle), limits(200, 1_000))
+            .await
+            .expect_err("too slow");
+        assert!(matches!(error, BodyError::TimedOut(_)), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]

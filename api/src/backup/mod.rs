@@ -24,12 +24,16 @@ pub mod service;
 pub mod tokens;
 pub mod watchdog;
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
+use domain::ids::CustomerId;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use service::BackupError;
 
@@ -152,6 +156,30 @@ pub struct BackupConfig {
     )]
     pub ingest_max_entries: u64,
 
+    /// Longest wait for the next bytes of a ping body, in milliseconds; a body that stalls
+    /// longer is refused (408) and its connection closed.
+    #[arg(
+        long,
+        env = "SAVECORP_INGEST_READ_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub ingest_read_timeout_ms: u64,
+
+    /// Slowest average rate a ping body may arrive at, after a first read timeout's worth of
+    /// time, in bytes per second (0: no minimum): a body trickling in slower is refused (408).
+    #[arg(
+        long,
+        env = "SAVECORP_INGEST_MIN_BYTES_PER_SEC",
+        default_value_t = 1024
+    )]
+    pub ingest_min_bytes_per_sec: u64,
+
+    /// Pings processed at once (each holds at most two database connections while it stages,
+    /// diffs and commits; bodies are received without any). Capped so that ingest leaves at
+    /// least half the pool to the rest of the server.
+    #[arg(long, env = "SAVECORP_INGEST_CONCURRENCY", default_value_t = 4)]
+    pub ingest_concurrency: u32,
+
     /// Longest the watchdog sleeps without looking again (a safety net: it normally sleeps
     /// until the next deadline and is woken by new events), in milliseconds.
     #[arg(long, env = "SAVECORP_WATCHDOG_MAX_SLEEP_MS", default_value_t = 60_000)]
@@ -191,6 +219,9 @@ impl Default for BackupConfig {
             ingest_max_body_bytes: 512 * 1024 * 1024,
             ingest_max_line_bytes: 64 * 1024,
             ingest_max_entries: 10_000_000,
+            ingest_read_timeout_ms: 30_000,
+            ingest_min_bytes_per_sec: 1024,
+            ingest_concurrency: 4,
             watchdog_max_sleep_ms: 60_000,
             leader_retry_ms: 5_000,
             spent_token_retention_secs: 30 * 24 * 3600,
@@ -209,20 +240,92 @@ pub struct BackupContext {
     pub mail: crate::mail::MailSettings,
     /// Wakes the mail sender when the outbox got new rows.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// The customers whose ping body is being received or processed by this server.
+    pub uploads: UploadSlots,
+    /// Where ping bodies are staged while they arrive (`<data_dir>/ingest`, mode 0700).
+    pub staging_dir: PathBuf,
+    /// Ingest's share of the database pool (sized at first use from the pool's size).
+    ingest_permits: Arc<OnceLock<Arc<Semaphore>>>,
 }
 
 impl BackupContext {
     pub fn new(config: BackupConfig, mail: crate::mail::MailSettings) -> Self {
+        let staging_dir = if mail.data_dir.as_os_str().is_empty() {
+            std::env::temp_dir().join("savecorp-ingest")
+        } else {
+            mail.data_dir.join("ingest")
+        };
         Self {
             clock: config.clock.clock(),
             config,
             mail,
             mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+            uploads: UploadSlots::default(),
+            staging_dir,
+            ingest_permits: Arc::default(),
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Waits for one of ingest's database permits: at most `ingest_concurrency` pings use the
+    /// database at once, and never more than a quarter of the pool's connections (each ping
+    /// holds at most two), so ingest cannot starve logins, GraphQL and the projector.
+    pub async fn ingest_permit(&self, pool: &sqlx::PgPool) -> OwnedSemaphorePermit {
+        let semaphore = self.ingest_permits.get_or_init(|| {
+            let pool_size = pool.options().get_max_connections();
+            let share = (pool_size / 4).max(1);
+            let permits = self.config.ingest_concurrency.clamp(1, share);
+            Arc::new(Semaphore::new(permits as usize))
+        });
+        semaphore
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the ingest semaphore is never closed")
+    }
+}
+
+/// The customers with a ping body in progress on this server: one at a time per customer, a
+/// second one is refused at once (409) instead of queueing behind the first.
+#[derive(Clone, Debug, Default)]
+pub struct UploadSlots(Arc<Mutex<HashSet<CustomerId>>>);
+
+impl UploadSlots {
+    /// The customer's slot, or `None` while another ping of the customer holds it.
+    pub fn claim(&self, customer_id: CustomerId) -> Option<UploadSlot> {
+        let mut busy = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        busy.insert(customer_id).then(|| UploadSlot {
+            slots: self.clone(),
+            customer_id,
+        })
+    }
+
+    /// How many customers have a ping in progress (for tests and metrics).
+    pub fn in_progress(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .len()
+    }
+}
+
+/// A held upload slot; released when dropped (whatever ends the ping).
+#[derive(Debug)]
+pub struct UploadSlot {
+    slots: UploadSlots,
+    customer_id: CustomerId,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        self.slots
+            .0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(&self.customer_id);
     }
 }
 

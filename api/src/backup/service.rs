@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::ingest::{read_text, BodyError, LineReader};
+use super::ingest::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
 use crate::state::AppState;
@@ -32,8 +32,11 @@ use crate::state::AppState;
 const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
      payload #>> '{Succeeded,customer_id}', payload #>> '{Failed,customer_id}')";
 
-/// Most bytes of a failure message or log text read from a ping body.
+/// Most bytes of a log text read from a ping body.
 pub const MAX_TEXT_BODY_BYTES: usize = 256 * 1024;
+
+/// What a failure keeps of its body: the last 10 KiB.
+pub use domain::backup_run::MAX_MESSAGE_BYTES;
 
 /// Why a backup operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,16 @@ pub enum BackupError {
     TooLarge(String),
     #[error("expected version {expected}, the customer is at version {actual}")]
     Conflict { expected: i64, actual: i64 },
+    /// Another ping of the customer is being received or processed: try again after it.
+    #[error("another report of this customer is in progress")]
+    UploadInProgress,
+    /// The body stalled (read timeout) or trickled in below the minimum rate.
+    #[error("{0}")]
+    BodyTimeout(String),
+    /// A manifest lists this path twice (turned into `InvalidBody` naming the line before it
+    /// leaves this module).
+    #[error("the manifest lists the path {0:?} more than once")]
+    DuplicatePath(String),
     /// The database is out of reach (down, restarting, refusing connections).
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -75,6 +88,9 @@ impl BackupError {
             Self::InvalidBody { .. } => "VALIDATION",
             Self::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::Conflict { .. } => "CONFLICT",
+            Self::UploadInProgress => "UPLOAD_IN_PROGRESS",
+            Self::BodyTimeout(_) => "BODY_TIMEOUT",
+            Self::DuplicatePath(_) => "VALIDATION",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -264,8 +280,22 @@ pub struct RunOutcome {
     pub result: Option<RunResult>,
 }
 
-/// `reportBackupRun` (and every ping): `body` is read as it arrives, never held whole. A
-/// success is recorded all-or-nothing: a malformed line records nothing.
+/// A ping's body once received (before any database work).
+enum Received {
+    /// `start`: the body is not read.
+    Nothing,
+    /// A log text, or the last [`MAX_MESSAGE_BYTES`] of a failure's output.
+    Text(String),
+    /// A success body (manifest or restic output), staged in a file.
+    Staged(StagedBody),
+}
+
+/// `reportBackupRun` (and every ping). The body is received first, within the read timeout
+/// and minimum rate, holding no database connection and no lock: a success body is staged in
+/// a file of the data folder, a failure keeps its last [`MAX_MESSAGE_BYTES`]. Only then is one
+/// of ingest's database permits taken for the records. One ping with a body per customer at a
+/// time: a second one answers [`BackupError::UploadInProgress`] at once. A success is recorded
+/// all-or-nothing: a malformed line records nothing.
 pub async fn report_backup_run<S, E>(
     state: &AppState,
     identity: IngestIdentity,
@@ -278,7 +308,6 @@ where
     E: std::fmt::Display,
 {
     let customer_id = identity.customer_id;
-    let metadata = Metadata::new(Actor::IngestToken(identity.token_id));
     let client_run_id = client_run_id.filter(|rid| !rid.trim().is_empty());
     if client_run_id.as_ref().is_some_and(|rid| rid.len() > 200) {
         return Err(BackupError::InvalidBody {
@@ -286,7 +315,53 @@ where
             message: "rid must be at most 200 bytes".into(),
         });
     }
+    let config = &state.backup.config;
+    let (_slot, received) = match kind {
+        PingKind::Start => (None, Received::Nothing),
+        _ => {
+            let slot = state
+                .backup
+                .uploads
+                .claim(customer_id)
+                .ok_or(BackupError::UploadInProgress)?;
+            let received = match kind {
+                PingKind::Log => {
+                    let limits = BodyLimits::of(config, MAX_TEXT_BODY_BYTES as u64);
+                    Received::Text(read_text(body, limits).await?)
+                }
+                PingKind::Fail { .. } => {
+                    let limits = BodyLimits::of(config, config.ingest_max_body_bytes);
+                    Received::Text(read_tail(body, MAX_MESSAGE_BYTES, limits).await?)
+                }
+                _ => {
+                    let limits = BodyLimits::of(config, config.ingest_max_body_bytes);
+                    let staged =
+                        StagedBody::receive(&state.backup.staging_dir, body, limits).await?;
+                    Received::Staged(staged)
+                }
+            };
+            (Some(slot), received)
+        }
+    };
+    let _permit = state.backup.ingest_permit(&state.pool).await;
+    record_report(state, identity, kind, client_run_id, received).await
+}
+
+/// Records a received report (under an ingest permit).
+async fn record_report(
+    state: &AppState,
+    identity: IngestIdentity,
+    kind: PingKind,
+    client_run_id: Option<String>,
+    received: Received,
+) -> Result<RunOutcome, BackupError> {
+    let customer_id = identity.customer_id;
+    let metadata = Metadata::new(Actor::IngestToken(identity.token_id));
     let at = state.backup.now();
+    let text = match &received {
+        Received::Text(text) => Some(text.clone()),
+        _ => None,
+    };
     let (run_id, command) = match kind {
         PingKind::Start => {
             let run_id = match &client_run_id {
@@ -307,29 +382,37 @@ where
                     .await?
                     .ok_or(BackupError::RunNotFound)?,
             };
-            let text = read_text(body, MAX_TEXT_BODY_BYTES).await?;
             let command = BackupRunCommand::AppendLog {
                 customer_id,
                 at,
-                text,
+                text: text.unwrap_or_default(),
             };
             (run_id, command)
         }
         PingKind::Fail { exit_status } => {
             let run_id = run_to_finish(state, customer_id, client_run_id.as_deref()).await?;
-            let text = read_text(body, MAX_TEXT_BODY_BYTES).await?;
             let command = BackupRunCommand::Fail {
                 customer_id,
                 client_run_id,
                 at,
                 exit_status,
-                message: Some(text).filter(|text| !text.trim().is_empty()),
+                message: text.filter(|text| !text.trim().is_empty()),
             };
             (run_id, command)
         }
         PingKind::Success => {
             let run_id = run_to_finish(state, customer_id, client_run_id.as_deref()).await?;
-            return record_success(state, customer_id, run_id, client_run_id, body, metadata).await;
+            let Received::Staged(staged) = received else {
+                return Err(BackupError::Internal("a success without its body".into()));
+            };
+            let outcome =
+                record_success(state, customer_id, run_id, client_run_id, &staged, metadata).await;
+            return match outcome {
+                Err(BackupError::DuplicatePath(path)) => {
+                    Err(duplicate_path_error(state, &staged, path).await)
+                }
+                other => other,
+            };
         }
     };
     let committed = state
@@ -443,18 +526,65 @@ enum SuccessBody {
     Manifest(Uuid),
 }
 
-async fn record_success<S, E>(
+/// Opens a staged body for reading.
+async fn staged_stream(
+    staged: &StagedBody,
+) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin, BackupError> {
+    staged
+        .stream()
+        .await
+        .map_err(|error| BackupError::Internal(format!("reading a staged body: {error}")))
+}
+
+/// The answer for a manifest that lists `path` twice: the staged body is read again to name
+/// the line of its second listing (the key violation that found it names no line).
+async fn duplicate_path_error(state: &AppState, staged: &StagedBody, path: String) -> BackupError {
+    let config = &state.backup.config;
+    let mut line = None;
+    if let Ok(body) = staged_stream(staged).await {
+        let mut lines = LineReader::new(
+            body,
+            config.ingest_max_body_bytes,
+            config.ingest_max_line_bytes,
+        );
+        let mut seen = false;
+        while let Ok(Some((number, text))) = lines.next_line().await {
+            if text.trim().is_empty() {
+                continue;
+            }
+            if parse_manifest_line(&text).is_ok_and(|entry| entry.path == path) {
+                if seen {
+                    line = Some(number);
+                    break;
+                }
+                seen = true;
+            }
+        }
+    }
+    let mut shown: String = path.chars().take(200).collect();
+    if shown.len() < path.len() {
+        shown.push('…');
+    }
+    match line {
+        Some(line) => BackupError::from(BodyError::Invalid {
+            line,
+            message: format!("the path {shown:?} is already listed on an earlier line"),
+        }),
+        None => BackupError::InvalidBody {
+            line: None,
+            message: format!("the manifest lists the path {shown:?} more than once"),
+        },
+    }
+}
+
+async fn record_success(
     state: &AppState,
     customer_id: CustomerId,
     run_id: BackupRunId,
     client_run_id: Option<String>,
-    body: S,
+    staged: &StagedBody,
     metadata: Metadata,
-) -> Result<RunOutcome, BackupError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
+) -> Result<RunOutcome, BackupError> {
     let (run, _) = state
         .store
         .load_aggregate::<BackupRun>(&run_id.to_string())
@@ -473,15 +603,21 @@ where
         }
         Some(RunStatus::Running) | None => {}
     }
-    // One manifest upload per customer at a time: the diff base must not move under us. The
-    // transaction only holds the lock (no writes, no transaction id), so log readers are not
-    // held back while a large manifest streams in.
+    // One manifest per customer at a time, across servers: the diff base must not move under
+    // us. The body is already staged locally, so the lock is held only while the manifest is
+    // copied in, diffed and committed; a server already doing it for the customer makes this
+    // one answer 409 at once rather than queue. The transaction only holds the lock (no writes,
+    // no transaction id), so log readers are not held back.
     let mut lock = state.pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(8311, hashtext($1))")
+    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock(8311, hashtext($1))")
         .bind(customer_id.to_string())
-        .execute(&mut *lock)
+        .fetch_one(&mut *lock)
         .await?;
+    if !locked {
+        return Err(BackupError::UploadInProgress);
+    }
 
+    let body = staged_stream(staged).await?;
     let parsed = read_success_body(state, customer_id, run_id, body).await;
     let body = match parsed {
         Ok(body) => body,
@@ -638,10 +774,7 @@ where
                 return Err((error, Some(upload.manifest_id)));
             }
             if let Err(error) = upload.push(&entry).await {
-                return Err((
-                    manifest_write_error(error, number),
-                    Some(upload.manifest_id),
-                ));
+                return Err((manifest_write_error(error), Some(upload.manifest_id)));
             }
         }
     }
@@ -657,21 +790,30 @@ where
             let manifest_id = upload.manifest_id;
             match upload.finish().await {
                 Ok(manifest_id) => Ok(SuccessBody::Manifest(manifest_id)),
-                Err(error) => Err((manifest_write_error(error, 0), Some(manifest_id))),
+                Err(error) => Err((manifest_write_error(error), Some(manifest_id))),
             }
         }
     }
 }
 
-/// A path listed twice shows up as a key violation when a batch is written.
-fn manifest_write_error(error: sqlx::Error, around_line: u64) -> BackupError {
+/// A path listed twice shows up as a key violation when a batch is written; PostgreSQL's
+/// detail names it: `Key (manifest_id, path)=(<uuid>, <path>) already exists.`
+fn manifest_write_error(error: sqlx::Error) -> BackupError {
     match &error {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
-            BackupError::InvalidBody {
-                line: None,
-                message: format!(
-                    "the manifest lists a path more than once (found near line {around_line})"
-                ),
+            let path = db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|pg| pg.detail())
+                .and_then(|detail| detail.strip_prefix("Key (manifest_id, path)=("))
+                .and_then(|rest| rest.strip_suffix(") already exists."))
+                .and_then(|values| values.split_once(", "))
+                .map(|(_, path)| path.to_owned());
+            match path {
+                Some(path) => BackupError::DuplicatePath(path),
+                None => BackupError::InvalidBody {
+                    line: None,
+                    message: "the manifest lists a path more than once".into(),
+                },
             }
         }
         _ => error.into(),
@@ -701,6 +843,8 @@ pub struct RunView {
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<u64>,
     pub exit_status: Option<i32>,
+    /// A failed run's message: the last 10 KiB of its body.
+    pub message: Option<String>,
     pub result: Option<RunResult>,
     pub expired: bool,
 }
@@ -749,6 +893,7 @@ pub async fn backup_runs(
                 finished_at: run.finished_at(),
                 duration_secs: run.duration_secs(),
                 exit_status: run.exit_status(),
+                message: run.message().map(str::to_owned),
                 result: run.result().cloned(),
                 expired: run.expired(),
             })
@@ -781,6 +926,8 @@ pub struct StatusView {
     pub running_since: Option<DateTime<Utc>>,
     /// Set while the customer is overdue (the expected time of the missed backup).
     pub overdue_since: Option<DateTime<Utc>>,
+    /// Why the status is `down`: `failed` (the latest run failed or timed out) or `overdue`.
+    pub down_reason: Option<&'static str>,
 }
 
 pub fn status_name(status: BackupStatus) -> &'static str {
@@ -849,7 +996,17 @@ pub async fn backup_status(
         last_success_at,
         running_since,
         overdue_since: customer.backup_overdue_since(),
+        down_reason: None,
     };
+    // The latest finished run failed after the last success: down at once, before the
+    // watchdog records the incident (`BackupFailed`), until the next success.
+    let latest_failure = runs
+        .iter()
+        .filter(|run| matches!(run.status, RunStatus::Failed | RunStatus::TimedOut))
+        .filter_map(|run| run.finished_at)
+        .max();
+    let failed = customer.backup_failed_since().is_some()
+        || latest_failure.is_some_and(|failed_at| last_success_at.is_none_or(|at| at < failed_at));
     if let (Some(plan), Some(plan_set_at)) = (customer.backup_plan(), plan_set_at) {
         let report = schedule::evaluate(&ScheduleInput {
             plan,
@@ -862,6 +1019,13 @@ pub async fn backup_status(
         view.status = status_name(report.status);
         view.expected_at = report.expected_at;
         view.late_at = report.late_at;
+        let can_be_down = !matches!(report.status, BackupStatus::Paused | BackupStatus::Running);
+        if failed && can_be_down {
+            view.status = status_name(BackupStatus::Down);
+            view.down_reason = Some("failed");
+        } else if report.status == BackupStatus::Down {
+            view.down_reason = Some("overdue");
+        }
     }
     Ok(view)
 }

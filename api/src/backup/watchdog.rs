@@ -3,10 +3,13 @@
 //! success, runs in progress, overdue state and open follow-up requests, and sleeps until the
 //! earliest deadline of the schedule policy (woken early by new events). Then:
 //!
-//! - status `down` and not yet overdue → Customer `MarkBackupOverdue`;
-//! - overdue → a follow-up Request (incident, high), unless a follow-up is open for the
-//!   customer; its id is derived from the overdue event's id, so it is opened at most once;
-//! - a success while overdue → Customer `MarkBackupRecovered` with the downtime;
+//! - status `down` and not yet down → Customer `MarkBackupOverdue`;
+//! - the customer's latest finished run failed or timed out (after its last success) and not
+//!   yet down → Customer `MarkBackupFailed` at once (woken by the run's event);
+//! - down (overdue or failed: one incident until the next success, whichever came first) → a
+//!   follow-up Request (incident, high), unless a follow-up is open for the customer; its id
+//!   is derived from the overdue or failed event's id, so it is opened at most once;
+//! - a success while down → Customer `MarkBackupRecovered` with the downtime;
 //! - a run past its timeout → BackupRun `TimeOut`;
 //! - a success, or a new plan (its retention policy) → retention for that customer.
 //!
@@ -32,27 +35,62 @@ use uuid::Uuid;
 use super::retention::apply_retention_with;
 use crate::state::AppState;
 
-/// Namespace of follow-up request ids (v5 of the overdue event id).
+/// Namespace of follow-up request ids (v5 of the overdue or failed event id).
 const FOLLOW_UP_NAMESPACE: Uuid = Uuid::from_u128(0x7f1c_5a8e_2b7d_4c1e_9a55_3d0e_8b6f_0001);
 
-/// The follow-up request opened for the overdue event `overdue_event_id`.
-pub fn follow_up_request_id(overdue_event_id: Uuid) -> RequestId {
+/// The follow-up request opened for the overdue or failed event `incident_event_id`.
+pub fn follow_up_request_id(incident_event_id: Uuid) -> RequestId {
     RequestId(Uuid::new_v5(
         &FOLLOW_UP_NAMESPACE,
-        overdue_event_id.as_bytes(),
+        incident_event_id.as_bytes(),
     ))
 }
 
 const READ_BATCH: i64 = 1_000;
 
+/// Why the customer's backups are down.
 #[derive(Clone, Debug)]
-struct Overdue {
-    expected_at: DateTime<Utc>,
+enum IncidentCause {
+    /// The backup expected at this time did not arrive within its grace.
+    Overdue { expected_at: DateTime<Utc> },
+    /// A run failed (or timed out) at `failed_at`.
+    Failed {
+        failed_at: DateTime<Utc>,
+        exit_status: Option<i32>,
+        message: Option<String>,
+    },
+}
+
+/// An open incident (the customer's `BackupOverdue` or `BackupFailed`), until a success.
+#[derive(Clone, Debug)]
+struct Incident {
+    cause: IncidentCause,
     at: DateTime<Utc>,
     event_id: Uuid,
     metadata: Metadata,
     follow_up_done: bool,
     recovery_sent: bool,
+}
+
+impl Incident {
+    /// A success after this instant ends the incident.
+    fn ends_after(&self) -> DateTime<Utc> {
+        match &self.cause {
+            IncidentCause::Overdue { expected_at } => *expected_at,
+            IncidentCause::Failed { failed_at, .. } => *failed_at,
+        }
+    }
+}
+
+/// The customer's latest failed (or timed-out) run.
+#[derive(Clone, Debug)]
+struct Failure {
+    run_id: BackupRunId,
+    at: DateTime<Utc>,
+    exit_status: Option<i32>,
+    message: Option<String>,
+    event_id: Uuid,
+    metadata: Metadata,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -63,9 +101,36 @@ struct CustomerFacts {
     last_success_at: Option<DateTime<Utc>>,
     running: HashMap<BackupRunId, DateTime<Utc>>,
     timeouts_sent: HashSet<BackupRunId>,
-    overdue: Option<Overdue>,
-    overdue_sent: bool,
+    last_failure: Option<Failure>,
+    incident: Option<Incident>,
+    /// An overdue or failed mark was sent and its event is not folded yet.
+    incident_sent: bool,
     open_follow_ups: HashSet<RequestId>,
+}
+
+impl CustomerFacts {
+    fn record_failure(&mut self, failure: Failure) {
+        if self
+            .last_failure
+            .as_ref()
+            .is_none_or(|last| last.at <= failure.at)
+        {
+            self.last_failure = Some(failure);
+        }
+    }
+
+    /// The latest failure when it is newer than the latest success, the plan is active and
+    /// no incident is open (or about to be): the backups are to be marked failed.
+    fn failure_to_raise(&self) -> Option<&Failure> {
+        let monitored = self.plan.as_ref().is_some_and(|plan| !plan.paused);
+        if !monitored || self.erased || self.incident.is_some() || self.incident_sent {
+            return None;
+        }
+        self.last_failure.as_ref().filter(|failure| {
+            self.last_success_at
+                .is_none_or(|success| success < failure.at)
+        })
+    }
 }
 
 /// The watchdog's folded view of the log.
@@ -105,21 +170,45 @@ impl Watchdog {
                         }
                     }
                     CustomerEvent::BackupOverdue { expected_at, at } => {
-                        facts.overdue = Some(Overdue {
-                            expected_at,
+                        facts.incident = Some(Incident {
+                            cause: IncidentCause::Overdue { expected_at },
                             at,
                             event_id: stored.event_id,
                             metadata,
                             follow_up_done: false,
                             recovery_sent: false,
                         });
-                        facts.overdue_sent = false;
+                        facts.incident_sent = false;
                     }
-                    CustomerEvent::BackupRecovered { .. } => facts.overdue = None,
+                    CustomerEvent::BackupFailed {
+                        exit_status,
+                        message,
+                        failed_at,
+                        at,
+                        ..
+                    } => {
+                        facts.incident = Some(Incident {
+                            cause: IncidentCause::Failed {
+                                failed_at,
+                                exit_status,
+                                message,
+                            },
+                            at,
+                            event_id: stored.event_id,
+                            metadata,
+                            follow_up_done: false,
+                            recovery_sent: false,
+                        });
+                        facts.incident_sent = false;
+                    }
+                    CustomerEvent::BackupRecovered { .. } => {
+                        facts.incident = None;
+                        facts.incident_sent = false;
+                    }
                     CustomerEvent::Erased { .. } => {
                         facts.erased = true;
                         facts.plan = None;
-                        facts.overdue = None;
+                        facts.incident = None;
                     }
                     _ => {}
                 }
@@ -153,16 +242,38 @@ impl Watchdog {
                             );
                         }
                     }
-                    BackupRunEvent::Failed { customer_id, .. } => {
+                    BackupRunEvent::Failed {
+                        customer_id,
+                        exit_status,
+                        message,
+                        at,
+                        ..
+                    } => {
                         self.run_customer.remove(&run_id);
                         let facts = self.customers.entry(customer_id).or_default();
                         facts.running.remove(&run_id);
+                        facts.record_failure(Failure {
+                            run_id,
+                            at,
+                            exit_status,
+                            message,
+                            event_id: stored.event_id,
+                            metadata,
+                        });
                     }
-                    BackupRunEvent::TimedOut { .. } => {
+                    BackupRunEvent::TimedOut { at, .. } => {
                         if let Some(customer_id) = self.run_customer.remove(&run_id) {
                             let facts = self.customers.entry(customer_id).or_default();
                             facts.running.remove(&run_id);
                             facts.timeouts_sent.remove(&run_id);
+                            facts.record_failure(Failure {
+                                run_id,
+                                at,
+                                exit_status: None,
+                                message: Some("the run timed out: no end was reported".into()),
+                                event_id: stored.event_id,
+                                metadata,
+                            });
                         }
                     }
                     BackupRunEvent::LogAppended { .. } | BackupRunEvent::Expired { .. } => {}
@@ -269,20 +380,39 @@ async fn read_new_events(
     }
 }
 
-/// Follow-ups for overdue customers, recoveries after a success, retention after a success.
+/// Failures to raise, follow-ups for customers down, recoveries after a success, retention
+/// after a success.
 async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
     let now = state.backup.now();
     for (customer_id, facts) in watchdog.customers.iter_mut() {
+        if let Some(failure) = facts.failure_to_raise() {
+            let cause = Metadata::caused_by(Actor::System, &failure.metadata, failure.event_id);
+            let command = CustomerCommand::MarkBackupFailed {
+                run_id: failure.run_id,
+                exit_status: failure.exit_status,
+                message: failure.message.clone(),
+                failed_at: failure.at,
+                at: now.max(failure.at),
+            };
+            match state
+                .store
+                .execute::<Customer>(&customer_id.to_string(), command, &(), &cause, None)
+                .await
+            {
+                Ok(committed) => facts.incident_sent = !committed.events.is_empty(),
+                Err(error) => tracing::warn!(%customer_id, %error, "marking failed failed"),
+            }
+        }
         let last_success_at = facts.last_success_at;
         let has_open_follow_up = !facts.open_follow_ups.is_empty();
-        let Some(overdue) = facts.overdue.as_mut() else {
+        let Some(incident) = facts.incident.as_mut() else {
             continue;
         };
-        let cause = Metadata::caused_by(Actor::System, &overdue.metadata, overdue.event_id);
-        if let Some(success_at) = last_success_at.filter(|at| *at > overdue.expected_at) {
-            if !overdue.recovery_sent {
+        let cause = Metadata::caused_by(Actor::System, &incident.metadata, incident.event_id);
+        if let Some(success_at) = last_success_at.filter(|at| *at > incident.ends_after()) {
+            if !incident.recovery_sent {
                 let downtime_secs =
-                    u64::try_from((success_at - overdue.at).num_seconds()).unwrap_or(0);
+                    u64::try_from((success_at - incident.at).num_seconds()).unwrap_or(0);
                 let command = CustomerCommand::MarkBackupRecovered {
                     downtime_secs,
                     at: success_at.max(now),
@@ -292,25 +422,21 @@ async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
                     .execute::<Customer>(&customer_id.to_string(), command, &(), &cause, None)
                     .await
                 {
-                    Ok(_) => overdue.recovery_sent = true,
+                    Ok(_) => incident.recovery_sent = true,
                     Err(error) => tracing::warn!(%customer_id, %error, "marking recovered failed"),
                 }
             }
             continue;
         }
-        if overdue.follow_up_done || facts.erased {
+        if incident.follow_up_done || facts.erased {
             continue;
         }
         if has_open_follow_up {
-            overdue.follow_up_done = true;
+            incident.follow_up_done = true;
             continue;
         }
-        let request_id = follow_up_request_id(overdue.event_id);
-        let message = format!(
-            "Backups are overdue: the backup expected at {} did not arrive within its grace. \
-             Check the customer's backup client and contact the customer.",
-            overdue.expected_at.format("%Y-%m-%d %H:%M UTC")
-        );
+        let request_id = follow_up_request_id(incident.event_id);
+        let message = follow_up_message(&incident.cause);
         let Ok(message) = RequestMessage::parse(&message) else {
             continue;
         };
@@ -332,7 +458,7 @@ async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
             .await
         {
             Ok(_) | Err(CommandError::Rejected(RequestError::AlreadyOpened)) => {
-                overdue.follow_up_done = true;
+                incident.follow_up_done = true;
             }
             Err(error) => tracing::warn!(%customer_id, %error, "opening the follow-up failed"),
         }
@@ -341,6 +467,44 @@ async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
         if let Err(error) = apply_retention_with(state, customer_id, cause.clone()).await {
             tracing::warn!(%customer_id, %error, "retention failed");
             watchdog.retention_due.insert(customer_id, cause);
+        }
+    }
+}
+
+/// Most characters of a failed run's message quoted in its follow-up request.
+const FOLLOW_UP_QUOTE_CHARS: usize = 2_000;
+
+/// The text of the follow-up request opened for an incident.
+fn follow_up_message(cause: &IncidentCause) -> String {
+    match cause {
+        IncidentCause::Overdue { expected_at } => format!(
+            "Backups are overdue: the backup expected at {} did not arrive within its grace. \
+             Check the customer's backup client and contact the customer.",
+            expected_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+        IncidentCause::Failed {
+            failed_at,
+            exit_status,
+            message,
+        } => {
+            let mut text = format!(
+                "Backups failed: a run reported failure at {}",
+                failed_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            if let Some(status) = exit_status {
+                text.push_str(&format!(" (exit status {status})"));
+            }
+            text.push_str(". Check the customer's backup client and contact the customer.");
+            if let Some(message) = message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+                let skip = message
+                    .chars()
+                    .count()
+                    .saturating_sub(FOLLOW_UP_QUOTE_CHARS);
+                let quoted: String = message.chars().skip(skip).collect();
+                text.push_str("\n\nEnd of the run's output:\n");
+                text.push_str(&quoted);
+            }
+            text
         }
     }
 }
@@ -413,7 +577,7 @@ async fn check_deadlines(
             }
         };
         earliest(report.next_deadline);
-        if report.status == BackupStatus::Down && facts.overdue.is_none() && !facts.overdue_sent {
+        if report.status == BackupStatus::Down && facts.incident.is_none() && !facts.incident_sent {
             let Some(expected_at) = report.expected_at else {
                 continue;
             };
@@ -446,7 +610,7 @@ async fn check_deadlines(
                 )
                 .await;
             match result {
-                Ok(_) => facts.overdue_sent = true,
+                Ok(committed) => facts.incident_sent = !committed.events.is_empty(),
                 Err(error) => tracing::warn!(%customer_id, %error, "marking overdue failed"),
             }
         }

@@ -140,6 +140,9 @@ pub struct BackupRunView {
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<i64>,
     pub exit_status: Option<i32>,
+    /// What a failed run reported: the last 10 KiB of its body (`/fail`, a non-zero exit
+    /// status), or why the system failed it (timed out).
+    pub message: Option<String>,
     /// Marked by the retention policy: the storage side may delete it.
     pub expired: bool,
     pub stats: Option<BackupRunStats>,
@@ -157,6 +160,10 @@ impl From<RunView> for BackupRunView {
             finished_at: run.finished_at,
             duration_secs: run.duration_secs.and_then(int),
             exit_status: run.exit_status,
+            message: run.message.clone().or_else(|| {
+                (run.status == RunStatus::TimedOut)
+                    .then(|| "the run timed out: no end was reported".to_owned())
+            }),
             expired: run.expired,
             stats: run.result.as_ref().and_then(stats_of),
             result: result_json(&run.result),
@@ -177,6 +184,9 @@ pub struct BackupStatusView {
     pub last_success_at: Option<DateTime<Utc>>,
     pub running_since: Option<DateTime<Utc>>,
     pub overdue_since: Option<DateTime<Utc>>,
+    /// Why the status is `down`: `failed` (the latest run failed or timed out, until the next
+    /// success) or `overdue` (no success within the schedule and its grace).
+    pub down_reason: Option<String>,
 }
 
 impl From<StatusView> for BackupStatusView {
@@ -194,6 +204,7 @@ impl From<StatusView> for BackupStatusView {
             last_success_at: view.last_success_at,
             running_since: view.running_since,
             overdue_since: view.overdue_since,
+            down_reason: view.down_reason.map(str::to_owned),
         }
     }
 }

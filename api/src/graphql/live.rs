@@ -198,7 +198,9 @@ pub enum AlertKind {
     Overdue,
     /// A customer's backup is overdue.
     BackupOverdue,
-    /// A customer's overdue backup succeeded again.
+    /// A customer's backup run failed (or timed out): backups down until the next success.
+    BackupFailed,
+    /// A customer's overdue or failed backup succeeded again.
     BackupRecovered,
 }
 
@@ -230,10 +232,14 @@ async fn alert_of(state: &AppState, event: &StoredEvent) -> Result<Option<Alert>
         ("request", "RequestDueSoonRaised") => AlertKind::DueSoon,
         ("request", "RequestOverdueRaised") => AlertKind::Overdue,
         ("customer", "CustomerBackupOverdue") => AlertKind::BackupOverdue,
+        ("customer", "CustomerBackupFailed") => AlertKind::BackupFailed,
         ("customer", "CustomerBackupRecovered") => AlertKind::BackupRecovered,
         _ => return Ok(None),
     };
-    if matches!(kind, AlertKind::BackupOverdue | AlertKind::BackupRecovered) {
+    if matches!(
+        kind,
+        AlertKind::BackupOverdue | AlertKind::BackupFailed | AlertKind::BackupRecovered
+    ) {
         return Ok(Some(Alert {
             kind,
             customer_id: Some(ID(event.aggregate_id.clone())),
@@ -686,7 +692,7 @@ impl LiveSubscription {
     }
 
     /// Request alerts (`DUE_SOON`, `OVERDUE`) and backup alerts (`BACKUP_OVERDUE`,
-    /// `BACKUP_RECOVERED`), for every worker. The first message has no alert and names the log
+    /// `BACKUP_FAILED`, `BACKUP_RECOVERED`), for every worker. The first message has no alert and names the log
     /// position followed from; `fromPosition` resumes after a position (default: from now).
     async fn alerts(
         &self,

@@ -1,8 +1,8 @@
-//! Mail (PRODUCT §6): run reports, overdue and recovered alerts, the welcome mail for a new
+//! Mail (PRODUCT §6): run reports, overdue, failed and recovered alerts, the welcome mail for a new
 //! ingest token. An outbox fed from committed events (one message per event, at most once)
 //! and a sender loop with retries; SMTP from `SMTP_URL` (plain, implicit TLS with `smtps://`,
 //! STARTTLS with `?tls=required`; rustls, webpki roots plus `SMTP_CA_FILE`), else `.eml` files
-//! in `<data_dir>/mail/`.
+//! in `<data_dir>/mail/` (0600 files in a 0700 folder: they name customers and their addresses).
 //!
 //! - [`outbox`]: the process manager turning events into outbox rows; the admins' read.
 //! - [`templates`]: subject, plain text and HTML of each message.
@@ -81,6 +81,8 @@ pub struct MailSettings {
     pub smtp_url: Option<String>,
     /// Where `.eml` files go without SMTP.
     pub mail_dir: PathBuf,
+    /// The data folder (the backup service stages ping bodies in `ingest/` there).
+    pub data_dir: PathBuf,
     /// The base URL shown in the ingest instructions.
     pub public_url: String,
 }
@@ -121,6 +123,7 @@ impl MailSettings {
             config: (*config.mail).clone(),
             smtp_url: config.smtp_url.clone(),
             mail_dir: config.database.data_dir.join("mail"),
+            data_dir: config.database.data_dir.clone(),
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }

@@ -6,8 +6,8 @@
 //!
 //! Mail per event: `CustomerIngestTokenIssued` → welcome (customer email + report
 //! recipients); `BackupRunSucceeded` → run report (report recipients);
-//! `CustomerBackupOverdue` / `CustomerBackupRecovered` → alert (report recipients, admins in
-//! Bcc). An event with nobody to write to makes no row.
+//! `CustomerBackupOverdue` / `CustomerBackupFailed` / `CustomerBackupRecovered` → alert (report
+//! recipients, admins in Bcc). An event with nobody to write to makes no row.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -150,7 +150,7 @@ impl Directory {
                         let mut to: Vec<String> = customer.email.iter().cloned().collect();
                         to.extend(customer.recipients.iter().cloned());
                         to.dedup();
-                        message(
+                        message_for(
                             stored,
                             "welcome",
                             id,
@@ -164,13 +164,29 @@ impl Directory {
                         public_url?;
                         let rendered = templates::overdue(&customer.name, expected_at, at);
                         let to = customer.recipients.clone();
-                        message(stored, "overdue", id, customer, to, admins, rendered)
+                        message_for(stored, "overdue", id, customer, to, admins, rendered)
+                    }
+                    CustomerEvent::BackupFailed {
+                        exit_status,
+                        message,
+                        failed_at,
+                        ..
+                    } => {
+                        public_url?;
+                        let rendered = templates::failed(
+                            &customer.name,
+                            failed_at,
+                            exit_status,
+                            message.as_deref(),
+                        );
+                        let to = customer.recipients.clone();
+                        message_for(stored, "failed", id, customer, to, admins, rendered)
                     }
                     CustomerEvent::BackupRecovered { downtime_secs, at } => {
                         public_url?;
                         let rendered = templates::recovered(&customer.name, downtime_secs, at);
                         let to = customer.recipients.clone();
-                        message(stored, "recovered", id, customer, to, admins, rendered)
+                        message_for(stored, "recovered", id, customer, to, admins, rendered)
                     }
                     CustomerEvent::IngestTokenRevoked { .. } => None,
                 }
@@ -190,7 +206,7 @@ impl Directory {
                 let customer = self.customers.get(&customer_id)?;
                 let rendered = templates::run_report(&customer.name, at, duration_secs, &result);
                 let to = customer.recipients.clone();
-                message(
+                message_for(
                     stored,
                     "run_report",
                     customer_id,
@@ -205,7 +221,7 @@ impl Directory {
     }
 }
 
-fn message(
+fn message_for(
     stored: &StoredEvent,
     kind: &'static str,
     customer_id: CustomerId,

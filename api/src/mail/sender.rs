@@ -52,7 +52,16 @@ fn transport(settings: &MailSettings) -> anyhow::Result<Transport> {
             Ok(Transport::Smtp(transport))
         }
         None => {
-            std::fs::create_dir_all(&settings.mail_dir)?;
+            // Mails name customers and their addresses: the server's user only.
+            crate::backup::ingest::create_private_dir(&settings.mail_dir)?;
+            // Files written by older versions were world-readable.
+            for entry in std::fs::read_dir(&settings.mail_dir)? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|extension| extension == "eml") {
+                    use std::os::unix::fs::PermissionsExt as _;
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
             Ok(Transport::Files(settings.mail_dir.clone()))
         }
     }
@@ -300,12 +309,28 @@ async fn deliver(
     }
 }
 
+/// Writes the message as `<event id>.eml`, readable by the server's user only (0600): written
+/// aside, then renamed, so a reader never sees half a message.
 async fn write_eml(dir: &Path, event_id: Uuid, bytes: &[u8]) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt as _;
     let path = dir.join(format!("{event_id}.eml"));
     let partial = dir.join(format!("{event_id}.eml.partial"));
-    tokio::fs::write(&partial, bytes)
+    let failed = |error: std::io::Error| format!("writing {}: {error}", partial.display());
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
         .await
-        .map_err(|error| format!("writing {}: {error}", partial.display()))?;
+        .map_err(failed)?;
+    // A partial file left by an older version may have other permissions.
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .await
+        .map_err(failed)?;
+    file.write_all(bytes).await.map_err(failed)?;
+    file.flush().await.map_err(failed)?;
+    drop(file);
     tokio::fs::rename(&partial, &path)
         .await
         .map_err(|error| format!("renaming to {}: {error}", path.display()))

@@ -195,7 +195,48 @@ pub fn overdue(customer: &str, expected_at: DateTime<Utc>, at: DateTime<Utc>) ->
     }
 }
 
-/// A success after being overdue.
+/// Most characters of a failed run's output quoted in its alert.
+const QUOTED_OUTPUT_CHARS: usize = 4_000;
+
+/// A run failed: the backups are down.
+pub fn failed(
+    customer: &str,
+    failed_at: DateTime<Utc>,
+    exit_status: Option<i32>,
+    message: Option<&str>,
+) -> Rendered {
+    let subject = format!("Backup failed: {customer}");
+    let mut lines = vec![format!(
+        "A backup run of {customer} failed at {}.",
+        when(failed_at)
+    )];
+    if let Some(status) = exit_status {
+        lines.push(format!("Exit status: {status}"));
+    }
+    if let Some(message) = message.map(str::trim).filter(|text| !text.is_empty()) {
+        let skip = message.chars().count().saturating_sub(QUOTED_OUTPUT_CHARS);
+        lines.push(String::new());
+        lines.push("End of the run's output:".into());
+        lines.extend(
+            message
+                .chars()
+                .skip(skip)
+                .collect::<String>()
+                .lines()
+                .map(|line| format!("  {line}")),
+        );
+    }
+    lines.push(String::new());
+    lines.push("A follow-up request was opened for our team.".into());
+    lines.push("Please check the backup job; the next successful run clears this alert.".into());
+    Rendered {
+        html: html_of(&subject, &lines),
+        text: text_of(&lines),
+        subject,
+    }
+}
+
+/// A success after being down (overdue or failed).
 pub fn recovered(customer: &str, downtime_secs: u64, at: DateTime<Utc>) -> Rendered {
     let subject = format!("Backup recovered: {customer}");
     let lines = vec![

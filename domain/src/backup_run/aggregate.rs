@@ -8,7 +8,7 @@ use crate::ids::CustomerId;
 use super::command::BackupRunCommand;
 use super::error::BackupRunError;
 use super::event::{BackupRunEvent, RunResult};
-use super::{MAX_LARGEST_CHANGES, MAX_TEXT_CHARS};
+use super::{MAX_LARGEST_CHANGES, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS};
 
 /// Where a run is. Every status but `Running` is finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +32,9 @@ pub struct BackupRun {
     finished_at: Option<DateTime<Utc>>,
     result: Option<RunResult>,
     exit_status: Option<i32>,
+    /// What a failed run reported (its output's last bytes).
+    #[serde(default)]
+    message: Option<String>,
     expired: bool,
 }
 
@@ -78,6 +81,11 @@ impl BackupRun {
     /// The exit status a failed run reported.
     pub fn exit_status(&self) -> Option<i32> {
         self.exit_status
+    }
+
+    /// The message a failed run reported (the last [`MAX_MESSAGE_BYTES`] of its output).
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
     }
 
     /// Whether retention let this run go.
@@ -147,7 +155,7 @@ impl BackupRun {
                         started_at: self.started_at,
                         duration_secs: self.duration_until(at),
                         exit_status,
-                        message: message.map(|text| truncate_chars(text, MAX_TEXT_CHARS)),
+                        message: message.map(|text| keep_last_bytes(text, MAX_MESSAGE_BYTES)),
                         at,
                     }]),
                     Some(RunStatus::Failed | RunStatus::TimedOut) => Ok(vec![]),
@@ -216,6 +224,18 @@ fn truncate_chars(mut text: String, max_chars: usize) -> String {
     text
 }
 
+/// The last `max_bytes` of `text` at most (never starting inside a character).
+fn keep_last_bytes(text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut cut = text.len() - max_bytes;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    text[cut..].to_owned()
+}
+
 /// `result` with its list of largest changes cut to [`MAX_LARGEST_CHANGES`].
 fn bounded_result(mut result: RunResult) -> RunResult {
     if let RunResult::Manifest {
@@ -279,10 +299,12 @@ impl Aggregate for BackupRun {
                 client_run_id,
                 started_at,
                 exit_status,
+                message,
                 at,
                 ..
             } => {
                 self.status = Some(RunStatus::Failed);
+                self.message = message;
                 self.customer_id = Some(customer_id);
                 self.client_run_id = client_run_id;
                 self.started_at = started_at;

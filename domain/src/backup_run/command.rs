@@ -23,8 +23,8 @@ pub enum BackupRunCommand {
         at: DateTime<Utc>,
         result: RunResult,
     },
-    /// The run failed. Creates the run when it was never started; `message` is cut to
-    /// [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS). Idempotent: a repeat for a run that already
+    /// The run failed. Creates the run when it was never started; `message` keeps its last
+    /// [`MAX_MESSAGE_BYTES`](super::MAX_MESSAGE_BYTES). Idempotent: a repeat for a run that already
     /// failed or timed out emits nothing.
     Fail {
         customer_id: CustomerId,

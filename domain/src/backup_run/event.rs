@@ -29,7 +29,8 @@ pub enum BackupRunEvent {
         started_at: Option<DateTime<Utc>>,
         duration_secs: Option<u64>,
         exit_status: Option<i32>,
-        /// At most [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS) characters.
+        /// The last [`MAX_MESSAGE_BYTES`](super::MAX_MESSAGE_BYTES) of what the client sent
+        /// (events recorded before 2026-12-07 kept the first 10 000 characters instead).
         message: Option<String>,
         at: DateTime<Utc>,
     },

@@ -22,8 +22,12 @@ pub use command::BackupRunCommand;
 pub use error::BackupRunError;
 pub use event::{BackupRunEvent, ChangeKind, ChangeStats, ChangedFile, RunResult, ToolStats};
 
-/// The most characters of a failure message or log text kept; the rest is cut off.
+/// The most characters of a log text kept; the rest is cut off.
 pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// The most bytes of a failure message kept: its last 10 KiB (the end of a failing job's
+/// output says why it failed), cut at a character boundary.
+pub const MAX_MESSAGE_BYTES: usize = 10 * 1024;
 
 /// The most changed files listed in [`ChangeStats::largest`]; the rest are dropped.
 pub const MAX_LARGEST_CHANGES: usize = 10;

@@ -332,7 +332,13 @@ fn a_failure_without_a_start_creates_the_run() {
 }
 
 #[test]
-fn a_long_failure_message_is_cut_to_ten_thousand_characters() {
+fn a_long_failure_message_keeps_its_last_ten_kib_without_splitting_a_character() {
+    // "é" is two bytes: an odd cut point would fall inside one.
+    let text = format!(
+        "start{}{}",
+        "é".repeat(MAX_MESSAGE_BYTES),
+        "restic: repository locked"
+    );
     let events = tester()
         .given(vec![started()])
         .when(BackupRunCommand::Fail {
@@ -340,7 +346,7 @@ fn a_long_failure_message_is_cut_to_ten_thousand_characters() {
             client_run_id: nightly(),
             at: at(30),
             exit_status: None,
-            message: Some("é".repeat(MAX_TEXT_CHARS + 5)),
+            message: Some(text),
         })
         .inspect_result()
         .expect("fails the run");
@@ -351,7 +357,10 @@ fn a_long_failure_message_is_cut_to_ten_thousand_characters() {
     else {
         panic!("expected one failure with a message, got {events:?}");
     };
-    assert_eq!(message.chars().count(), MAX_TEXT_CHARS);
+    assert!(message.len() <= MAX_MESSAGE_BYTES);
+    assert!(message.len() >= MAX_MESSAGE_BYTES - 1);
+    assert!(message.ends_with("restic: repository locked"));
+    assert!(message.starts_with('é'));
 }
 
 #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::command::CustomerCommand;
 use super::error::CustomerError;
 use super::event::CustomerEvent;
+use crate::backup_run::MAX_MESSAGE_BYTES;
 use crate::ids::IngestTokenId;
 use crate::plan::{BackupPlan, Schedule};
 use crate::values::{Change, EmailAddress, PersonName, PhoneNumber};
@@ -45,6 +46,9 @@ pub struct Customer {
     ingest_tokens: Vec<IngestToken>,
     /// When overdue: the expected time of the missed backup.
     overdue_since: Option<DateTime<Utc>>,
+    /// When down because a run failed: when it failed.
+    #[serde(default)]
+    failed_since: Option<DateTime<Utc>>,
 }
 
 impl Customer {
@@ -84,6 +88,16 @@ impl Customer {
     /// The expected time of the missed backup, while overdue.
     pub fn backup_overdue_since(&self) -> Option<DateTime<Utc>> {
         self.overdue_since
+    }
+
+    /// When the run that put the backups down failed, while down for that reason.
+    pub fn backup_failed_since(&self) -> Option<DateTime<Utc>> {
+        self.failed_since
+    }
+
+    /// Whether an incident is open: overdue or failed, until the next success.
+    pub fn is_backup_down(&self) -> bool {
+        self.overdue_since.is_some() || self.failed_since.is_some()
     }
 
     fn decide(&self, command: CustomerCommand) -> Result<Vec<CustomerEvent>, CustomerError> {
@@ -194,13 +208,31 @@ impl Customer {
                 Some(_) => CustomerEvent::IngestTokenRevoked { token_id, at },
             },
             CustomerCommand::MarkBackupOverdue { expected_at, at } => {
-                if self.overdue_since.is_some() {
+                if self.is_backup_down() {
                     return Ok(vec![]);
                 }
                 CustomerEvent::BackupOverdue { expected_at, at }
             }
+            CustomerCommand::MarkBackupFailed {
+                run_id,
+                exit_status,
+                message,
+                failed_at,
+                at,
+            } => {
+                if self.is_backup_down() {
+                    return Ok(vec![]);
+                }
+                CustomerEvent::BackupFailed {
+                    run_id,
+                    exit_status,
+                    message: message.map(|text| keep_last_bytes(text, MAX_MESSAGE_BYTES)),
+                    failed_at,
+                    at,
+                }
+            }
             CustomerCommand::MarkBackupRecovered { downtime_secs, at } => {
-                if self.overdue_since.is_none() {
+                if !self.is_backup_down() {
                     return Ok(vec![]);
                 }
                 CustomerEvent::BackupRecovered { downtime_secs, at }
@@ -215,6 +247,18 @@ impl Customer {
             .iter()
             .find(|token| token.token_id == token_id)
     }
+}
+
+/// The last `max_bytes` of `text` at most (never starting inside a character).
+fn keep_last_bytes(text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut cut = text.len() - max_bytes;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    text[cut..].to_owned()
 }
 
 fn check_phones(phones: &[PhoneNumber]) -> Result<(), CustomerError> {
@@ -393,13 +437,20 @@ impl Aggregate for Customer {
             CustomerEvent::BackupOverdue { expected_at, at: _ } => {
                 self.overdue_since = Some(expected_at);
             }
-            CustomerEvent::BackupRecovered { .. } => self.overdue_since = None,
+            CustomerEvent::BackupFailed { failed_at, .. } => {
+                self.failed_since = Some(failed_at);
+            }
+            CustomerEvent::BackupRecovered { .. } => {
+                self.overdue_since = None;
+                self.failed_since = None;
+            }
             CustomerEvent::Erased { at: _ } => {
                 self.erased = true;
                 self.details = None;
                 self.backup_plan = None;
                 self.ingest_tokens.clear();
                 self.overdue_since = None;
+                self.failed_since = None;
             }
         }
     }

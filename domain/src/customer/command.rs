@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 
-use crate::ids::IngestTokenId;
+use crate::ids::{BackupRunId, IngestTokenId};
 use crate::plan::BackupPlan;
 use crate::values::{EmailAddress, PersonName, PhoneNumber};
 
@@ -45,12 +45,23 @@ pub enum CustomerCommand {
         token_id: IngestTokenId,
         at: DateTime<Utc>,
     },
-    /// Raised once: a no-op while already overdue.
+    /// Raised once per incident: a no-op while already down (overdue or failed).
     MarkBackupOverdue {
         expected_at: DateTime<Utc>,
         at: DateTime<Utc>,
     },
-    /// A no-op unless overdue.
+    /// The run `run_id` failed (or timed out) at `failed_at`: status `down`, reason `failed`.
+    /// Raised once per incident: a no-op while already down (overdue or failed). `message` is
+    /// the run's (at most [`MAX_MESSAGE_BYTES`](crate::backup_run::MAX_MESSAGE_BYTES), kept
+    /// from its end).
+    MarkBackupFailed {
+        run_id: BackupRunId,
+        exit_status: Option<i32>,
+        message: Option<String>,
+        failed_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// A no-op unless down (overdue or failed).
     MarkBackupRecovered {
         downtime_secs: u64,
         at: DateTime<Utc>,

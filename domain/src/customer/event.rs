@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::IngestTokenId;
+use crate::ids::{BackupRunId, IngestTokenId};
 use crate::plan::BackupPlan;
 use crate::values::{Change, EmailAddress, PersonName, PhoneNumber};
 
@@ -44,7 +44,17 @@ pub enum CustomerEvent {
         expected_at: DateTime<Utc>,
         at: DateTime<Utc>,
     },
-    /// A success after being overdue, `downtime_secs` after going down.
+    /// The run `run_id` failed (or timed out) at `failed_at`: status `down` (reason
+    /// `failed`). Once per incident: not while already down.
+    BackupFailed {
+        run_id: BackupRunId,
+        exit_status: Option<i32>,
+        /// The run's message (the end of its output), at most 10 KiB.
+        message: Option<String>,
+        failed_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// A success after being down (overdue or failed), `downtime_secs` after going down.
     BackupRecovered {
         downtime_secs: u64,
         at: DateTime<Utc>,
@@ -64,6 +74,7 @@ impl DomainEvent for CustomerEvent {
             Self::IngestTokenIssued { .. } => "CustomerIngestTokenIssued",
             Self::IngestTokenRevoked { .. } => "CustomerIngestTokenRevoked",
             Self::BackupOverdue { .. } => "CustomerBackupOverdue",
+            Self::BackupFailed { .. } => "CustomerBackupFailed",
             Self::BackupRecovered { .. } => "CustomerBackupRecovered",
             Self::Erased { .. } => "CustomerErased",
         };

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use super::*;
-use crate::ids::IngestTokenId;
+use crate::ids::{BackupRunId, IngestTokenId};
 use crate::plan::{BackupPlan, RetentionPolicy, Schedule};
 use crate::values::{Change, EmailAddress, PersonName, PhoneNumber};
 
@@ -474,6 +474,74 @@ fn a_success_after_being_overdue_marks_the_backup_recovered() {
         }]);
 }
 
+fn failed_command(secs: i64) -> CustomerCommand {
+    CustomerCommand::MarkBackupFailed {
+        run_id: BackupRunId(Uuid::from_u128(0xb1)),
+        exit_status: Some(3),
+        message: Some("restic: repository locked".to_owned()),
+        failed_at: at(secs),
+        at: at(secs + 1),
+    }
+}
+
+fn failed_event(secs: i64) -> CustomerEvent {
+    CustomerEvent::BackupFailed {
+        run_id: BackupRunId(Uuid::from_u128(0xb1)),
+        exit_status: Some(3),
+        message: Some("restic: repository locked".to_owned()),
+        failed_at: at(secs),
+        at: at(secs + 1),
+    }
+}
+
+#[test]
+fn a_failed_run_puts_the_backups_down_once_per_incident() {
+    CustomerTest::with(())
+        .given(vec![registered()])
+        .when(failed_command(500))
+        .then_expect_events(vec![failed_event(500)]);
+    // A second failure in the same incident raises nothing.
+    CustomerTest::with(())
+        .given(vec![registered(), failed_event(500)])
+        .when(failed_command(900))
+        .then_expect_events(vec![]);
+    // Nor does a failure while overdue, or a missed deadline while failed: one incident.
+    CustomerTest::with(())
+        .given(overdue())
+        .when(failed_command(4000))
+        .then_expect_events(vec![]);
+    CustomerTest::with(())
+        .given(vec![registered(), failed_event(500)])
+        .when(CustomerCommand::MarkBackupOverdue {
+            expected_at: at(100),
+            at: at(3700),
+        })
+        .then_expect_events(vec![]);
+    let customer = replay(vec![registered(), failed_event(500)]);
+    assert_eq!(customer.backup_failed_since(), Some(at(500)));
+    assert!(customer.is_backup_down());
+}
+
+#[test]
+fn a_success_after_a_failure_recovers_and_the_next_failure_is_a_new_incident() {
+    let recovered = CustomerEvent::BackupRecovered {
+        downtime_secs: 99,
+        at: at(600),
+    };
+    CustomerTest::with(())
+        .given(vec![registered(), failed_event(500)])
+        .when(CustomerCommand::MarkBackupRecovered {
+            downtime_secs: 99,
+            at: at(600),
+        })
+        .then_expect_events(vec![recovered.clone()]);
+    CustomerTest::with(())
+        .given(vec![registered(), failed_event(500), recovered.clone()])
+        .when(failed_command(700))
+        .then_expect_events(vec![failed_event(700)]);
+    assert!(!replay(vec![registered(), failed_event(500), recovered]).is_backup_down());
+}
+
 #[test]
 fn marking_a_backup_recovered_when_not_overdue_emits_nothing() {
     CustomerTest::with(())
@@ -604,6 +672,13 @@ fn every_event_variant_keeps_its_stored_shape() {
             downtime_secs: 3600,
             at: at(7),
         },
+        CustomerEvent::BackupFailed {
+            run_id: BackupRunId(Uuid::from_u128(0xb1)),
+            exit_status: Some(1),
+            message: Some("restic: repository locked".to_owned()),
+            failed_at: at(7),
+            at: at(8),
+        },
         CustomerEvent::Erased { at: at(8) },
     ];
     let typed: Vec<(String, String, &CustomerEvent)> = events
@@ -680,6 +755,13 @@ fn command_strategy() -> impl Strategy<Value = CustomerCommand> {
         }),
         8 => (0u64..10_000, t()).prop_map(|(downtime_secs, at)| {
             CustomerCommand::MarkBackupRecovered { downtime_secs, at }
+        }),
+        8 => (t(), t()).prop_map(|(failed_at, at)| CustomerCommand::MarkBackupFailed {
+            run_id: BackupRunId(Uuid::from_u128(0xb1)),
+            exit_status: Some(1),
+            message: None,
+            failed_at,
+            at,
         }),
         1 => t().prop_map(|at| CustomerCommand::Erase { at }),
     ]

@@ -1,6 +1,7 @@
 //! Read model `backups`: every backup run (`backup_runs`) and each customer's monitoring facts
 //! (`backup_status`). The stored `status` is what the events alone say (`new`, `up`, `down`,
-//! `paused`, `running`); `grace` depends on the clock, so [`status_at`] evaluates the plan with
+//! `paused`, `running`; `down` when overdue, or at once when the latest finished run failed or
+//! timed out after the last success); `grace` depends on the clock, so [`status_at`] evaluates the plan with
 //! the domain's schedule policy at a given instant.
 //!
 //! ```sql
@@ -133,7 +134,7 @@ impl BackupStatusRow {
             "paused"
         } else if self.running_run_id.is_some() {
             "running"
-        } else if self.overdue_since.is_some() {
+        } else if self.overdue_since.is_some() || self.failed() {
             "down"
         } else if self.last_success_at.is_some() {
             "up"
@@ -141,6 +142,16 @@ impl BackupStatusRow {
             "new"
         }
         .to_owned();
+    }
+
+    /// Whether the latest finished run failed (or timed out) after the last success, under a
+    /// plan: down (reason `failed`) until the next success.
+    pub fn failed(&self) -> bool {
+        self.plan.is_some()
+            && self.last_failure_at.is_some_and(|failed_at| {
+                self.last_success_at
+                    .is_none_or(|success_at| success_at < failed_at)
+            })
     }
 
     fn finish(&mut self, run_id: Uuid) {
@@ -484,7 +495,10 @@ pub fn status_at(row: &BackupStatusRow, now: DateTime<Utc>) -> BackupStatus {
         now,
     };
     match schedule::evaluate(&input) {
-        Ok(report) if row.overdue_since.is_some() && report.status != BackupStatus::Paused => {
+        Ok(report)
+            if (row.overdue_since.is_some() || row.failed())
+                && report.status != BackupStatus::Paused =>
+        {
             if report.status == BackupStatus::Running {
                 BackupStatus::Running
             } else {

@@ -12,11 +12,13 @@ use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
 use domain::plan::RetentionPolicy;
 use projections::Actor;
+use serde_json::json;
 use serde_json::Value;
 use tests::backup::{
     count_all_events, count_events, entry, eventually, given_plan_and_token, manifest, period_plan,
     ping, register_admin, register_customer,
 };
+use tests::graphql::{bootstrap_admin, gql, WsClient};
 use tests::smtp::{ReceivedMail, SmtpServer};
 use tests::TestApp;
 
@@ -293,6 +295,270 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     assert_eq!(overdue_mails, 1, "exactly one overdue mail");
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 1);
     assert_eq!(count_events(&app, "RequestOpened").await, 1);
+    app.stop().await;
+}
+
+/// The next message of subscription `id` that carries an alert, within 20 s.
+async fn next_alert(ws: &mut WsClient, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let message = ws.next_within(left).await.expect("an alert in time");
+        assert_eq!(message["id"], id, "{message}");
+        let alert = &message["payload"]["data"]["alerts"]["alert"];
+        if !alert.is_null() {
+            return alert.clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on_the_next_success()
+{
+    tests::init_test_log();
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with(|config| fast(config, Some(smtp.url()), None)).await;
+    let admin = bootstrap_admin(&app).await;
+    let customer = register_customer(&app.state, "Delta Clinic", "it@delta.example").await;
+    let plan = period_plan(
+        86_400,
+        3_600,
+        &["ops@delta.example"],
+        RetentionPolicy::default(),
+    );
+    let token = given_plan_and_token(&app.state, customer, plan).await;
+    let mut ws = WsClient::connect_as(&app, Some(&admin.access_token)).await;
+    ws.subscribe(
+        "alerts",
+        "subscription { alerts { position alert { kind customerId } } }",
+        json!({}),
+    )
+    .await;
+    let first = ws.next().await.expect("first alerts message");
+    assert!(
+        first["payload"]["data"]["alerts"]["alert"].is_null(),
+        "{first}"
+    );
+    assert_eq!(ping(&app, &token, "?rid=night-1", "").await.0, 200);
+    let status_query = "query($id: ID!) { backupStatus(customerId: $id) { status downReason } \
+                        backupRuns(customerId: $id) { clientRunId status exitStatus message } }";
+    let variables = json!({"id": customer.to_string()});
+    let answer = gql(
+        &app,
+        Some(&admin.access_token),
+        status_query,
+        variables.clone(),
+    )
+    .await;
+    assert_eq!(answer.data("backupStatus")["status"], "up");
+
+    // restic fails: 50 KiB of output whose end says why.
+    let mut output = String::from("FIRST-LINE-OF-THE-LOG\n");
+    while output.len() < 50 * 1024 {
+        output.push_str("scanned /srv/share/some/file.bin\n");
+    }
+    output.push_str("Fatal: unable to create lock in backend: repository is already locked\n");
+    output.push_str("restic: repository locked\n");
+    let (status, answer) = ping(&app, &token, "/fail?rid=night-2", output.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "failed");
+
+    // Down at once, with the reason, and the run keeps the last 10 KiB of its body.
+    let answer = gql(
+        &app,
+        Some(&admin.access_token),
+        status_query,
+        variables.clone(),
+    )
+    .await;
+    assert_eq!(
+        answer.data("backupStatus")["status"],
+        "down",
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(answer.data("backupStatus")["downReason"], "failed");
+    let failed_run = answer.data("backupRuns")[0].clone();
+    assert_eq!(failed_run["clientRunId"], "night-2");
+    assert_eq!(failed_run["status"], "FAILED");
+    let message = failed_run["message"].as_str().expect("message");
+    assert!(
+        message.ends_with("restic: repository locked\n"),
+        "{message}"
+    );
+    assert!(message.len() <= 10 * 1024 && message.len() > 10 * 1024 - 64);
+    assert!(!message.contains("FIRST-LINE-OF-THE-LOG"));
+
+    // One BackupFailed: the alert, a follow-up request, a mail to the recipients and admins.
+    let alert = next_alert(&mut ws, "alerts").await;
+    assert_eq!(alert["kind"], "BACKUP_FAILED");
+    assert_eq!(alert["customerId"], customer.to_string());
+    eventually(20, "the failure and its follow-up request", || async {
+        count_events(&app, "CustomerBackupFailed").await == 1
+            && count_events(&app, "RequestOpened").await == 1
+    })
+    .await;
+    let (request,): (Value,) =
+        sqlx::query_as("SELECT payload FROM events WHERE event_type = 'RequestOpened'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("request");
+    assert_eq!(request["Opened"]["request_type"], "incident");
+    assert_eq!(request["Opened"]["priority"], "high");
+    assert!(request["Opened"]["message"]
+        .as_str()
+        .is_some_and(
+            |text| text.starts_with("Backups failed") && text.contains("repository locked")
+        ));
+    let failed_mails = smtp
+        .wait_for(
+            1,
+            Duration::from_secs(20),
+            subject_is("Backup failed: Delta Clinic"),
+        )
+        .await;
+    assert_eq!(
+        sorted(failed_mails[0].recipients.clone()),
+        vec![tests::graphql::ADMIN_EMAIL, "ops@delta.example"]
+    );
+    assert_eq!(failed_mails[0].header("Bcc"), None);
+    assert!(failed_mails[0].data.contains("restic: repository locked"));
+
+    // A second failure (an exit status) in the same incident: recorded, no second alert.
+    let (status, answer) = ping(&app, &token, "/3?rid=night-3", "still locked").await;
+    assert_eq!(status, 200, "{answer}");
+    let answer = gql(
+        &app,
+        Some(&admin.access_token),
+        status_query,
+        variables.clone(),
+    )
+    .await;
+    assert_eq!(answer.data("backupRuns")[0]["exitStatus"], 3);
+    assert_eq!(answer.data("backupRuns")[0]["message"], "still locked");
+
+    // The next success recovers (the watchdog folds the second failure before it).
+    assert_eq!(ping(&app, &token, "?rid=night-4", "").await.0, 200);
+    let alert = next_alert(&mut ws, "alerts").await;
+    assert_eq!(alert["kind"], "BACKUP_RECOVERED", "no second failure alert");
+    eventually(20, "recovered", || async {
+        count_events(&app, "CustomerBackupRecovered").await == 1
+    })
+    .await;
+    smtp.wait_for(
+        1,
+        Duration::from_secs(20),
+        subject_is("Backup recovered: Delta Clinic"),
+    )
+    .await;
+    assert_eq!(count_events(&app, "CustomerBackupFailed").await, 1);
+    assert_eq!(count_events(&app, "RequestOpened").await, 1);
+    let failed_mails = smtp
+        .received()
+        .into_iter()
+        .filter(subject_is("Backup failed: Delta Clinic"))
+        .count();
+    assert_eq!(failed_mails, 1, "one failure mail per incident");
+    let answer = gql(&app, Some(&admin.access_token), status_query, variables).await;
+    assert_eq!(answer.data("backupStatus")["status"], "up");
+    assert_eq!(answer.data("backupStatus")["downReason"], Value::Null);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_that_times_out_counts_as_a_failure_and_the_next_success_recovers() {
+    tests::init_test_log();
+    let clock = ManualClock::new();
+    let app = TestApp::spawn_with(|config| fast(config, None, Some(clock.clone()))).await;
+    let customer = register_customer(&app.state, "Fox Hotel", "it@fox.example").await;
+    let plan = period_plan(
+        86_400,
+        3_600,
+        &["ops@fox.example"],
+        RetentionPolicy::default(),
+    );
+    let token = given_plan_and_token(&app.state, customer, plan).await;
+    assert_eq!(ping(&app, &token, "?rid=night-1", "").await.0, 200);
+    assert_eq!(ping(&app, &token, "/start?rid=night-2", "").await.0, 200);
+
+    // Still running past its grace: the watchdog times it out, and that is a failure.
+    clock.advance(Duration::from_secs(3_601));
+    eventually(20, "the run timed out and the backups failed", || async {
+        count_events(&app, "BackupRunTimedOut").await == 1
+            && count_events(&app, "CustomerBackupFailed").await == 1
+    })
+    .await;
+    let status = service::backup_status(&app.state, customer)
+        .await
+        .expect("status");
+    assert_eq!(
+        (status.status, status.down_reason),
+        ("down", Some("failed"))
+    );
+    let (failed,): (Value,) =
+        sqlx::query_as("SELECT payload FROM events WHERE event_type = 'CustomerBackupFailed'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("failed");
+    assert_eq!(failed["BackupFailed"]["exit_status"], Value::Null);
+    eventually(20, "its follow-up request", || async {
+        count_events(&app, "RequestOpened").await == 1
+    })
+    .await;
+
+    assert_eq!(ping(&app, &token, "?rid=night-3", "").await.0, 200);
+    eventually(20, "recovered", || async {
+        count_events(&app, "CustomerBackupRecovered").await == 1
+    })
+    .await;
+    let status = service::backup_status(&app.state, customer)
+        .await
+        .expect("status");
+    assert_eq!((status.status, status.down_reason), ("up", None));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mail_files_and_their_folder_are_readable_by_the_server_user_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    tests::init_test_log();
+    let app = TestApp::spawn_with(|config| fast(config, None, None)).await;
+    let customer = register_customer(&app.state, "Echo Farm", "it@echo.example").await;
+    service::issue_ingest_token(&app.state, Actor::System, customer)
+        .await
+        .expect("token issued");
+    let mail_dir = app.state.backup.mail.mail_dir.clone();
+    let mail_files = || {
+        std::fs::read_dir(&mail_dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    eventually(20, "the welcome mail is written", || async {
+        !mail_files().is_empty()
+    })
+    .await;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&mail_dir), 0o700, "the mail folder");
+    for file in mail_files() {
+        let text = std::fs::read_to_string(&file).expect("mail file");
+        assert!(
+            text.contains("it@echo.example"),
+            "it holds the customer's address"
+        );
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
     app.stop().await;
 }
 
@@ -623,7 +889,11 @@ async fn wrong_or_revoked_tokens_are_refused_and_customers_never_touch_each_othe
             Some(3),
         ),
         (format!("{good}\nnot json at all\n"), 400, Some(2)),
-        (format!("{good}\n{good}\n"), 400, None),
+        (
+            format!("{good}\n{}\n\n{good}\n", entry("/x/2", 1, 1, "h")),
+            400,
+            Some(4),
+        ),
         (
             format!(
                 "{good}\n{{\"path\":\"{}\",\"size\":1,\"mtime\":1}}\n",

@@ -14,6 +14,7 @@ mod api_tools;
 mod auth_throttle;
 mod backup;
 mod backup_retention;
+mod backup_slow_uploads;
 mod backup_tls;
 mod backup_token_purge;
 mod bench_cli;
