@@ -25,4 +25,6 @@ mod projections;
 mod request_deadlines;
 mod server;
 mod telephony;
+mod telephony_logout;
+mod telephony_races;
 mod telephony_soak;
