@@ -15,7 +15,7 @@
 //!
 //! # Idempotence rule
 //! A fact is emitted only when the translator's state takes a step forward, and state only moves
-//! forward: per channel *known → ringing → answered → ended*, once each; per endpoint, a new state
+//! forward: per channel *known → in Stasis → ringing → answered → ended*, once each; per endpoint, a new state
 //! differing from the last one emitted. Re-delivering an event that was already applied therefore
 //! finds the step already taken and yields no fact. This absorbs the byte-identical duplicates an
 //! `endpoint:` subscription causes and Asterisk's own repetitions (NOTES §2 item 2), and the many
@@ -99,6 +99,14 @@ pub enum TelephonyFact {
         channel_id: String,
         at: DateTime<Utc>,
     },
+    /// The agent leg entered our Stasis application (its `StasisStart`): it may be dialled
+    /// now. `POST /channels/create` answers before this, and a dial sent earlier is refused
+    /// 409 (NOTES §5).
+    AgentLegReady {
+        channel_id: String,
+        inbound_channel_id: String,
+        at: DateTime<Utc>,
+    },
     /// The agent's phone is ringing.
     AgentLegRinging {
         channel_id: String,
@@ -147,6 +155,7 @@ enum Role {
 #[derive(Debug, Clone)]
 struct TrackedChannel {
     role: Role,
+    in_stasis: bool,
     ringing: bool,
     answered: bool,
     ended: bool,
@@ -158,6 +167,7 @@ impl TrackedChannel {
     fn new(role: Role) -> Self {
         Self {
             role,
+            in_stasis: false,
             ringing: false,
             answered: false,
             ended: false,
@@ -290,6 +300,11 @@ impl Translator {
                     }
                     (Some("agent"), Some(inbound)) if !inbound.is_empty() => {
                         self.expect_agent_leg(channel.id.clone(), inbound.clone());
+                        // A created leg enters Stasis Down, waiting to be dialled (an
+                        // originated one only once answered: nothing to dial).
+                        if channel.state == ChannelState::Down {
+                            self.agent_leg_ready(&channel.id, at, &mut facts);
+                        }
                     }
                     _ => {}
                 }
@@ -403,6 +418,24 @@ impl Translator {
                 Some((tracked, inbound_channel_id))
             }
             _ => None,
+        }
+    }
+
+    fn agent_leg_ready(
+        &mut self,
+        channel_id: &str,
+        at: DateTime<Utc>,
+        facts: &mut Vec<TelephonyFact>,
+    ) {
+        if let Some((tracked, inbound_channel_id)) = self.live_agent_leg(channel_id) {
+            if !tracked.in_stasis {
+                tracked.in_stasis = true;
+                facts.push(TelephonyFact::AgentLegReady {
+                    channel_id: channel_id.to_owned(),
+                    inbound_channel_id,
+                    at,
+                });
+            }
         }
     }
 

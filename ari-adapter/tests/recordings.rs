@@ -141,6 +141,7 @@ fn the_three_recorded_calls_are_answered_abandoned_and_refused_busy() {
             .map(|fact| match fact {
                 TelephonyFact::CallerArrived { .. } => "CallerArrived",
                 TelephonyFact::CallerLeft { .. } => "CallerLeft",
+                TelephonyFact::AgentLegReady { .. } => "AgentLegReady",
                 TelephonyFact::AgentLegRinging { .. } => "AgentLegRinging",
                 TelephonyFact::AgentLegAnswered { .. } => "AgentLegAnswered",
                 TelephonyFact::AgentLegFailed { .. } => "AgentLegFailed",
@@ -152,8 +153,10 @@ fn the_three_recorded_calls_are_answered_abandoned_and_refused_busy() {
         assert_eq!(
             kinds,
             [
-                // 1: answered and bridged, agent hangs up first, then the caller.
+                // 1: answered and bridged, agent hangs up first, then the caller (the
+                // created leg enters Stasis before it is dialled).
                 "CallerArrived",
+                "AgentLegReady",
                 "AgentLegRinging",
                 "AgentLegAnswered",
                 "AgentLegHungUp",
@@ -185,9 +188,9 @@ fn the_three_recorded_calls_are_answered_abandoned_and_refused_busy() {
             channel_id,
             inbound_channel_id,
             ..
-        } = &facts[2]
+        } = &facts[3]
         else {
-            panic!("{recording}: third fact is not an answer");
+            panic!("{recording}: fourth fact is not an answer");
         };
         assert_eq!(channel_id, "agent1-leg-1", "{recording}");
         assert_eq!(inbound_channel_id, first_call, "{recording}");
@@ -195,17 +198,17 @@ fn the_three_recorded_calls_are_answered_abandoned_and_refused_busy() {
         let TelephonyFact::CallerArrived {
             channel_id: third_call,
             ..
-        } = &facts[7]
+        } = &facts[8]
         else {
-            panic!("{recording}: eighth fact is not an arrival");
+            panic!("{recording}: ninth fact is not an arrival");
         };
         let TelephonyFact::AgentLegFailed {
             inbound_channel_id,
             outcome,
             ..
-        } = &facts[9]
+        } = &facts[10]
         else {
-            panic!("{recording}: tenth fact is not a failure");
+            panic!("{recording}: eleventh fact is not a failure");
         };
         assert_eq!(inbound_channel_id, third_call, "{recording}");
         assert_eq!(outcome, &AgentLegOutcome::Busy, "{recording}");

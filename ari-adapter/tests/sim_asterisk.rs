@@ -142,6 +142,11 @@ fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
     move |event| event["type"] == kind
 }
 
+/// The `StasisStart` of channel `id`: a created leg may be dialled only after it (NOTES §5).
+fn stasis_start_of(id: &str) -> impl Fn(&Value) -> bool + '_ {
+    move |event| event["type"] == "StasisStart" && event["channel"]["id"] == id
+}
+
 fn dial_status(status: &'static str) -> impl Fn(&Value) -> bool {
     move |event| event["type"] == "Dial" && event["dialstatus"] == status
 }
@@ -262,6 +267,7 @@ async fn replay_answered_call(sim: &SimHandle, ari: &Ari, sources: &str) -> Resu
         (created.status, created.body["state"].as_str()),
         (200, Some("Down"))
     );
+    frames.extend(events.until(stasis_start_of("agent1-leg-1")).await?);
     let early = ari
         .call("POST", "/channels/agent1-leg-1/answer", &[])
         .await?;
@@ -659,11 +665,12 @@ async fn agent_not_answering_within_the_dial_timeout_gives_noanswer_and_cause_19
         ari.call("POST", "/channels/create", &query).await?.status,
         200
     );
+    let mut frames = events.until(stasis_start_of("leg")).await?;
     let dial = ari
         .call("POST", "/channels/leg/dial", &[("timeout", "1")])
         .await?;
     assert_eq!(dial.status, 204);
-    let frames = events.until(is("ChannelDestroyed")).await?;
+    frames.extend(events.until(is("ChannelDestroyed")).await?);
     assert_eq!(
         types(&frames),
         [
@@ -788,6 +795,7 @@ async fn channel_operations_follow_the_404_409_412_rules() -> Result {
         ("channelId", "down"),
     ];
     ari.call("POST", "/channels/create", &query).await?;
+    events.until(stasis_start_of("down")).await?;
     let down = ari.call("POST", "/channels/down/moh", &[]).await?;
     assert_eq!(down.status, 412);
     let play = ari
@@ -1039,6 +1047,7 @@ async fn agent_hanging_up_a_bridged_call_leaves_the_bridge_and_destroys_the_leg(
         ("channelId", "leg"),
     ];
     ari.call("POST", "/channels/create", &query).await?;
+    events.until(stasis_start_of("leg")).await?;
     ari.call("POST", "/channels/leg/dial", &[]).await?;
     events.until(dial_status("ANSWER")).await?;
     ari.call("POST", "/bridges", &[("bridgeId", "b")]).await?;
@@ -1077,6 +1086,7 @@ async fn rejecting_agent_hangs_up_the_created_leg_with_cause_21() -> Result {
         ("channelId", "leg"),
     ];
     ari.call("POST", "/channels/create", &query).await?;
+    events.until(stasis_start_of("leg")).await?;
     ari.call("POST", "/channels/leg/dial", &[]).await?;
     let frames = events.until(is("ChannelDestroyed")).await?;
     let last = parse(frames.last().map_or("", String::as_str));
@@ -1275,6 +1285,65 @@ async fn a_playback_can_be_read_and_stopped_until_it_finishes() -> Result {
         404
     );
     assert!(sim.requests().is_empty(), "recording was turned off");
+    sim.shutdown().await;
+    Ok(())
+}
+
+// ------------------------------------------------------------ create answers before Stasis
+
+#[tokio::test]
+async fn a_create_can_answer_before_its_leg_entered_stasis_and_an_early_dial_is_refused_409(
+) -> Result {
+    let (sim, ari) = start().await?;
+    let mut events = Events::connect(&sim, "callcenter").await?;
+    sim.register_endpoint("PJSIP/agent1")?;
+    sim.register_endpoint("PJSIP/agent2")?;
+    sim.set_late_stasis_probability(1.0);
+    let query = [
+        ("endpoint", "PJSIP/agent1"),
+        ("app", "callcenter"),
+        ("channelId", "late"),
+    ];
+    assert_eq!(
+        ari.call("POST", "/channels/create", &query).await?.status,
+        200
+    );
+    let early = ari.call("POST", "/channels/late/dial", &[]).await?;
+    assert_eq!(
+        (early.status, early.body["message"].as_str()),
+        (409, Some("Channel not in Stasis application"))
+    );
+    events.until(stasis_start_of("late")).await?;
+    let dial = ari.call("POST", "/channels/late/dial", &[]).await?;
+    assert_eq!(dial.status, 204);
+    events.until(dial_status("ANSWER")).await?;
+
+    // A leg that never enters Stasis can never be dialled; hanging it up still works.
+    sim.set_late_stasis_probability(0.0);
+    sim.hold_legs_out_of_stasis("PJSIP/agent2", true);
+    let query = [
+        ("endpoint", "PJSIP/agent2"),
+        ("app", "callcenter"),
+        ("channelId", "stuck"),
+    ];
+    assert_eq!(
+        ari.call("POST", "/channels/create", &query).await?.status,
+        200
+    );
+    let frames = events.until_quiet().await?;
+    assert!(
+        !types(&frames).contains(&"StasisStart".to_owned()),
+        "{:?}",
+        types(&frames)
+    );
+    assert_eq!(
+        ari.call("POST", "/channels/stuck/dial", &[]).await?.status,
+        409
+    );
+    assert_eq!(
+        ari.call("DELETE", "/channels/stuck", &[]).await?.status,
+        204
+    );
     sim.shutdown().await;
     Ok(())
 }

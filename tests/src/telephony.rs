@@ -110,8 +110,17 @@ impl Telephony {
 
     /// Like [`Telephony::start`], on a fresh database of `postgres` (say, a private cluster).
     pub async fn start_in(postgres: &TestPostgres, queue: QueueConfig) -> Telephony {
+        Self::start_with(postgres, SimConfig::default(), queue).await
+    }
+
+    /// Like [`Telephony::start_in`], with a simulator configured as `sim_config`.
+    pub async fn start_with(
+        postgres: &TestPostgres,
+        sim_config: SimConfig,
+        queue: QueueConfig,
+    ) -> Telephony {
         crate::init_test_log();
-        let sim = SimAsterisk::start(SimConfig::default())
+        let sim = SimAsterisk::start(sim_config)
             .await
             .expect("simulator starts");
         let database = postgres.fresh_database().await;

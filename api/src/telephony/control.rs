@@ -20,6 +20,20 @@ use super::session::Session;
 /// How long a rejection announcement may play before the caller is hung up anyway.
 const ANNOUNCEMENT_LIMIT: TimeDelta = TimeDelta::seconds(30);
 
+/// How long a created agent leg may take to enter our Stasis application before the offer is
+/// given up as a system failure (real Asterisk sends the `StasisStart` within milliseconds).
+pub(super) const STASIS_WAIT: TimeDelta = TimeDelta::seconds(1);
+
+/// An agent leg created and waiting for its `StasisStart` to be dialled.
+#[derive(Clone, Debug)]
+pub(super) struct PendingDial {
+    pub call_id: CallId,
+    pub agent: WorkerId,
+    pub inbound: String,
+    /// When the offer is given up if the leg has not entered Stasis.
+    pub until: chrono::DateTime<Utc>,
+}
+
 /// What call control created in Asterisk for one call.
 #[derive(Clone, Debug)]
 pub(super) struct CallMedia {
@@ -143,18 +157,24 @@ impl Session {
                 ..
             } => {
                 let reason = match outcome {
-                    OfferFailure::NoAnswer => MissReason::NoAnswer,
-                    OfferFailure::Busy => MissReason::Busy,
-                    OfferFailure::Rejected => MissReason::Rejected,
-                    OfferFailure::Unreachable => MissReason::Unreachable,
+                    OfferFailure::NoAnswer => Some(MissReason::NoAnswer),
+                    OfferFailure::Busy => Some(MissReason::Busy),
+                    OfferFailure::Rejected => Some(MissReason::Rejected),
+                    OfferFailure::Unreachable => Some(MissReason::Unreachable),
+                    // The phone never rang: not the agent's doing, no pause.
+                    OfferFailure::SystemFailure => None,
                 };
-                let command = WorkerCommand::MissOffer {
-                    call_id,
-                    reason,
-                    at: now,
+                let command = match reason {
+                    Some(reason) => WorkerCommand::MissOffer {
+                        call_id,
+                        reason,
+                        at: now,
+                    },
+                    None => WorkerCommand::WithdrawOffer { call_id, at: now },
                 };
                 self.follow_call(agent, command, &metadata).await?;
                 let leg = super::agent_leg_id(call_id, attempt);
+                self.awaiting_stasis.remove(&leg);
                 if !self.gone.contains(&leg) {
                     self.hang_up(&leg).await;
                 }
@@ -210,7 +230,7 @@ impl Session {
         {
             tracing::debug!(%worker_id, ?refusal, "worker already in step");
         }
-        Ok(())
+        self.after_call(worker_id).await
     }
 
     /// Answers the caller and puts them on hold with music in our holding bridge, and waits
@@ -266,21 +286,98 @@ impl Session {
         };
         match self.client.create_channel(&request).await {
             Ok(_) => {
-                let timeout = Some(self.config.queue.offer_timeout_secs);
-                if let Err(error) = self.client.dial(&leg, Some(&inbound), timeout).await {
-                    // The offer fails by the overdue-offer timer or the leg's own end.
-                    tracing::warn!(%error, channel_id = %leg, "agent leg not dialled");
-                }
+                // Dialled once its StasisStart arrives: the 200 may come before it, and a
+                // dial sent before it is refused 409 (NOTES §5).
+                let pending = PendingDial {
+                    call_id,
+                    agent,
+                    inbound,
+                    until: Utc::now() + STASIS_WAIT,
+                };
+                self.awaiting_stasis.insert(leg, pending);
                 Ok(())
             }
             // Created before (by us, earlier): never dial twice.
             Err(AriError::Conflict(_)) => Ok(()),
-            Err(error) => {
+            // Asterisk cannot allocate a channel to the endpoint (a phone not registered).
+            Err(error @ AriError::Server { status: 500, .. }) => {
                 tracing::info!(%error, worker_id = %agent, "agent phone unreachable");
                 self.gone.insert(leg);
-                self.fail_offer_unreachable(call_id, agent).await
+                self.fail_offer(call_id, agent, OfferFailure::Unreachable)
+                    .await
+            }
+            Err(error) => {
+                tracing::warn!(%error, worker_id = %agent, "agent leg not created");
+                // It may exist all the same (a lost answer): never leave it up.
+                self.hang_up(&leg).await;
+                self.gone.insert(leg);
+                self.fail_offer(call_id, agent, OfferFailure::SystemFailure)
+                    .await
             }
         }
+    }
+
+    /// The leg's `StasisStart` arrived: dials it once, with the offer timeout, if its offer
+    /// still rings. A leg that cannot be dialled is hung up at once and the offer fails as a
+    /// system failure (the agent is not paused).
+    pub(super) async fn dial_agent_leg(&mut self, leg: &str) -> anyhow::Result<()> {
+        let Some(pending) = self.awaiting_stasis.remove(leg) else {
+            return Ok(());
+        };
+        if !self.rings_on(pending.call_id, leg) {
+            return Ok(());
+        }
+        let timeout = Some(self.config.queue.offer_timeout_secs);
+        match self.client.dial(leg, Some(&pending.inbound), timeout).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, channel_id = %leg, "agent leg not dialled");
+                self.give_up_leg(leg, pending).await
+            }
+        }
+    }
+
+    /// Gives up the legs whose `StasisStart` did not come in time.
+    pub(super) async fn give_up_late_legs(&mut self) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let late: Vec<String> = self
+            .awaiting_stasis
+            .iter()
+            .filter(|(_, pending)| pending.until <= now)
+            .map(|(leg, _)| leg.clone())
+            .collect();
+        for leg in late {
+            if let Some(pending) = self.awaiting_stasis.remove(&leg) {
+                tracing::warn!(channel_id = %leg, "agent leg never entered Stasis");
+                if self.rings_on(pending.call_id, &leg) {
+                    self.give_up_leg(&leg, pending).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The earliest deadline of a leg waiting for its `StasisStart`.
+    pub(super) fn next_stasis_deadline(&self) -> Option<chrono::DateTime<Utc>> {
+        self.awaiting_stasis
+            .values()
+            .map(|pending| pending.until)
+            .min()
+    }
+
+    /// Whether the call's current offer rings on `leg`.
+    fn rings_on(&self, call_id: CallId, leg: &str) -> bool {
+        self.view
+            .call(call_id)
+            .and_then(|call| call.state.current_offer())
+            .is_some_and(|offer| offer.agent_channel_id == leg)
+    }
+
+    async fn give_up_leg(&mut self, leg: &str, pending: PendingDial) -> anyhow::Result<()> {
+        self.hang_up(leg).await;
+        self.gone.insert(leg.to_owned());
+        self.fail_offer(pending.call_id, pending.agent, OfferFailure::SystemFailure)
+            .await
     }
 
     async fn fail_offer_unreachable(
@@ -288,9 +385,19 @@ impl Session {
         call_id: CallId,
         agent: WorkerId,
     ) -> anyhow::Result<()> {
+        self.fail_offer(call_id, agent, OfferFailure::Unreachable)
+            .await
+    }
+
+    async fn fail_offer(
+        &mut self,
+        call_id: CallId,
+        agent: WorkerId,
+        outcome: OfferFailure,
+    ) -> anyhow::Result<()> {
         let command = CallCommand::FailOffer {
             agent,
-            outcome: OfferFailure::Unreachable,
+            outcome,
             at: Utc::now(),
         };
         let metadata = Metadata::new(Actor::Ari);
@@ -319,6 +426,8 @@ impl Session {
     /// Hangs up whatever leg remains and destroys every bridge we made for the call. A
     /// rejected caller hears the announcement first, when one is configured.
     async fn clean_up(&mut self, call_id: CallId, rejected: bool) {
+        self.awaiting_stasis
+            .retain(|_, pending| pending.call_id != call_id);
         let Some(media) = self.media.remove(&call_id) else {
             return;
         };

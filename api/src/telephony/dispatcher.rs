@@ -122,7 +122,9 @@ impl Session {
             .map(|offered_at| self.offer_deadline(offered_at))
             .min();
         let announcements = self.announcements.values().map(|(_, until)| *until).min();
-        [expiry, wrap_up, offers, announcements]
+        let stasis = self.next_stasis_deadline();
+        let logins = self.logins.next_deadline();
+        [expiry, wrap_up, offers, announcements, stasis, logins]
             .into_iter()
             .flatten()
             .min()
@@ -130,6 +132,8 @@ impl Session {
 
     /// Runs the timers that are due (max wait is handled by [`Self::route`]).
     pub(super) async fn on_timers(&mut self) -> anyhow::Result<()> {
+        self.give_up_late_legs().await?;
+        self.on_login_timers().await?;
         let now = Utc::now();
         for (worker_id, until) in self.view.wrap_ups() {
             if until <= now {

@@ -56,6 +56,10 @@ impl Session {
                     .instrument(span)
                     .await
             }
+            TelephonyFact::AgentLegReady { channel_id, .. } => {
+                let span = tracing::info_span!("agent_leg_ready", %channel_id);
+                self.dial_agent_leg(&channel_id).instrument(span).await
+            }
             TelephonyFact::AgentLegRinging { .. } => Ok(()),
             TelephonyFact::AgentLegAnswered {
                 channel_id,
@@ -232,6 +236,7 @@ impl Session {
             AgentLegOutcome::Unreachable | AgentLegOutcome::Congestion => OfferFailure::Unreachable,
             AgentLegOutcome::NoAnswer | AgentLegOutcome::Other(_) => OfferFailure::NoAnswer,
         };
+        self.awaiting_stasis.remove(channel_id);
         let agent = offer.agent;
         self.ari_call_command(call_id, CallCommand::FailOffer { agent, outcome, at })
             .await

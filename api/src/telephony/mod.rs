@@ -27,6 +27,7 @@ mod directory;
 mod dispatcher;
 mod facts;
 mod leadership;
+mod logout;
 mod recovery;
 mod session;
 pub mod simulate;

@@ -160,7 +160,22 @@ impl Session {
                         .current_offer()
                         .map(|offer| offer.agent_channel_id.clone())
                         .unwrap_or_default();
-                    if live.contains(leg.as_str()) {
+                    let never_dialled = channels.iter().any(|channel| {
+                        channel.id == leg && channel.state == ari_adapter::model::ChannelState::Down
+                    });
+                    if never_dialled && !self.awaiting_stasis.contains_key(&leg) {
+                        // Created but never dialled (a leader stopped in between, or its
+                        // StasisStart was lost): its phone never rang.
+                        tracing::info!(%call_id, "agent leg never dialled; giving it up");
+                        self.hang_up(&leg).await;
+                        self.gone.insert(leg);
+                        let command = CallCommand::FailOffer {
+                            agent,
+                            outcome: OfferFailure::SystemFailure,
+                            at,
+                        };
+                        let _ = self.call_command(call_id, command, &metadata, None).await?;
+                    } else if live.contains(leg.as_str()) {
                         self.translator.expect_agent_leg(leg, inbound.clone());
                         if !on_hold {
                             self.hold(call_id).await;

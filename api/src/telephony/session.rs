@@ -78,6 +78,11 @@ pub(super) struct Session {
     pub gone: HashSet<String>,
     /// Rejection announcements playing: playback id → (channel, when to hang up anyway).
     pub announcements: HashMap<String, (String, DateTime<Utc>)>,
+    /// Agent legs created and not dialled yet: a leg is dialled once its `StasisStart` has
+    /// arrived (a dial before it is refused 409), or given up at the deadline.
+    pub awaiting_stasis: HashMap<String, super::control::PendingDial>,
+    /// The workers' login sessions (logged-out workers go Offline: `logout.rs`).
+    pub logins: super::logout::Logins,
     /// Resynchronised with Asterisk since the last (re)connection: offers may be made.
     pub ready: bool,
     /// Endpoint technologies subscribed to on the current connection.
@@ -116,6 +121,18 @@ impl Session {
         cancel: CancellationToken,
     ) -> anyhow::Result<()> {
         let client = AriClient::new(&config.ari).context("invalid ARI settings")?;
+        let credential_changes = match crate::auth::watch::CredentialChanges::start(
+            &state.pool,
+            cancel.clone(),
+        )
+        .await
+        {
+            Ok(changes) => Some(changes.subscribe()),
+            Err(error) => {
+                tracing::warn!(%error, "no credential change notifications: logouts are seen by the periodic scan only");
+                None
+            }
+        };
         let mut session = Session {
             store: state.store.clone(),
             reader: state.reader.clone(),
@@ -128,6 +145,8 @@ impl Session {
             lanes: Lanes::default(),
             gone: HashSet::new(),
             announcements: HashMap::new(),
+            awaiting_stasis: HashMap::new(),
+            logins: super::logout::Logins::new(credential_changes),
             ready: false,
             subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,
@@ -145,6 +164,8 @@ impl Session {
             live_calls = session.view.live_calls().len(),
             "telephony view restored from the log"
         );
+        // Workers who logged out while no leader looked go Offline now.
+        session.check_logins(None).await?;
         let mut notifier = LogNotifier::start(&state.pool, cancel.clone()).await?;
         let stream_config = EventStreamConfig::new(&config.ari, config.app.clone());
         // The stream has its own token: on shutdown it is closed first, then what it already
@@ -189,6 +210,7 @@ impl Session {
                     }
                     Ok(())
                 }
+                worker = session.logins.changed() => session.check_logins(worker).await,
                 () = sleep_until(deadline) => {
                     // Max wait is enforced by routing.
                     session.dirty = true;

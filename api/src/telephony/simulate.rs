@@ -35,16 +35,29 @@ pub struct SimulateConfig {
     pub app: String,
 }
 
-pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
-    let endpoints: Vec<String> = (1..=config.agents)
-        .map(|n| format!("PJSIP/agent{n}"))
-        .collect();
+/// The simulated Asterisk of one run. Its channel ids start from the run's start time (as a
+/// real Asterisk's do from its boot), so two runs against one server never name the same call.
+pub fn sim_config(config: &SimulateConfig) -> SimConfig {
     let mut sim_config = SimConfig {
         inbound_app: config.app.clone(),
         record_requests: false,
+        uniqueid_epoch: SimConfig::uniqueid_epoch_now(),
         ..SimConfig::default()
     };
-    sim_config.endpoints.extend(endpoints.iter().cloned());
+    sim_config.endpoints.extend(endpoints(config));
+    sim_config
+}
+
+/// The agent phones of a run: `PJSIP/agent1` … `PJSIP/agentN`.
+pub fn endpoints(config: &SimulateConfig) -> Vec<String> {
+    (1..=config.agents)
+        .map(|n| format!("PJSIP/agent{n}"))
+        .collect()
+}
+
+pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
+    let endpoints = endpoints(&config);
+    let sim_config = sim_config(&config);
     let sim = SimAsterisk::start(sim_config.clone())
         .await
         .context("cannot start the simulated asterisk")?;

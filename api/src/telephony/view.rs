@@ -36,6 +36,10 @@ pub(super) struct View {
     finished: HashSet<CallId>,
     /// Calls answered per worker on one (UTC) day.
     calls_today: HashMap<WorkerId, (NaiveDate, u32)>,
+    /// When each worker last chose (or was made by an admin) to go Available: a worker made
+    /// Available after their last session ended is not logged out (`logout.rs`), one who
+    /// became Available again by the end of a call is.
+    went_available: HashMap<WorkerId, DateTime<Utc>>,
 }
 
 impl View {
@@ -80,9 +84,17 @@ impl View {
             }
             count.1 += 1;
         }
+        if let WorkerEvent::WentAvailable { at, .. } = &event {
+            self.went_available.insert(worker_id, *at);
+        }
         tracked.state.apply(event);
         tracked.version = sequence;
         Folded::Applied
+    }
+
+    /// When the worker last went Available by choice (theirs or an admin's).
+    pub fn went_available_at(&self, worker_id: WorkerId) -> Option<DateTime<Utc>> {
+        self.went_available.get(&worker_id).copied()
     }
 
     /// Replaces a call with its state loaded from the store.

@@ -40,10 +40,33 @@ pub struct SimConfig {
     pub playback_duration: Duration,
     /// Media URIs that do not exist: `PlaybackFinished(failed)` right after `PlaybackStarted`.
     pub missing_media: Vec<String>,
-    /// First part of generated channel ids (`{epoch}.{sequence}`); fixed for determinism.
+    /// First part of generated channel ids (`{epoch}.{sequence}`); fixed for determinism. A
+    /// simulator that must not repeat an earlier run's ids (as a real Asterisk never does
+    /// across boots) takes [`SimConfig::uniqueid_epoch_now`].
     pub uniqueid_epoch: u64,
     /// Keep every request for [`super::SimHandle::requests`]; turn off for long benchmarks.
     pub record_requests: bool,
+    /// Probability (0 to 1) that a `POST /channels/create` answers 200 before the new leg has
+    /// entered Stasis, as real Asterisk 22 does about 1 in 40 times (NOTES §5): its
+    /// `StasisStart` then follows `late_stasis_delay` later, and a dial sent meanwhile is
+    /// refused 409 "Channel not in Stasis application". On by default (0.25) so that every
+    /// test meets the race; 0 never, 1 always.
+    pub late_stasis_probability: f64,
+    /// How long after the create's 200 a late leg enters Stasis.
+    pub late_stasis_delay: Duration,
+}
+
+impl SimConfig {
+    /// An epoch for [`SimConfig::uniqueid_epoch`] taken from the clock: milliseconds since
+    /// 1970, so that two runs (even two started within the same second) never share a
+    /// channel id.
+    pub fn uniqueid_epoch_now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            })
+    }
 }
 
 impl Default for SimConfig {
@@ -68,6 +91,8 @@ impl Default for SimConfig {
             missing_media: vec!["sound:no-such-file".to_owned()],
             uniqueid_epoch: 1_795_752_774,
             record_requests: true,
+            late_stasis_probability: 0.25,
+            late_stasis_delay: Duration::from_millis(15),
         }
     }
 }

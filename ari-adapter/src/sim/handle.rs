@@ -272,6 +272,25 @@ impl SimHandle {
             .with_world(|world| world.stall_until = Some(until));
     }
 
+    /// The probability that a create answers before its leg entered Stasis (see
+    /// [`SimConfig::late_stasis_probability`]), from now on.
+    pub fn set_late_stasis_probability(&self, probability: f64) {
+        self.shared
+            .with_world(|world| world.config.late_stasis_probability = probability);
+    }
+
+    /// When on, the legs created to `endpoint` from now on never enter Stasis: each dial is
+    /// refused 409 "Channel not in Stasis application" until the leg is hung up.
+    pub fn hold_legs_out_of_stasis(&self, endpoint: &str, stuck: bool) {
+        self.shared.with_world(|world| {
+            if stuck {
+                world.stuck_out_of_stasis.insert(endpoint.to_owned());
+            } else {
+                world.stuck_out_of_stasis.remove(endpoint);
+            }
+        });
+    }
+
     /// When on, every channel event is sent twice, as with an `endpoint:` subscription.
     pub fn set_duplicate_events(&self, duplicate: bool) {
         self.shared

@@ -77,6 +77,12 @@ pub(crate) enum TimerAction {
     PlaybackEnds {
         playback_id: String,
     },
+    /// A created leg enters Stasis after its create's 200 (the race of NOTES §5).
+    EnterStasis {
+        channel_id: String,
+        app: String,
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -235,6 +241,8 @@ pub(crate) struct World {
     pub(crate) stall_until: Option<Instant>,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) timers: Vec<Scheduled>,
+    /// Endpoints whose created legs never enter Stasis (a stuck leg: every dial is 409).
+    pub(crate) stuck_out_of_stasis: BTreeSet<String>,
 }
 
 /// REST parameters, last value wins (ARI semantics), plus the JSON body's `variables`.
@@ -366,6 +374,7 @@ impl World {
             stall_until: None,
             requests: Vec::new(),
             timers: Vec::new(),
+            stuck_out_of_stasis: BTreeSet::new(),
         };
         let mut known = world.config.endpoints.clone();
         known.push(world.config.trunk_endpoint.clone());
@@ -1034,8 +1043,23 @@ impl World {
             }))
         });
         self.emit_channel(&id, "ChannelDialplan", dialplan_body.unwrap_or_default());
-        self.enter_stasis(&id, StasisEntry { app, args });
-        self.get_channel(&id)
+        let response = self.get_channel(&id)?;
+        if self.stuck_out_of_stasis.contains(&endpoint) {
+            // Never enters Stasis: every dial is refused 409 until it is hung up.
+        } else if rand::random::<f64>() < self.config.late_stasis_probability {
+            // The 200 goes out first; StasisStart follows (NOTES §5).
+            self.timers.push(Scheduled {
+                after: self.config.late_stasis_delay,
+                action: TimerAction::EnterStasis {
+                    channel_id: id,
+                    app,
+                    args,
+                },
+            });
+        } else {
+            self.enter_stasis(&id, StasisEntry { app, args });
+        }
+        Ok(response)
     }
 
     /// EndpointStateChange (channel_ids grew) and ChannelCreated, before any app follows the leg.
@@ -1276,6 +1300,19 @@ impl World {
                 }
             }
             TimerAction::PlaybackEnds { playback_id } => self.finish_playback(&playback_id, "done"),
+            TimerAction::EnterStasis {
+                channel_id,
+                app,
+                args,
+            } => {
+                let waiting = self
+                    .channels
+                    .get(&channel_id)
+                    .is_some_and(|channel| channel.stasis_app.is_none() && channel.state == "Down");
+                if waiting {
+                    self.enter_stasis(&channel_id, StasisEntry { app, args });
+                }
+            }
         }
     }
 

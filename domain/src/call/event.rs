@@ -106,6 +106,9 @@ pub enum OfferFailure {
     Rejected,
     /// The agent's phone could not be reached.
     Unreachable,
+    /// The system could not ring the phone (Asterisk refused to dial the leg, or the leg never
+    /// entered our Stasis application): not the agent's doing, so the agent is not paused.
+    SystemFailure,
 }
 
 /// How an offer attempt ended.
@@ -117,6 +120,8 @@ pub enum OfferOutcome {
     Busy,
     Rejected,
     Unreachable,
+    /// The system could not ring the agent's phone (see [`OfferFailure::SystemFailure`]).
+    SystemFailure,
     /// The call went away while the agent's phone rang (the caller left, or the system ended
     /// the call).
     Withdrawn,
@@ -129,6 +134,7 @@ impl From<OfferFailure> for OfferOutcome {
             OfferFailure::Busy => Self::Busy,
             OfferFailure::Rejected => Self::Rejected,
             OfferFailure::Unreachable => Self::Unreachable,
+            OfferFailure::SystemFailure => Self::SystemFailure,
         }
     }
 }

@@ -810,6 +810,7 @@ fn any_command() -> impl Strategy<Value = CallCommand> {
         Just(OfferFailure::Busy),
         Just(OfferFailure::Rejected),
         Just(OfferFailure::Unreachable),
+        Just(OfferFailure::SystemFailure),
     ];
     let reason = prop_oneof![
         Just(RejectReason::NoAgentsLoggedIn),
@@ -916,4 +917,24 @@ proptest! {
         prop_assert_eq!(attempts, consecutive);
         prop_assert_eq!(call_from(emitted), call);
     }
+}
+
+#[test]
+fn a_system_failure_requeues_the_call_and_keeps_its_stored_value() {
+    let failed = offer_failed(1, agent_a(), OfferFailure::SystemFailure, 6);
+    tester()
+        .given(vec![queued(), offered(1, agent_a(), 5)])
+        .when(CallCommand::FailOffer {
+            agent: agent_a(),
+            outcome: OfferFailure::SystemFailure,
+            at: at(6),
+        })
+        .then_expect_events(vec![failed.clone()]);
+    let call = call_from(vec![queued(), offered(1, agent_a(), 5), failed.clone()]);
+    assert_eq!(*call.state(), CallState::Queued);
+    assert_eq!(call.offers()[0].outcome, Some(OfferOutcome::SystemFailure));
+    insta::assert_json_snapshot!(
+        "CallOfferFailed_system_failure",
+        serde_json::json!({ "type": failed.event_type(), "payload": failed })
+    );
 }

@@ -295,6 +295,15 @@ impl Worker {
                 },
                 _ => return Ok(vec![]),
             },
+            WorkerCommand::LogOut { at } => {
+                if self.presence == Presence::Offline {
+                    return Ok(vec![]);
+                }
+                if busy {
+                    return Err(WorkerError::Busy);
+                }
+                WorkerEvent::LoggedOut { at }
+            }
         };
         Ok(vec![event])
     }
@@ -392,7 +401,9 @@ impl Aggregate for Worker {
                 ..
             } => self.enter(Presence::Available, at),
             WorkerEvent::Paused { reason, at, .. } => self.enter(Presence::Paused { reason }, at),
-            WorkerEvent::WentOffline { at, .. } => self.enter(Presence::Offline, at),
+            WorkerEvent::WentOffline { at, .. } | WorkerEvent::LoggedOut { at } => {
+                self.enter(Presence::Offline, at)
+            }
             WorkerEvent::Offered { call_id, at } => self.enter(Presence::Offered { call_id }, at),
             WorkerEvent::OfferAnswered { call_id, at } => {
                 self.enter(Presence::OnCall { call_id }, at)

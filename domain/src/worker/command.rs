@@ -87,4 +87,8 @@ pub enum WorkerCommand {
     /// The phone went unreachable: an Available worker is paused with `phone_unreachable`;
     /// a no-op in any other state.
     PhoneUnreachable { at: DateTime<Utc> },
+    /// The worker's last login session ended: Offline (`LoggedOut`). Refused with `Busy` while
+    /// the phone rings or a call is in progress (retry after the call); idempotent when
+    /// already Offline.
+    LogOut { at: DateTime<Utc> },
 }

@@ -63,7 +63,8 @@ pub enum WorkerEvent {
         pause_reason: PauseReason,
         at: DateTime<Utc>,
     },
-    /// The caller left while the phone rang; the worker is Available again.
+    /// The offer ended without the agent's doing (the caller left while the phone rang, or the
+    /// system could not ring the phone); the worker is Available again.
     OfferWithdrawn {
         call_id: CallId,
         at: DateTime<Utc>,
@@ -75,6 +76,11 @@ pub enum WorkerEvent {
         at: DateTime<Utc>,
     },
     WrapUpFinished {
+        at: DateTime<Utc>,
+    },
+    /// The worker's last login session ended (logout, expiry, revocation, password change):
+    /// the worker goes Offline, as with `WentOffline`, for reason `logged_out`.
+    LoggedOut {
         at: DateTime<Utc>,
     },
 }
@@ -95,6 +101,7 @@ impl DomainEvent for WorkerEvent {
             Self::OfferWithdrawn { .. } => "WorkerOfferWithdrawn",
             Self::CallEnded { .. } => "WorkerCallEnded",
             Self::WrapUpFinished { .. } => "WorkerWrapUpFinished",
+            Self::LoggedOut { .. } => "WorkerLoggedOut",
         };
         name.to_owned()
     }

@@ -843,6 +843,7 @@ fn every_event_variant_keeps_its_stored_shape() {
             at: at(11),
         },
         WorkerEvent::WrapUpFinished { at: at(21) },
+        WorkerEvent::LoggedOut { at: at(22) },
     ];
     let typed: Vec<(String, String, &WorkerEvent)> = events
         .iter()
@@ -962,4 +963,34 @@ proptest! {
         }
         prop_assert_eq!(replay(emitted), live);
     }
+}
+
+#[test]
+fn a_logged_out_worker_goes_offline_but_only_after_their_call() {
+    WorkerTest::with(())
+        .given(available())
+        .when(WorkerCommand::LogOut { at: at(15) })
+        .then_expect_events(vec![WorkerEvent::LoggedOut { at: at(15) }]);
+    WorkerTest::with(())
+        .given(wrapping_up(call(1), at(110)))
+        .when(WorkerCommand::LogOut { at: at(105) })
+        .then_expect_events(vec![WorkerEvent::LoggedOut { at: at(105) }]);
+    for busy in [offered(call(1)), on_call(call(1))] {
+        WorkerTest::with(())
+            .given(busy)
+            .when(WorkerCommand::LogOut { at: at(35) })
+            .then_expect_error(WorkerError::Busy);
+    }
+    let mut offline = available();
+    offline.push(WorkerEvent::LoggedOut { at: at(15) });
+    WorkerTest::with(())
+        .given(offline.clone())
+        .when(WorkerCommand::LogOut { at: at(16) })
+        .then_expect_events(vec![]);
+    let mut worker = Worker::default();
+    for event in offline {
+        worker.apply(event);
+    }
+    assert_eq!(*worker.presence(), Presence::Offline);
+    assert_eq!(worker.state_since(), Some(at(15)));
 }

@@ -189,7 +189,8 @@ pub fn activity_after(event: &WorkerEvent) -> Option<(&'static str, DateTime<Utc
     Some(match event {
         WorkerEvent::Registered { at, .. }
         | WorkerEvent::Deactivated { at }
-        | WorkerEvent::WentOffline { at, .. } => ("offline", *at),
+        | WorkerEvent::WentOffline { at, .. }
+        | WorkerEvent::LoggedOut { at } => ("offline", *at),
         WorkerEvent::WentAvailable { at, .. }
         | WorkerEvent::OfferWithdrawn { at, .. }
         | WorkerEvent::WrapUpFinished { at }

@@ -211,7 +211,9 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
             row.enter("paused", at);
             row.pause_reason = Some(pause_reason.as_str().to_owned());
         }
-        WorkerEvent::WentOffline { at, .. } => row.enter("offline", at),
+        WorkerEvent::WentOffline { at, .. } | WorkerEvent::LoggedOut { at } => {
+            row.enter("offline", at)
+        }
         WorkerEvent::Offered { call_id, at } => {
             row.enter("offered", at);
             row.call_id = Some(call_id.as_uuid());

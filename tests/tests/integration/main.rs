@@ -33,4 +33,6 @@ mod request_deadlines;
 mod schema_comments;
 mod server;
 mod telephony;
+mod telephony_logout;
+mod telephony_races;
 mod telephony_soak;

@@ -569,7 +569,8 @@ fn raw_facts(events: &[StoredEvent]) -> RawFacts {
                 let activity = match &decoded {
                     WorkerEvent::Registered { at, .. }
                     | WorkerEvent::Deactivated { at }
-                    | WorkerEvent::WentOffline { at, .. } => Some((AgentActivity::Offline, *at)),
+                    | WorkerEvent::WentOffline { at, .. }
+                    | WorkerEvent::LoggedOut { at } => Some((AgentActivity::Offline, *at)),
                     WorkerEvent::WentAvailable { at, .. }
                     | WorkerEvent::OfferWithdrawn { at, .. }
                     | WorkerEvent::WrapUpFinished { at } => Some((AgentActivity::Available, *at)),
