@@ -81,7 +81,7 @@ COMMENT ON COLUMN call_offers.agent_id IS 'Agent whose phone rang (workers.worke
 COMMENT ON COLUMN call_offers.agent_channel_id IS 'Asterisk (ARI) channel id of the leg that rang the agent';
 COMMENT ON COLUMN call_offers.offered_at IS 'When the agent''s phone started ringing';
 COMMENT ON COLUMN call_offers.ended_at IS 'When the offer ended (answered, failed or withdrawn); NULL while ringing';
-COMMENT ON COLUMN call_offers.outcome IS 'answered | no_answer | busy | rejected | unreachable | withdrawn (caller left or system ended the call); NULL while ringing';
+COMMENT ON COLUMN call_offers.outcome IS 'answered | no_answer | busy | rejected | unreachable | system_failure (the agent leg could not be dialled; the agent is not paused) | withdrawn (caller left or system ended the call); NULL while ringing';
 
 -- ---- queue ----
 COMMENT ON COLUMN queue_calls.call_id IS 'calls.call_id';
@@ -274,3 +274,4 @@ COMMENT ON COLUMN uniqueness_claims.kind IS 'worker_email (lowercased) | worker_
 COMMENT ON COLUMN uniqueness_claims.value IS 'The claimed value';
 COMMENT ON COLUMN uniqueness_claims.owner_id IS 'UUID text of the owning worker or customer (events.aggregate_id)';
 COMMENT ON COLUMN uniqueness_claims.claimed_at IS 'When the value was claimed';
+COMMENT ON TABLE call_offers IS 'Each offer of a call to an agent; outcome answered | no_answer | busy | rejected | unreachable | system_failure | withdrawn (NULL while ringing)';
