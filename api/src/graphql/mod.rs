@@ -88,6 +88,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscri
     .limit_recursive_depth(32)
     .limit_directives(16)
     .extension(ErrorCodes)
+    .extension(crate::metrics::MutationTimer)
 }
 
 /// Builds the schema with the shared state in its context.

@@ -48,9 +48,13 @@ pub use directory::{
 };
 
 /// Where this server's ARI connection stands (for `/readyz`): shared by the session and the
-/// HTTP handlers. Only the telephony leader connects; other instances are on standby.
+/// HTTP handlers. Only the telephony leader connects; other instances are on standby. Also
+/// counts the connections made (for `/metrics`).
 #[derive(Clone, Debug, Default)]
-pub struct AriLink(std::sync::Arc<std::sync::atomic::AtomicU8>);
+pub struct AriLink(
+    std::sync::Arc<std::sync::atomic::AtomicU8>,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+);
 
 /// A state of [`AriLink`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +75,14 @@ impl AriLink {
             AriLinkState::Disconnected => 2,
         };
         self.0.store(value, std::sync::atomic::Ordering::Relaxed);
+        if state == AriLinkState::Connected {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// How many times this server's events WebSocket connected (every term, every reconnection).
+    pub fn connections(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn get(&self) -> AriLinkState {

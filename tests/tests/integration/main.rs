@@ -7,6 +7,7 @@ mod api_bad_input;
 mod api_hardening;
 mod api_lists;
 mod api_live;
+mod api_metrics;
 mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
