@@ -297,17 +297,6 @@ async fn phones_of(
     Ok(phones)
 }
 
-fn call_state(text: &str) -> CallStateValue {
-    match text {
-        "offered" => CallStateValue::Offered,
-        "connected" => CallStateValue::Connected,
-        "ended" => CallStateValue::Ended,
-        "abandoned" => CallStateValue::Abandoned,
-        "rejected" => CallStateValue::Rejected,
-        _ => CallStateValue::Queued,
-    }
-}
-
 fn call_keyword(state: CallStateValue) -> &'static str {
     match state {
         CallStateValue::Queued => "queued",
@@ -316,24 +305,6 @@ fn call_keyword(state: CallStateValue) -> &'static str {
         CallStateValue::Ended => "ended",
         CallStateValue::Abandoned => "abandoned",
         CallStateValue::Rejected => "rejected",
-    }
-}
-
-fn call_view(row: CallRow) -> CallView {
-    CallView {
-        id: id_of(row.call_id),
-        version: row.version,
-        state: call_state(&row.status),
-        agent_id: row.agent_id.map(id_of),
-        caller_number: row.caller_number,
-        caller_name: row.caller_name,
-        customer_id: row.customer_id.map(id_of),
-        queued_at: Some(row.queued_at),
-        connected_at: row.connected_at,
-        ended_at: row.ended_at,
-        attempts: row.attempts,
-        wait_secs: row.wait_secs,
-        talk_secs: row.talk_secs,
     }
 }
 
@@ -667,7 +638,7 @@ impl ListQuery {
         let (rows, total) = fetch_page::<CallRow>(context, &spec, &request, &params).await?;
         let rows = rows
             .into_iter()
-            .map(|(key, row)| (key, call_view(row)))
+            .map(|(key, row)| (key, CallView::from_row(row)))
             .collect();
         Ok(page(&request, rows, total))
     }

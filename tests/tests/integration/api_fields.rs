@@ -1,14 +1,21 @@
 //! The fields and filters of issue 15 §3 through the real server: `kpis(agentId:)` request
-//! figures.
+//! figures, the objects of `Request` (customer, call, assignee, openedBy), a `Call`'s outcome,
+//! ended-by, reject reason, customer and offer history.
 
+use std::time::Duration;
+
+use ari_adapter::sim::Behaviour;
 use chrono::{DateTime, Utc};
+use domain::call::CallState;
 use domain::ids::{CustomerId, WorkerId};
 use domain::request::{Request, RequestCommand};
 use domain::sla::SlaPolicy;
 use domain::values::{Priority, RequestMessage, RequestType};
 use projections::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
+use tests::backup::eventually;
 use tests::graphql::{bootstrap_admin, gql, register_customer, register_worker, Session};
+use tests::telephony::{fast_queue, Telephony};
 use tests::TestApp;
 
 async fn open_request(app: &TestApp, token: &str, input: Value) -> String {
@@ -135,4 +142,303 @@ async fn kpis_of_an_agent_count_only_the_requests_assigned_to_that_agent() {
         "Bob: two opened, one solved, nothing overdue"
     );
     app.stop().await;
+}
+
+const REQUEST_OBJECTS: &str = "query($id: ID!) { request(id: $id) {
+  customer { id name phones }
+  call { id }
+  assignee { id name email }
+  openedBy { id email }
+} }";
+
+#[tokio::test]
+async fn a_request_shows_its_customer_assignee_and_opener_with_the_workers_visibility_rules() {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let ann = register_worker(&app, &admin, "ann@objects.fields.test", "AGENT", None).await;
+    let bob = register_worker(&app, &admin, "bob@objects.fields.test", "AGENT", None).await;
+    let customer = register_customer(&app, &admin.access_token, "Objects SA", "+33633333301").await;
+    let request = open_request(
+        &app,
+        &admin.access_token,
+        json!({"customerId": customer, "message": "Please call me back about the invoice",
+               "priority": "LOW", "type": "TASK", "assigneeId": ann.worker_id}),
+    )
+    .await;
+
+    // Bob, another agent: the names, but neither Ann's nor the admin's email.
+    let seen = gql(
+        &app,
+        Some(&bob.access_token),
+        REQUEST_OBJECTS,
+        json!({ "id": request }),
+    )
+    .await;
+    let seen = seen.data("request");
+    assert_eq!(
+        seen["customer"],
+        json!({"id": customer, "name": "Objects SA", "phones": ["+33633333301"]})
+    );
+    assert!(seen["call"].is_null(), "{seen}");
+    assert_eq!(
+        seen["assignee"],
+        json!({"id": ann.worker_id, "name": "ann", "email": null})
+    );
+    assert_eq!(
+        seen["openedBy"],
+        json!({"id": admin.worker_id, "email": null})
+    );
+
+    // Ann sees her own email; the admin sees every email.
+    let seen = gql(
+        &app,
+        Some(&ann.access_token),
+        REQUEST_OBJECTS,
+        json!({ "id": request }),
+    )
+    .await;
+    assert_eq!(
+        seen.data("request")["assignee"]["email"],
+        ann.email.as_str()
+    );
+    assert!(seen.data("request")["openedBy"]["email"].is_null());
+    let seen = gql(
+        &app,
+        Some(&admin.access_token),
+        REQUEST_OBJECTS,
+        json!({ "id": request }),
+    )
+    .await;
+    assert_eq!(
+        seen.data("request")["assignee"]["email"],
+        ann.email.as_str()
+    );
+    assert_eq!(
+        seen.data("request")["openedBy"]["email"],
+        admin.email.as_str()
+    );
+
+    // The list gives the same objects.
+    let list = gql(
+        &app,
+        Some(&bob.access_token),
+        "query($c: ID) { requests(customerId: $c, first: 5) { edges { node {
+           id customer { name } assignee { id email } openedBy { id } } } } }",
+        json!({ "c": customer }),
+    )
+    .await;
+    assert_eq!(
+        list.data("requests")["edges"][0]["node"],
+        json!({"id": request, "customer": {"name": "Objects SA"},
+               "assignee": {"id": ann.worker_id, "email": null},
+               "openedBy": {"id": admin.worker_id}})
+    );
+    app.stop().await;
+}
+
+async fn go_available(app: &TestApp, session: &Session) {
+    let answer = gql(
+        app,
+        Some(&session.access_token),
+        "mutation { setAvailability(state: AVAILABLE) { id } }",
+        json!({}),
+    )
+    .await;
+    answer.data("setAvailability");
+}
+
+const CALL_FIELDS: &str = "id state outcome endedBy rejectReason endReason agentId
+  customer { id name }
+  offers { attempt agentId agent { id name } offeredAt endedAt outcome }";
+
+/// The ids of a `calls` page.
+fn call_ids(page: &Value) -> Vec<String> {
+    page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn calls_show_outcome_offers_and_customer_from_the_log_and_the_read_model() {
+    let tel = Telephony::start(fast_queue()).await;
+    let app = &tel.app;
+    let admin = bootstrap_admin(app).await;
+    let token = admin.access_token.as_str();
+    let rita = register_worker(
+        app,
+        &admin,
+        "rita@calls.fields.test",
+        "AGENT",
+        Some("PJSIP/fr1"),
+    )
+    .await;
+    let andy = register_worker(
+        app,
+        &admin,
+        "andy@calls.fields.test",
+        "AGENT",
+        Some("PJSIP/fa1"),
+    )
+    .await;
+    let other = register_worker(app, &admin, "olga@calls.fields.test", "AGENT", None).await;
+    for (endpoint, behaviour) in [
+        (
+            "PJSIP/fr1",
+            Behaviour::Reject {
+                after: Duration::from_millis(30),
+            },
+        ),
+        (
+            "PJSIP/fa1",
+            Behaviour::Answer {
+                after: Duration::from_millis(30),
+            },
+        ),
+    ] {
+        tel.sim
+            .register_endpoint(endpoint)
+            .expect("phone registers");
+        tel.sim.set_agent_behaviour(endpoint, behaviour);
+    }
+    let customer = register_customer(app, token, "Caller & Co", "+33644444402").await;
+
+    // Nobody logged in: the first call is rejected.
+    let (_first_channel, rejected) = tel.place_call("+33644444401");
+    tel.wait_call(rejected, "the rejection", |call| call.is_terminal())
+        .await;
+
+    // Rita (idle the longest) declines, Andy answers, the caller hangs up.
+    go_available(app, &rita).await;
+    go_available(app, &andy).await;
+    let (channel, answered) = tel.place_call("+33644444402");
+    tel.wait_bridged(answered).await;
+    tel.sim.caller_hangs_up(&channel).expect("caller hangs up");
+    let call = tel
+        .wait_call(answered, "the end of the call", |call| call.is_terminal())
+        .await;
+    assert!(matches!(call.state(), CallState::Ended { .. }));
+
+    // From the log (`call`) and from the read model (`calls`), the same fields.
+    let from_log = gql(
+        app,
+        Some(token),
+        &format!("query($id: ID!) {{ call(id: $id) {{ {CALL_FIELDS} }} }}"),
+        json!({ "id": answered.to_string() }),
+    )
+    .await;
+    let from_log = from_log.data("call").clone();
+    assert_eq!(from_log["state"], "ENDED");
+    assert_eq!(from_log["outcome"], "ANSWERED");
+    assert_eq!(from_log["endedBy"], "CALLER");
+    assert!(from_log["rejectReason"].is_null());
+    assert_eq!(from_log["agentId"], andy.worker_id.as_str());
+    assert_eq!(
+        from_log["customer"],
+        json!({"id": customer, "name": "Caller & Co"})
+    );
+    let offers = from_log["offers"].as_array().expect("offers").clone();
+    assert_eq!(offers.len(), 2, "{offers:?}");
+    assert_eq!(offers[0]["attempt"], 1);
+    assert_eq!(offers[0]["agentId"], rita.worker_id.as_str());
+    assert_eq!(offers[0]["agent"]["name"], "rita");
+    assert_eq!(offers[0]["outcome"], "REJECTED");
+    assert!(offers[0]["endedAt"].is_string());
+    assert_eq!(offers[1]["attempt"], 2);
+    assert_eq!(offers[1]["agentId"], andy.worker_id.as_str());
+    assert_eq!(offers[1]["outcome"], "ANSWERED");
+
+    let list_query = format!(
+        "query {{ calls(first: 10) {{ totalCount edges {{ node {{ {CALL_FIELDS} queuedAt }} }} }} }}"
+    );
+    let list = |variables: Value| {
+        let list_query = list_query.clone();
+        async move {
+            let answer = gql(app, Some(token), &list_query, variables).await;
+            answer.data("calls").clone()
+        }
+    };
+    // The read model catches up with the end of the call.
+    eventually(
+        10,
+        "the calls read model shows both ended calls",
+        || async {
+            let page = list(json!({})).await;
+            page["totalCount"] == 2
+                && page["edges"].as_array().is_some_and(|edges| {
+                    edges.iter().all(|edge| !edge["node"]["outcome"].is_null())
+                })
+        },
+    )
+    .await;
+    let all = list(json!({})).await;
+    assert_eq!(
+        call_ids(&all),
+        [rejected.to_string(), answered.to_string()],
+        "by queue time"
+    );
+    let rejected_row = &all["edges"][0]["node"];
+    assert_eq!(rejected_row["state"], "REJECTED");
+    assert_eq!(rejected_row["outcome"], "REJECTED");
+    assert_eq!(rejected_row["rejectReason"], "NO_AGENTS_LOGGED_IN");
+    assert!(rejected_row["endedBy"].is_null());
+    assert_eq!(rejected_row["offers"], json!([]));
+    assert!(rejected_row["customer"].is_null());
+    let answered_row = &all["edges"][1]["node"];
+    // The read model keeps microseconds: compare all but the instants.
+    let untimed = |call: &Value| {
+        let mut call = call.clone();
+        let fields = call.as_object_mut().expect("object");
+        fields.remove("queuedAt");
+        for offer in fields["offers"].as_array_mut().expect("offers") {
+            let offer = offer.as_object_mut().expect("offer");
+            assert!(offer.remove("offeredAt").is_some_and(|at| at.is_string()));
+            offer.remove("endedAt");
+        }
+        call
+    };
+    assert_eq!(
+        untimed(answered_row),
+        untimed(&from_log),
+        "read model and log agree"
+    );
+
+    // A request opened from the call shows it to whoever may see the call.
+    let request = open_request(
+        app,
+        token,
+        json!({"customerId": customer, "callId": answered.to_string(),
+               "message": "Wants a copy of last week's backup", "priority": "NORMAL",
+               "type": "QUESTION"}),
+    )
+    .await;
+    let query = "query($id: ID!) { request(id: $id) { call { id outcome } } }";
+    for (session, visible) in [
+        (&rita, true),
+        (&andy, true),
+        (&other, false),
+        (&admin, true),
+    ] {
+        let seen = gql(
+            app,
+            Some(&session.access_token),
+            query,
+            json!({"id": request}),
+        )
+        .await;
+        let call = &seen.data("request")["call"];
+        if visible {
+            assert_eq!(
+                *call,
+                json!({"id": answered.to_string(), "outcome": "ANSWERED"}),
+                "{}",
+                session.email
+            );
+        } else {
+            assert!(call.is_null(), "{} sees {call}", session.email);
+        }
+    }
 }
