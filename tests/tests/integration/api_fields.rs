@@ -1,6 +1,7 @@
 //! The fields and filters of issue 15 §3 through the real server: `kpis(agentId:)` request
 //! figures, the objects of `Request` (customer, call, assignee, openedBy), a `Call`'s outcome,
-//! ended-by, reject reason, customer and offer history.
+//! ended-by, reject reason, customer and offer history, and the `calls` filters (caller number,
+//! queue time range, agent, outcome).
 
 use std::time::Duration;
 
@@ -263,7 +264,7 @@ fn call_ids(page: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn calls_show_outcome_offers_and_customer_from_the_log_and_the_read_model() {
+async fn calls_show_outcome_offers_and_customer_and_filter_by_number_time_agent_and_outcome() {
     let tel = Telephony::start(fast_queue()).await;
     let app = &tel.app;
     let admin = bootstrap_admin(app).await;
@@ -352,7 +353,11 @@ async fn calls_show_outcome_offers_and_customer_from_the_log_and_the_read_model(
     assert_eq!(offers[1]["outcome"], "ANSWERED");
 
     let list_query = format!(
-        "query {{ calls(first: 10) {{ totalCount edges {{ node {{ {CALL_FIELDS} queuedAt }} }} }} }}"
+        "query($number: String, $outcome: CallOutcome, $agent: ID, $from: DateTime,
+               $until: DateTime) {{
+           calls(callerNumber: $number, outcome: $outcome, agentId: $agent, queuedFrom: $from,
+                 queuedUntil: $until, first: 10) {{
+             totalCount edges {{ node {{ {CALL_FIELDS} queuedAt }} }} }} }}"
     );
     let list = |variables: Value| {
         let list_query = list_query.clone();
@@ -387,7 +392,7 @@ async fn calls_show_outcome_offers_and_customer_from_the_log_and_the_read_model(
     assert!(rejected_row["endedBy"].is_null());
     assert_eq!(rejected_row["offers"], json!([]));
     assert!(rejected_row["customer"].is_null());
-    let answered_row = &all["edges"][1]["node"];
+    let answered_row = all["edges"][1]["node"].clone();
     // The read model keeps microseconds: compare all but the instants.
     let untimed = |call: &Value| {
         let mut call = call.clone();
@@ -401,10 +406,42 @@ async fn calls_show_outcome_offers_and_customer_from_the_log_and_the_read_model(
         call
     };
     assert_eq!(
-        untimed(answered_row),
+        untimed(&answered_row),
         untimed(&from_log),
         "read model and log agree"
     );
+
+    // The caller's number, typed the French way, is normalised with the default country code.
+    let page = list(json!({"number": "06 44 44 44 02"})).await;
+    assert_eq!(call_ids(&page), [answered.to_string()]);
+    assert_eq!(page["totalCount"], 1);
+    let page = list(json!({"number": "+33644444401"})).await;
+    assert_eq!(call_ids(&page), [rejected.to_string()]);
+    let page = list(json!({"number": "06 00 00 00 09"})).await;
+    assert_eq!(page["totalCount"], 0);
+    let bad = gql(app, Some(token), &list_query, json!({"number": "call me"})).await;
+    assert_eq!(bad.code(), Some("VALIDATION"));
+
+    // Outcome and agent.
+    let page = list(json!({"outcome": "REJECTED"})).await;
+    assert_eq!(call_ids(&page), [rejected.to_string()]);
+    let page = list(json!({"outcome": "ANSWERED"})).await;
+    assert_eq!(call_ids(&page), [answered.to_string()]);
+    let page = list(json!({"outcome": "ABANDONED_QUEUED"})).await;
+    assert_eq!(page["totalCount"], 0);
+    let page = list(json!({"agent": andy.worker_id})).await;
+    assert_eq!(call_ids(&page), [answered.to_string()]);
+    let page = list(json!({"agent": andy.worker_id, "outcome": "REJECTED"})).await;
+    assert_eq!(page["totalCount"], 0);
+
+    // Queue time: from inclusive, until exclusive.
+    let second_queued = answered_row["queuedAt"].as_str().expect("queuedAt");
+    let page = list(json!({"from": second_queued})).await;
+    assert_eq!(call_ids(&page), [answered.to_string()]);
+    let page = list(json!({"until": second_queued})).await;
+    assert_eq!(call_ids(&page), [rejected.to_string()]);
+    let page = list(json!({"from": second_queued, "until": second_queued})).await;
+    assert_eq!(page["totalCount"], 0);
 
     // A request opened from the call shows it to whoever may see the call.
     let request = open_request(
