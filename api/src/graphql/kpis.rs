@@ -52,8 +52,12 @@ pub struct KpiBucketView {
     pub abandonment_rate: Option<f64>,
     /// Time on call or in wrap-up / time logged in × 100.
     pub occupancy: Option<f64>,
+    /// Requests opened in the bucket (with `agentId`: of those assigned to the agent now).
     pub requests_opened: i64,
+    /// Requests whose last solve is in the bucket (reopened ones do not count; with `agentId`:
+    /// of those assigned to the agent now).
     pub requests_solved: i64,
+    /// Of `requestsSolved`, those solved at or before their current due date.
     pub requests_solved_within_due: i64,
 }
 
@@ -89,7 +93,8 @@ pub struct KpiReport {
     pub time_zone: String,
     pub bucket: KpiBucketSize,
     pub buckets: Vec<KpiBucketView>,
-    /// Open or pending requests past their due date now.
+    /// Open or pending requests past their due date now (with `agentId`: assigned to the
+    /// agent).
     pub overdue_now: i64,
 }
 
@@ -99,7 +104,8 @@ pub struct KpiQuery;
 #[Object]
 impl KpiQuery {
     /// KPIs of `[from, until)` (admins). `timeZone` is an IANA name (`Europe/Paris`); buckets
-    /// follow its calendar, DST included. Optional filters: one queue, one agent.
+    /// follow its calendar, DST included. Optional filters: one queue (calls only), one agent
+    /// (calls answered by them, their occupancy, and the requests assigned to them now).
     #[allow(clippy::too_many_arguments)]
     async fn kpis(
         &self,
@@ -125,7 +131,7 @@ impl KpiQuery {
                 .transpose()?,
         };
         let pool = &state(context)?.pool;
-        let buckets = kpis::kpis(pool, from, until, bucket.into(), zone, &filters)
+        let mut buckets = kpis::kpis(pool, from, until, bucket.into(), zone, &filters)
             .await
             .map_err(|error| match error {
                 KpiError::TooManyBuckets(most) => ApiError::validation(
@@ -134,7 +140,14 @@ impl KpiQuery {
                 ),
                 KpiError::Database(error) => error.into(),
             })?;
-        let overdue_now = kpis::overdue_now(pool, Utc::now()).await?;
+        // With an agent, the request figures are those of the requests assigned to them now.
+        let overdue_now = match filters.agent {
+            Some(agent) => {
+                kpis::agent_request_totals(pool, agent, &mut buckets).await?;
+                kpis::overdue_now_of(pool, Utc::now(), agent).await?
+            }
+            None => kpis::overdue_now(pool, Utc::now()).await?,
+        };
         Ok(KpiReport {
             time_zone: zone.name().to_owned(),
             bucket,

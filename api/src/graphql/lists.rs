@@ -20,7 +20,7 @@ use projections::LogPosition;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::calls::{CallStateValue, CallView};
+use super::calls::{outcome_keywords, CallOutcomeValue, CallStateValue, CallView};
 use super::connection::{page, CursorKey, Direction, Page, PageRequest};
 use super::context::{parse_id, require_worker, state};
 use super::customers::CustomerView;
@@ -54,6 +54,7 @@ enum Param {
     Text(Option<String>),
     Time(Option<DateTime<Utc>>),
     Bool(Option<bool>),
+    TextList(Vec<String>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +81,7 @@ fn bind_param<'q>(query: PgQuery<'q>, param: &Param) -> PgQuery<'q> {
         Param::Text(value) => query.bind(value),
         Param::Time(value) => query.bind(value),
         Param::Bool(value) => query.bind(value),
+        Param::TextList(value) => query.bind(value),
     }
 }
 
@@ -297,17 +299,6 @@ async fn phones_of(
     Ok(phones)
 }
 
-fn call_state(text: &str) -> CallStateValue {
-    match text {
-        "offered" => CallStateValue::Offered,
-        "connected" => CallStateValue::Connected,
-        "ended" => CallStateValue::Ended,
-        "abandoned" => CallStateValue::Abandoned,
-        "rejected" => CallStateValue::Rejected,
-        _ => CallStateValue::Queued,
-    }
-}
-
 fn call_keyword(state: CallStateValue) -> &'static str {
     match state {
         CallStateValue::Queued => "queued",
@@ -316,24 +307,6 @@ fn call_keyword(state: CallStateValue) -> &'static str {
         CallStateValue::Ended => "ended",
         CallStateValue::Abandoned => "abandoned",
         CallStateValue::Rejected => "rejected",
-    }
-}
-
-fn call_view(row: CallRow) -> CallView {
-    CallView {
-        id: id_of(row.call_id),
-        version: row.version,
-        state: call_state(&row.status),
-        agent_id: row.agent_id.map(id_of),
-        caller_number: row.caller_number,
-        caller_name: row.caller_name,
-        customer_id: row.customer_id.map(id_of),
-        queued_at: Some(row.queued_at),
-        connected_at: row.connected_at,
-        ended_at: row.ended_at,
-        attempts: row.attempts,
-        wait_secs: row.wait_secs,
-        talk_secs: row.talk_secs,
     }
 }
 
@@ -621,7 +594,9 @@ impl ListQuery {
     }
 
     /// Calls by queue time (admins: all; agents: the calls they were connected to, i.e.
-    /// `agentId` is always themselves).
+    /// `agentId` is always themselves). `callerNumber` is normalised to E.164 with the default
+    /// country code (as `customerByNumber`); `queuedFrom` is inclusive, `queuedUntil`
+    /// exclusive.
     #[allow(clippy::too_many_arguments)]
     async fn calls(
         &self,
@@ -629,6 +604,8 @@ impl ListQuery {
         #[graphql(name = "state")] state_filter: Option<CallStateValue>,
         customer_id: Option<ID>,
         agent_id: Option<ID>,
+        caller_number: Option<String>,
+        outcome: Option<CallOutcomeValue>,
         queued_from: Option<DateTime<Utc>>,
         queued_until: Option<DateTime<Utc>>,
         first: Option<i32>,
@@ -646,28 +623,74 @@ impl ListQuery {
             }
         }
         range(queued_from, queued_until, "queuedUntil")?;
+        let caller_number = match caller_number.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => {
+                let country = &state(context)?.auth.config.default_country_code;
+                let number = PhoneNumber::parse(text, country)
+                    .map_err(|error| ApiError::from(error).for_field("callerNumber"))?;
+                Some(number.to_string())
+            }
+        };
+        // Only the filters given are in the SQL, so each combination has its own statement
+        // (and plan): a caller number, an outcome, an agent or a customer is an equality on
+        // the first column of `calls_caller_number`, `calls_outcome`, `calls_agent` or
+        // `calls_customer`, each ordered by `queued_at` next, so a page is an index range scan.
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
+        let mut add = |condition: &str, param: Param| {
+            params.push(param);
+            conditions.push(condition.replace('?', &format!("?{}", params.len())));
+        };
+        if let Some(customer) = uuid_arg(customer_id.as_ref(), "customerId")? {
+            add("customer_id = ?::uuid", Param::Uuid(Some(customer)));
+        }
+        if let Some(agent) = agent {
+            add("agent_id = ?::uuid", Param::Uuid(Some(agent)));
+        }
+        if let Some(state_filter) = state_filter {
+            add(
+                "status = ?::text",
+                Param::Text(Some(call_keyword(state_filter).to_owned())),
+            );
+        }
+        if let Some(number) = caller_number {
+            add("caller_number = ?::text", Param::Text(Some(number)));
+        }
+        if let Some(outcome) = outcome {
+            match outcome_keywords(outcome) {
+                [keyword] => add(
+                    "outcome = ?::text",
+                    Param::Text(Some((*keyword).to_owned())),
+                ),
+                keywords => add(
+                    "outcome = ANY(?::text[])",
+                    Param::TextList(keywords.iter().map(|k| (*k).to_owned()).collect()),
+                ),
+            }
+        }
+        if let Some(from) = queued_from {
+            add("queued_at >= ?::timestamptz", Param::Time(Some(from)));
+        }
+        if let Some(until) = queued_until {
+            add("queued_at < ?::timestamptz", Param::Time(Some(until)));
+        }
+        let filter = if conditions.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            conditions.join(" AND ")
+        };
         let spec = ListSpec {
             table: "calls",
             id_column: "call_id",
             sort_column: "queued_at",
             sort_type: SortType::Time,
-            filter:
-                "(?1::uuid IS NULL OR customer_id = ?1) AND (?2::uuid IS NULL OR agent_id = ?2) \
-                     AND (?3::text IS NULL OR status = ?3) \
-                     AND (?4::timestamptz IS NULL OR queued_at >= ?4) \
-                     AND (?5::timestamptz IS NULL OR queued_at < ?5)",
+            filter: &filter,
         };
-        let params = [
-            Param::Uuid(uuid_arg(customer_id.as_ref(), "customerId")?),
-            Param::Uuid(agent),
-            Param::Text(state_filter.map(|s| call_keyword(s).to_owned())),
-            Param::Time(queued_from),
-            Param::Time(queued_until),
-        ];
         let (rows, total) = fetch_page::<CallRow>(context, &spec, &request, &params).await?;
         let rows = rows
             .into_iter()
-            .map(|(key, row)| (key, call_view(row)))
+            .map(|(key, row)| (key, CallView::from_row(row)))
             .collect();
         Ok(page(&request, rows, total))
     }

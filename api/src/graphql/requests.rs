@@ -1,16 +1,18 @@
 //! Requests (tickets): `request(id)`, `openRequest`, `updateRequest`, `solveRequest`,
 //! `reopenRequest`, `closeRequest`. Any worker may work on any request.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::ids::{CallId, CustomerId, RequestId, WorkerId};
 use domain::request::{Request, RequestCommand, RequestStatus};
 use domain::values::{Priority, RequestMessage, RequestType};
 use projections::Committed;
 
+use super::calls::{customer_object, visible_call, worker_object, CallView};
 use super::context::{metadata, parse_id, require_worker, state, Me};
-use super::customers::load_customer;
+use super::customers::{load_customer, CustomerView};
 use super::error::ApiError;
+use super::workers::WorkerView;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(name = "Priority")]
@@ -96,7 +98,7 @@ impl From<RequestStatus> for RequestStatusValue {
 
 /// A request (ticket).
 #[derive(SimpleObject, Clone, Debug)]
-#[graphql(name = "Request")]
+#[graphql(name = "Request", complex)]
 pub struct RequestView {
     pub id: ID,
     pub version: i64,
@@ -111,6 +113,35 @@ pub struct RequestView {
     pub due_at: DateTime<Utc>,
     pub opened_by_id: Option<ID>,
     pub opened_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl RequestView {
+    /// The customer (as `customer(id)` shows them; erased ones say so).
+    async fn customer(&self, context: &Context<'_>) -> Result<Option<CustomerView>, ApiError> {
+        customer_object(context, Some(&self.customer_id)).await
+    }
+
+    /// The call it was opened from, as `call(id)` shows it: `null` when there is none or when
+    /// the caller may not see it (an agent sees the calls offered to or taken by them).
+    async fn call(&self, context: &Context<'_>) -> Result<Option<CallView>, ApiError> {
+        let me = require_worker(context)?;
+        let Some(id) = &self.call_id else {
+            return Ok(None);
+        };
+        visible_call(context, &me, parse_id(id, "callId")?).await
+    }
+
+    /// The assigned worker (email and endpoint `null` unless the caller is an admin or them).
+    async fn assignee(&self, context: &Context<'_>) -> Result<Option<WorkerView>, ApiError> {
+        worker_object(context, self.assignee_id.as_ref()).await
+    }
+
+    /// The worker who opened it (email and endpoint `null` unless the caller is an admin or
+    /// them).
+    async fn opened_by(&self, context: &Context<'_>) -> Result<Option<WorkerView>, ApiError> {
+        worker_object(context, self.opened_by_id.as_ref()).await
+    }
 }
 
 impl RequestView {

@@ -763,7 +763,8 @@ pub enum BucketSize {
 pub struct KpiFilters {
     /// Only calls of this queue (requests and occupancy have no queue).
     pub queue: Option<String>,
-    /// Only calls answered by this agent, and this agent's occupancy.
+    /// Only calls answered by this agent, and this agent's occupancy (the request totals stay
+    /// global: [`agent_request_totals`] gives the agent's).
     pub agent: Option<Uuid>,
 }
 
@@ -1136,12 +1137,85 @@ pub async fn kpis(
     Ok(buckets)
 }
 
+/// Replaces the request totals of `buckets` (as returned by [`kpis`]) by those of the requests
+/// assigned to `agent`. The KPI tables do not key requests by agent (a request's assignee
+/// changes after it is counted), so these come from the `requests` read model, with the
+/// definitions of [`RequestTotals::in_range`] (`domain::policy::kpi`): a request counts for the
+/// agent who is its assignee now; `opened` when its `opened_at` is in the bucket, `solved` when
+/// its last solve (`solved_at`, cleared by a reopen) is, and `solved within due` when that solve
+/// is at or before its current due date. Index: `requests_assignee`.
+pub async fn agent_request_totals(
+    pool: &PgPool,
+    agent: Uuid,
+    buckets: &mut [KpiBucket],
+) -> Result<(), sqlx::Error> {
+    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+        return Ok(());
+    };
+    let (from, until) = (first.start, last.end);
+    // (opened_at, due_at, solved_at)
+    type Dates = (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+    let rows: Vec<Dates> = sqlx::query_as(
+        "SELECT opened_at, due_at, solved_at FROM requests \
+         WHERE assignee = $1 \
+           AND ((opened_at >= $2 AND opened_at < $3) OR (solved_at >= $2 AND solved_at < $3))",
+    )
+    .bind(agent)
+    .bind(from)
+    .bind(until)
+    .fetch_all(pool)
+    .await?;
+    for bucket in buckets.iter_mut() {
+        bucket.requests = RequestTotals::default();
+    }
+    let index_of = |buckets: &[KpiBucket], instant: DateTime<Utc>| {
+        (from <= instant && instant < until)
+            .then(|| buckets.partition_point(|bucket| bucket.start <= instant))
+            .and_then(|after| after.checked_sub(1))
+    };
+    for (opened_at, due_at, solved_at) in rows {
+        let facts = RequestFacts {
+            opened_at,
+            due_at: Some(due_at),
+            solved_at,
+            open_or_pending: false,
+        };
+        let mut indexes = vec![index_of(buckets, opened_at)];
+        if let Some(solved_at) = solved_at {
+            indexes.push(index_of(buckets, solved_at));
+        }
+        indexes.dedup();
+        for index in indexes.into_iter().flatten() {
+            let bucket = &mut buckets[index];
+            bucket.requests =
+                bucket.requests + RequestTotals::in_range([&facts], bucket.start, bucket.end);
+        }
+    }
+    Ok(())
+}
+
 /// Requests open or pending whose due date passed before `now` (PRODUCT §8 "overdue now").
 pub async fn overdue_now(pool: &PgPool, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM requests WHERE status IN ('open', 'pending') AND due_at < $1",
     )
     .bind(now)
+    .fetch_one(pool)
+    .await
+}
+
+/// Like [`overdue_now`], of the requests assigned to `agent`.
+pub async fn overdue_now_of(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    agent: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM requests \
+         WHERE status IN ('open', 'pending') AND due_at < $1 AND assignee = $2",
+    )
+    .bind(now)
+    .bind(agent)
     .fetch_one(pool)
     .await
 }

@@ -4,6 +4,7 @@
 mod api_agent_day;
 mod api_authorisation;
 mod api_bad_input;
+mod api_fields;
 mod api_hardening;
 mod api_lists;
 mod api_live;
