@@ -263,6 +263,27 @@ pub async fn checkpoint(pool: &PgPool, name: &str) -> Result<LogPosition, sqlx::
         .unwrap_or(LogPosition::START))
 }
 
+/// Sets the checkpoint of `name` (creating its row): for the process managers that keep their
+/// position in `checkpoints` (the mail outbox feeder, the call linker).
+pub async fn save_checkpoint(
+    connection: &mut PgConnection,
+    name: &str,
+    position: LogPosition,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO checkpoints (name, tx_id, position, updated_at) \
+         VALUES ($1, $2::text::xid8, $3, now()) \
+         ON CONFLICT (name) DO UPDATE \
+         SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
+    )
+    .bind(name)
+    .bind(position.tx_id.to_string())
+    .bind(position.position)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
 /// Locks the checkpoint row of `name` in `connection`'s transaction (creating it) and returns it.
 pub(crate) async fn lock_checkpoint(
     connection: &mut PgConnection,

@@ -73,7 +73,8 @@ impl StoredEvent {
         serde_json::from_value(self.payload.clone())
     }
 
-    pub(crate) fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+    /// One event from a row of `events` selected with every column (`tx_id` as a bigint).
+    pub fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
             log_position: LogPosition {
                 tx_id: row.try_get("tx_id")?,

@@ -31,7 +31,7 @@ use domain::customer::{Customer, CustomerEvent};
 use domain::ids::{CallId, CustomerId};
 use domain::values::PhoneNumber;
 use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
-use sqlx::{PgPool, Row as _};
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -101,7 +101,7 @@ async fn follow(
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), LinkError> {
-    let mut checkpoint = read_checkpoint(&state.pool).await?;
+    let mut checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
     loop {
         let head = state.reader.head().await?;
         loop {
@@ -127,33 +127,9 @@ async fn follow(
     }
 }
 
-async fn read_checkpoint(pool: &PgPool) -> Result<LogPosition, sqlx::Error> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT tx_id::text::bigint, position FROM checkpoints WHERE name = $1")
-            .bind(CHECKPOINT)
-            .fetch_optional(pool)
-            .await?;
-    Ok(
-        row.map_or(LogPosition::START, |(tx_id, position)| LogPosition {
-            tx_id,
-            position,
-        }),
-    )
-}
-
 async fn save_checkpoint(pool: &PgPool, checkpoint: LogPosition) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO checkpoints (name, tx_id, position, updated_at) \
-         VALUES ($1, $2::text::xid8, $3, now()) \
-         ON CONFLICT (name) DO UPDATE \
-         SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
-    )
-    .bind(CHECKPOINT)
-    .bind(checkpoint.tx_id.to_string())
-    .bind(checkpoint.position)
-    .execute(pool)
-    .await?;
-    Ok(())
+    let mut connection = pool.acquire().await?;
+    projections::projector::save_checkpoint(&mut connection, CHECKPOINT, checkpoint).await
 }
 
 /// The customer events that can add a number, after `after` and up to `head` (which is below
@@ -164,7 +140,7 @@ async fn customer_events(
     head: LogPosition,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT position, tx_id::text::bigint AS tx_id, event_id, aggregate_id, sequence, \
+        "SELECT position, tx_id::text::bigint AS tx_id, event_id, aggregate_type, aggregate_id, sequence, \
                 event_type, event_version, payload, metadata, recorded_at \
          FROM events \
          WHERE (tx_id, position) > ($1::text::xid8, $2) \
@@ -182,25 +158,7 @@ async fn customer_events(
     .bind(READ_BATCH)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StoredEvent {
-                log_position: LogPosition {
-                    tx_id: row.try_get("tx_id")?,
-                    position: row.try_get("position")?,
-                },
-                event_id: row.try_get("event_id")?,
-                aggregate_type: <Customer as cqrs_es::Aggregate>::TYPE.to_owned(),
-                aggregate_id: row.try_get("aggregate_id")?,
-                sequence: row.try_get("sequence")?,
-                event_type: row.try_get("event_type")?,
-                event_version: row.try_get("event_version")?,
-                payload: row.try_get("payload")?,
-                metadata: row.try_get("metadata")?,
-                recorded_at: row.try_get("recorded_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(StoredEvent::from_row).collect()
 }
 
 /// The numbers an event adds to its customer.

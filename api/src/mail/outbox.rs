@@ -277,20 +277,6 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
     .await;
 }
 
-async fn read_checkpoint(pool: &PgPool) -> Result<LogPosition, sqlx::Error> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT tx_id::text::bigint, position FROM checkpoints WHERE name = $1")
-            .bind(CHECKPOINT)
-            .fetch_optional(pool)
-            .await?;
-    Ok(
-        row.map_or(LogPosition::START, |(tx_id, position)| LogPosition {
-            tx_id,
-            position,
-        }),
-    )
-}
-
 /// Feeds while `lock`'s session lives (see the watchdog: a lost session is a lost lock).
 async fn feed(
     state: &AppState,
@@ -298,7 +284,7 @@ async fn feed(
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
-    let checkpoint = read_checkpoint(&state.pool).await?;
+    let checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
     let mut directory = Directory::default();
     let mut position = LogPosition::START;
     // Fold what was already mailed for (no messages), then feed what is new.
@@ -373,17 +359,7 @@ async fn store_batch(
         .await?
         .rows_affected();
     }
-    sqlx::query(
-        "INSERT INTO checkpoints (name, tx_id, position, updated_at) \
-         VALUES ($1, $2::text::xid8, $3, now()) \
-         ON CONFLICT (name) DO UPDATE \
-         SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
-    )
-    .bind(CHECKPOINT)
-    .bind(checkpoint.tx_id.to_string())
-    .bind(checkpoint.position)
-    .execute(&mut *transaction)
-    .await?;
+    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, checkpoint).await?;
     transaction.commit().await?;
     Ok(inserted)
 }
