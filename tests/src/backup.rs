@@ -7,7 +7,7 @@ use domain::ids::{CustomerId, WorkerId};
 use domain::plan::{BackupPlan, RetentionPolicy, Schedule};
 use domain::values::{EmailAddress, PersonName, PhoneNumber, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use serde_json::Value;
 
 use api::state::AppState;

@@ -421,7 +421,7 @@ pub async fn assert_read_models_equal_rebuild(pool: &PgPool) {
     let live = crate::history::read_models(pool)
         .await
         .expect("live read models");
-    let store = projections::EventStore::new(pool.clone());
+    let store = journal::EventStore::new(pool.clone());
     projections::rebuild::rebuild_named(&store, None, &mut |_| {})
         .await
         .expect("rebuild");

@@ -13,7 +13,7 @@ use domain::call::{Call, CallState};
 use domain::ids::{CallId, WorkerId};
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 

@@ -18,7 +18,7 @@ use domain::plan::BackupPlan;
 use domain::policy::manifest::ManifestEntry;
 use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use futures::Stream;
-use projections::{Actor, CommandError, Metadata, StoreError};
+use journal::{Actor, CommandError, Metadata, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;

@@ -28,7 +28,7 @@ use domain::plan::BackupPlan;
 use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use domain::request::{Request, RequestCommand, RequestError, RequestEvent};
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

@@ -8,7 +8,7 @@
 
 use async_graphql::{Context, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use projections::audit::{self, AsOf, AuditError};
+use journal::audit::{self, AsOf, AuditError};
 use projections::projector;
 
 use super::context::{require_admin, state};

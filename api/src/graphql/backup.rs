@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::backup_run::{RunResult, RunStatus};
 use domain::ids::{CustomerId, IngestTokenId};
 use domain::plan::{BackupPlan, RetentionPolicy, Schedule};
-use projections::Actor;
+use journal::Actor;
 
 use super::context::{
     parse_id, require_admin, require_ingest_token, require_worker_or_token_of, state,

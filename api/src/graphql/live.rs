@@ -22,7 +22,7 @@ use domain::request::{Request, RequestEvent};
 use domain::worker::{Worker, WorkerEvent};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
-use projections::{LogPosition, StoredEvent};
+use journal::{LogPosition, StoredEvent};
 use uuid::Uuid;
 
 use super::calls::CallView;

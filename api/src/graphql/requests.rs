@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::ids::{CallId, CustomerId, RequestId, WorkerId};
 use domain::request::{Request, RequestCommand, RequestStatus};
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::Committed;
+use journal::Committed;
 
 use super::calls::{customer_object, visible_call, worker_object, CallView};
 use super::context::{metadata, parse_id, require_worker, state, Me};

@@ -12,7 +12,7 @@ use chrono::{TimeDelta, Utc};
 use domain::call::{CallCommand, CallEvent, CallState, OfferFailure};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{MissReason, WorkerCommand};
-use projections::{Actor, Metadata, StoredEvent};
+use journal::{Actor, Metadata, StoredEvent};
 use tracing::Instrument as _;
 
 use super::session::Session;

@@ -14,10 +14,9 @@ use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
 use futures::TryStreamExt as _;
-use projections::store::{PairCommand, PairError};
-use projections::{
+use journal::{
     Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
-    StoredEvent,
+    PairCommand, PairError, StoredEvent,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;

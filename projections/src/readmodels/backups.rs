@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// A row of `backup_runs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ use chrono::Utc;
 use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{PersonName, PhoneNumber};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tests::TestPostgres;

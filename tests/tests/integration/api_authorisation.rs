@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use domain::call::{Call, CallCommand};
 use domain::ids::{CallId, WorkerId};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::graphql::{
     bootstrap_admin, gql, login, register_customer, register_worker, unique_phone, Session,

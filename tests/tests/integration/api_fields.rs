@@ -12,7 +12,7 @@ use domain::ids::{CustomerId, WorkerId};
 use domain::request::{Request, RequestCommand};
 use domain::sla::SlaPolicy;
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::backup::eventually;
 use tests::graphql::{bootstrap_admin, gql, register_customer, register_worker, Session};

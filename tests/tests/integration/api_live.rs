@@ -6,7 +6,7 @@ use std::time::Duration;
 use ari_adapter::sim::Behaviour;
 use chrono::{DateTime, Utc};
 use domain::request::{Request, RequestCommand};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::graphql::{
     bootstrap_admin, gql, register_customer, register_worker, unique_phone, Session, WsClient,

@@ -204,7 +204,7 @@ async fn register_directly(pool: sqlx::PgPool, count: usize) {
     use domain::customer::{Customer, CustomerCommand};
     use domain::ids::CustomerId;
     use domain::values::{PersonName, PhoneNumber};
-    use projections::{Actor, EventStore, Metadata};
+    use journal::{Actor, EventStore, Metadata};
 
     let store = EventStore::new(pool);
     let mut appends = Vec::new();

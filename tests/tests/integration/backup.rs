@@ -11,7 +11,7 @@ use api::ServeConfig;
 use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
 use domain::plan::RetentionPolicy;
-use projections::Actor;
+use journal::Actor;
 use serde_json::json;
 use serde_json::Value;
 use tests::backup::{

@@ -5,7 +5,7 @@
 
 use api::backup::service;
 use api::ServeConfig;
-use projections::Actor;
+use journal::Actor;
 use serde_json::json;
 use tests::backup::{eventually, ping, register_customer};
 use tests::graphql::{bootstrap_admin, gql, login, ADMIN_EMAIL, PASSWORD};

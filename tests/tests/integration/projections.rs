@@ -5,14 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ::projections::audit::{self, AsOf};
 use ::projections::projector::{
     self, apply_events, catch_up, Projection, ProjectionError, Projector, ProjectorConfig,
     ProjectorHandle, WaitError,
 };
 use ::projections::readmodels::kpis::{self, BucketSize, KpiBucket, KpiFilters};
-use ::projections::store::StoredEvent;
-use ::projections::{rebuild, Actor, EventStore, LogNotifier, LogPosition, LogReader, Metadata};
+use ::projections::rebuild;
 use chrono::{DateTime, Datelike, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use domain::call::CallEvent;
@@ -23,6 +21,9 @@ use domain::policy::kpi::{
 use domain::request::RequestEvent;
 use domain::worker::{Worker, WorkerCommand, WorkerEvent};
 use futures::future::BoxFuture;
+use journal::audit::{self, AsOf};
+use journal::StoredEvent;
+use journal::{Actor, EventStore, LogNotifier, LogPosition, LogReader, Metadata};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{PgConnection, PgPool};
@@ -38,7 +39,7 @@ async fn fresh_pool(connections: u32) -> PgPool {
 }
 
 fn store(pool: &PgPool) -> EventStore {
-    EventStore::new(pool.clone()).with_upcasters(::projections::upcast::upcasters())
+    EventStore::new(pool.clone()).with_upcasters(journal::upcast::upcasters())
 }
 
 /// Every event up to `until` (waiting for the watermark: transactions of other tests on the
@@ -273,7 +274,7 @@ async fn two_projector_instances_apply_each_event_once_and_the_survivor_takes_ov
     );
 }
 
-async fn store_with_history(events: &[::projections::NewEvent]) -> EventStore {
+async fn store_with_history(events: &[journal::NewEvent]) -> EventStore {
     let single = store(&fresh_pool(4).await);
     let last = history::append(&single, events, 1000)
         .await
@@ -431,7 +432,7 @@ async fn a_stored_version_one_log_event_is_upcast_for_the_store_and_the_projecto
     let customer_id = domain::ids::CustomerId::new();
     let run_id = Uuid::new_v4().to_string();
     let raw = |sequence: i64, event_type: &str, version: &str, payload: serde_json::Value| {
-        ::projections::NewEvent {
+        journal::NewEvent {
             event_id: Uuid::now_v7(),
             aggregate_type: "backup_run".to_owned(),
             aggregate_id: run_id.clone(),

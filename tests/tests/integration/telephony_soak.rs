@@ -18,7 +18,7 @@ use chrono::Utc;
 use domain::call::{CallCommand, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::WorkerEvent;
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::json;

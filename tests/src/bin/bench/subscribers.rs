@@ -17,7 +17,7 @@ use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{PersonName, PhoneNumber};
 use futures::{SinkExt as _, StreamExt as _};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::json;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
