@@ -1,7 +1,7 @@
 //! The event store: the handle every command and reader of the log goes through, and loading
 //! an aggregate's events from it (one `SELECT`, upcast to the current versions).
 //!
-//! Appending is in [`crate::append`] (with its group commit in [`crate::group_commit`]), the
+//! Appending is in [`crate::append`] (with its group commit in `group_commit.rs`), the
 //! command path in [`crate::execute`], the cqrs-es repository in [`crate::repository`].
 
 use std::sync::Arc;
