@@ -77,6 +77,11 @@ impl Lanes {
         self.0.insert(call_id, lane);
     }
 
+    /// Whether every request so far has been answered.
+    pub fn all_done(&self) -> bool {
+        self.0.values().all(|lane| lane.is_finished())
+    }
+
     /// Waits until the call's requests so far have been answered.
     pub async fn join(&mut self, call_id: CallId) {
         if let Some(lane) = self.0.remove(&call_id) {

@@ -206,6 +206,10 @@ impl Session {
                         session.dirty = true;
                         session.read_log = true;
                         seen = (notifier.notifications(), session.own_appends);
+                    } else if notified == ours {
+                        // All ours: accounted for, so that the next quiet poll reads the log
+                        // (and the view's position reaches the head, see `AriLink::last_step`).
+                        seen = (notifier.notifications(), session.own_appends);
                     }
                     Ok(())
                 }
@@ -223,6 +227,9 @@ impl Session {
             if let Err(error) = session.settle().await {
                 break Err(error);
             }
+            session
+                .link
+                .step_done(session.position, session.lanes.all_done());
         };
         stream_cancel.cancel();
         let _ = stream_task.await;

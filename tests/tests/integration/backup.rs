@@ -15,8 +15,8 @@ use journal::Actor;
 use serde_json::json;
 use serde_json::Value;
 use tests::backup::{
-    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest, period_plan,
-    ping, register_admin, register_customer,
+    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest,
+    outbox_settled, period_plan, ping, register_admin, register_customer, watchdog_settled,
 };
 use tests::graphql::{bootstrap_admin, gql, WsClient};
 use tests::smtp::{ReceivedMail, SmtpServer};
@@ -212,7 +212,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
 
     clock.advance(Duration::from_secs(61));
     assert_eq!(status_now(&app).await, "grace");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(
         count_events(&app, "CustomerBackupOverdue").await,
         0,
@@ -256,7 +256,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     app.stop().await;
     clock.advance(Duration::from_secs(3_600));
     let app = TestApp::spawn_on(database, configure).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 1);
     assert_eq!(count_events(&app, "RequestOpened").await, 1);
 
@@ -286,7 +286,8 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     assert!(recovered_mails[0].data.contains("Downtime: 1h 00m"));
     assert_eq!(status_now(&app).await, "up");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    watchdog_settled(&[&app]).await;
+    outbox_settled(&app.pool).await;
     let overdue_mails = smtp
         .received()
         .into_iter()
@@ -589,10 +590,10 @@ async fn a_success_the_log_tail_cannot_return_yet_is_not_called_overdue() {
     );
     // Down by the first success (60 + 30 s ago), up by the second one (30 s ago).
     clock.advance(Duration::from_secs(30));
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
     long_transaction.rollback().await.expect("rollback");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
     assert_eq!(count_events(&app, "RequestOpened").await, 0);
     app.stop().await;
@@ -651,7 +652,8 @@ async fn an_alert_sent_while_the_smtp_server_is_down_is_delivered_once_when_it_i
         matches!(failed_attempts().await, Some((_, _, Some(_))))
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Every delivery of a row ends before the row is marked sent; no other row is pending.
+    outbox_settled(&app.pool).await;
     let delivered = smtp
         .received()
         .into_iter()

@@ -806,7 +806,7 @@ async fn restart_while_callers_leave(hold_watermark: bool) {
     sim.caller_hangs_up(&leaving).expect("caller hangs up");
     sim.clear_requests();
 
-    let restarted = tests::telephony::Instance::spawn_in(postgres, &database, |config| {
+    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
         tests::telephony::use_sim(config, &sim, &queue)
     })
     .await;
