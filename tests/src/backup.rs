@@ -198,7 +198,7 @@ pub async fn token_purge_passed(app: &TestApp) {
 /// checkpoint) and the sender has sent or given up every row: no mail is still to come from
 /// what has happened so far.
 pub async fn outbox_settled(pool: &sqlx::PgPool) {
-    let reader = projections::LogReader::new(pool.clone());
+    let reader = journal::LogReader::new(pool.clone());
     crate::wait::until_true(
         "the outbox fed up to the log head and every row sent",
         std::time::Duration::from_secs(30),

@@ -65,7 +65,7 @@ pub struct SessionStep {
     /// notification or poll, a timer).
     pub count: u64,
     /// The log position the session's view had folded (and reacted to).
-    pub position: projections::LogPosition,
+    pub position: journal::LogPosition,
     /// No call-control request of the session was still in flight.
     pub requests_done: bool,
 }
@@ -95,7 +95,7 @@ impl AriLink {
     }
 
     /// Records a finished session step.
-    pub fn step_done(&self, position: projections::LogPosition, requests_done: bool) {
+    pub fn step_done(&self, position: journal::LogPosition, requests_done: bool) {
         let mut step = self.2.lock().unwrap_or_else(|poison| poison.into_inner());
         step.count += 1;
         step.position = position;
