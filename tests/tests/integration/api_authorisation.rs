@@ -192,10 +192,10 @@ const TABLE: &[Row] = &[
           document: "query($c: ID!) { backupStatus(customerId: $c) { status } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "backupRuns", kind: Kind::Query, needs: &[Need::Customer],
-          document: "query($c: ID!) { backupRuns(customerId: $c) { id } }",
+          document: "query($c: ID!) { backupRuns(customerId: $c) { totalCount } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "expiredBackupRuns", kind: Kind::Query, needs: &[Need::Customer],
-          document: "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }",
+          document: "query($c: ID!) { expiredBackupRuns(customerId: $c) { totalCount } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "setBackupPlan", kind: Kind::Mutation, needs: &[Need::Customer],
           document: "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 86400, graceSecs: 3600}) { status } }",
@@ -493,8 +493,8 @@ async fn wait_for_number(app: &TestApp, admin: &str, phone: &str) {
 /// What an ingest token may do: [its own customer's, another customer's] answers.
 const TOKEN_TABLE: &[(&str, &str, [&str; 2])] = &[
     ("backupStatus", "query($c: ID!) { backupStatus(customerId: $c) { status } }", [OK, FORBID]),
-    ("backupRuns", "query($c: ID!) { backupRuns(customerId: $c) { id } }", [OK, FORBID]),
-    ("expiredBackupRuns", "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }", [OK, FORBID]),
+    ("backupRuns", "query($c: ID!) { backupRuns(customerId: $c) { totalCount } }", [OK, FORBID]),
+    ("expiredBackupRuns", "query($c: ID!) { expiredBackupRuns(customerId: $c) { totalCount } }", [OK, FORBID]),
     ("reportBackupRun", "mutation { reportBackupRun(kind: START) { runId } }", [OK, OK]),
     ("setBackupPlan", "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 60, graceSecs: 60}) { status } }", [FORBID, FORBID]),
     ("issueIngestToken", "mutation($c: ID!) { issueIngestToken(customerId: $c) { tokenId } }", [FORBID, FORBID]),

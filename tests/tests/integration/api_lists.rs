@@ -286,15 +286,20 @@ async fn a_backup_reported_with_an_ingest_token_is_listed_and_hidden_from_other_
     assert_eq!(succeeded["status"], "SUCCEEDED", "{succeeded}");
     assert_eq!(succeeded["stats"]["files"], 2);
 
-    let runs = "query($c: ID!) { backupRuns(customerId: $c) { id clientRunId status durationSecs stats { files bytes created } } }";
+    let runs = "query($c: ID!) { backupRuns(customerId: $c) { totalCount edges { node { id clientRunId status durationSecs stats { files bytes created } } } } }";
     let listed = gql(&app, Some(&my_token), runs, json!({"c": mine})).await;
-    let listed = listed.data("backupRuns").as_array().expect("runs").clone();
+    let listed = listed.data("backupRuns")["edges"]
+        .as_array()
+        .expect("runs")
+        .clone();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["clientRunId"], "night-1");
-    assert_eq!(listed[0]["stats"]["bytes"], 4216);
+    assert_eq!(listed[0]["node"]["clientRunId"], "night-1");
+    assert_eq!(listed[0]["node"]["stats"]["bytes"], 4216);
     let as_admin = gql(&app, Some(token), runs, json!({"c": mine})).await;
     assert_eq!(
-        as_admin.data("backupRuns").as_array().map(Vec::len),
+        as_admin.data("backupRuns")["edges"]
+            .as_array()
+            .map(Vec::len),
         Some(1)
     );
 
