@@ -83,7 +83,7 @@ impl StoredEvent {
 }
 
 /// The columns [`StoredEvent::from_row`] reads, for every query that returns events.
-pub(crate) const EVENT_COLUMNS: &str = "position, tx_id::text::bigint AS tx_id, event_id, \
+pub const EVENT_COLUMNS: &str = "position, tx_id::text::bigint AS tx_id, event_id, \
      aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
      recorded_at";
 

@@ -22,7 +22,7 @@ pub mod repository;
 pub mod store;
 pub mod upcast;
 
-pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL};
+pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
 pub use execute::{CommandError, Committed, PairCommand, PairError};
 pub use log::{LogNotifier, LogReader, LogTail, TailBatch};
 pub use metadata::{Actor, Metadata};

@@ -30,8 +30,19 @@ const SUNDAYS: [&str; 12] = [
     "2019-11-17",
 ];
 
-const RUNS: &str = "query($c: ID!) { backupRuns(customerId: $c) { id status finishedAt expired } \
-    expiredBackupRuns(customerId: $c) { id status finishedAt expired } }";
+const RUNS: &str = "query($c: ID!) { \
+    backupRuns(customerId: $c, first: 100) { edges { node { id status finishedAt expired } } } \
+    expiredBackupRuns(customerId: $c, first: 100) { edges { node { id status finishedAt expired } } } }";
+
+/// The nodes of a connection.
+fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an instant")
@@ -72,12 +83,8 @@ async fn runs(app: &TestApp, admin: &Session, customer: &str) -> Listed {
             run["status"].as_str().unwrap_or_default()
         )
     };
-    let all = answer.data("backupRuns").as_array().expect("runs").clone();
-    let listed = answer
-        .data("expiredBackupRuns")
-        .as_array()
-        .expect("expired runs")
-        .clone();
+    let all = nodes(answer.data("backupRuns"));
+    let listed = nodes(answer.data("expiredBackupRuns"));
     assert!(listed.iter().all(|run| run["expired"] == true));
     let sorted = |mut list: Vec<String>| {
         list.sort();
