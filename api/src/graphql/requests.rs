@@ -352,6 +352,22 @@ impl RequestMutation {
         run(context, &me, id, command, expected_version).await
     }
 
+    /// Open → pending (waiting on the customer or a third party; the due date still runs).
+    async fn set_request_pending(
+        &self,
+        context: &Context<'_>,
+        id: ID,
+        expected_version: Option<i64>,
+    ) -> Result<RequestView, ApiError> {
+        let me = require_worker(context)?;
+        let id: RequestId = parse_id(&id, "id")?;
+        let command = RequestCommand::SetPending {
+            by: Some(me.id),
+            at: state(context)?.backup.now(),
+        };
+        run(context, &me, id, command, expected_version).await
+    }
+
     /// Open or pending → solved.
     async fn solve_request(
         &self,

@@ -549,3 +549,61 @@ async fn projections_show_a_rebuilds_progress_and_its_end() {
     assert!(requests["name"].is_string() && requests["rebuild"].is_null());
     app.stop().await;
 }
+
+/// `setRequestPending`: open → pending (shown and filtered as such), idempotent, solvable from
+/// pending, and refused with a rule code once solved.
+#[tokio::test]
+async fn a_request_can_be_set_pending_filtered_as_pending_and_solved_from_there() {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let ann = register_worker(&app, &admin, "ann@pending.fields.test", "AGENT", None).await;
+    let customer = register_customer(&app, &admin.access_token, "Pending SA", "+33633333302").await;
+    let request = open_request(
+        &app,
+        &ann.access_token,
+        json!({"customerId": customer, "message": "Waiting for the customer's logs",
+               "priority": "NORMAL", "type": "INCIDENT", "assigneeId": ann.worker_id}),
+    )
+    .await;
+    const PENDING: &str = "mutation($id: ID!) { setRequestPending(id: $id) { id status } }";
+
+    for _ in 0..2 {
+        let answer = gql(
+            &app,
+            Some(&ann.access_token),
+            PENDING,
+            json!({ "id": request }),
+        )
+        .await;
+        assert_eq!(
+            answer.data("setRequestPending"),
+            &json!({"id": request, "status": "PENDING"})
+        );
+    }
+    let listed = gql(
+        &app,
+        Some(&ann.access_token),
+        "{ requests(status: PENDING, first: 10) { nodes { id status } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        listed.data("requests")["nodes"],
+        json!([{"id": request, "status": "PENDING"}])
+    );
+
+    solve(&app, &ann.access_token, &request).await;
+    let refused = gql(
+        &app,
+        Some(&ann.access_token),
+        PENDING,
+        json!({ "id": request }),
+    )
+    .await;
+    assert_eq!(
+        refused.code(),
+        Some("INVALID_STATUS_TRANSITION"),
+        "{refused:?}"
+    );
+}
