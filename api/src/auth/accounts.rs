@@ -9,8 +9,8 @@ use projections::{Committed, EventStore, Metadata};
 use sqlx::PgPool;
 
 use super::password::{self, Password};
-use crate::graphql::claims::{with_claims, ClaimKind};
-use crate::graphql::error::ApiError;
+use crate::transport::graphql::claims::{with_claims, ClaimKind};
+use crate::transport::graphql::error::ApiError;
 
 /// A worker to register.
 pub struct NewWorker {

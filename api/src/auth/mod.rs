@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod bootstrap;
 pub mod client_address;
 pub mod password;
+pub mod purge;
 pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use domain::ids::WorkerId;
 use domain::values::Role;
 
-use crate::config::AuthConfig;
+use crate::platform::config::AuthConfig;
 use client_address::ClientAddressPolicy;
 use rate_limit::Throttle;
 use tokens::TokenKeys;

@@ -13,7 +13,7 @@ use super::password::{self, Password};
 use super::rate_limit;
 use super::tokens::{random_token, token_hash, AccessClaims};
 use super::{AuthService, Caller};
-use crate::graphql::error::ApiError;
+use crate::transport::graphql::error::ApiError;
 
 /// A session just opened or refreshed. The tokens are shown to the client once.
 #[derive(Clone)]

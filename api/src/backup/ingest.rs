@@ -38,7 +38,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::service::{self, BackupError, PingKind};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The ping routes (merged outside the global body-size limit: manifests are large, and their
 /// own limits apply while they stream).

@@ -18,7 +18,6 @@
 
 pub mod ingest;
 pub mod manifest_store;
-pub mod purge;
 pub mod retention;
 pub mod service;
 pub mod tokens;

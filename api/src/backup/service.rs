@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::ingest::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The customer of a `backup_run` event, as the `events_backup_run_customer` index has it.
 const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
@@ -99,9 +99,9 @@ impl BackupError {
 
 impl From<sqlx::Error> for BackupError {
     fn from(error: sqlx::Error) -> Self {
-        if crate::graphql::error::is_unavailable(&error) {
+        if crate::transport::graphql::error::is_unavailable(&error) {
             Self::Unavailable
-        } else if crate::graphql::error::is_unstorable_text(&error) {
+        } else if crate::transport::graphql::error::is_unstorable_text(&error) {
             Self::InvalidBody {
                 line: None,
                 message: "contains a character that cannot be stored (NUL)".into(),

@@ -35,7 +35,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The advisory lock of the active call linker.
 pub(crate) const CALL_LINKER_LOCK_KEY: i64 = 0x5341_5645_0005;

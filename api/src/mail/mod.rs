@@ -113,7 +113,7 @@ pub fn redacted_url(raw: &str) -> String {
 }
 
 impl MailSettings {
-    pub fn from_config(config: &crate::config::ServeConfig) -> Self {
+    pub fn from_config(config: &crate::platform::config::ServeConfig) -> Self {
         let public_url = config
             .backup
             .public_url

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::templates::{self, Rendered};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 const CHECKPOINT: &str = "mail_outbox";
 const READ_BATCH: i64 = 500;

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::MailSettings;
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// How long a claimed message is reserved for the sender that claimed it.
 const LEASE_SECS: i64 = 300;

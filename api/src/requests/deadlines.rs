@@ -23,7 +23,7 @@ use domain::sla::AlertState;
 use projections::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The advisory lock of the active request-deadline manager.
 pub(crate) const REQUEST_DEADLINES_LOCK_KEY: i64 = 0x5341_5645_0003;

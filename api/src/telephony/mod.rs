@@ -26,7 +26,6 @@ mod control;
 mod directory;
 mod dispatcher;
 mod facts;
-mod leadership;
 mod logout;
 mod recovery;
 mod session;
@@ -40,8 +39,8 @@ use domain::ids::CallId;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::config::{QueueConfig, ServeConfig};
-use crate::state::AppState;
+use crate::platform::config::{QueueConfig, ServeConfig};
+use crate::transport::state::AppState;
 
 pub use directory::{
     customer_of_number, CustomerDirectory, NoCustomerDirectory, SqlCustomerDirectory,
@@ -170,6 +169,8 @@ fn parse_agent_leg_id(channel_id: &str) -> Option<CallId> {
 
 /// How long a standby instance waits between attempts to become the leader.
 const STANDBY_POLL: Duration = Duration::from_millis(300);
+/// The advisory lock key of the telephony leader ("SaveCorp telephony").
+const TELEPHONY_LOCK_KEY: i64 = 0x5a7e_c0a1_7e1e_0001;
 /// Pause before a new session after one failed.
 const RESTART_PAUSE: Duration = Duration::from_secs(1);
 
@@ -186,7 +187,15 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             state.auth.config.default_country_code.clone(),
         ));
     loop {
-        let Some(mut lease) = leadership::Lease::acquire(&state.pool, &shutdown).await else {
+        let Some(mut lease) = crate::platform::leadership::Lease::acquire(
+            &state.pool,
+            TELEPHONY_LOCK_KEY,
+            "telephony",
+            STANDBY_POLL,
+            &shutdown,
+        )
+        .await
+        else {
             return;
         };
         tracing::info!(app = %config.app, "telephony leadership acquired");

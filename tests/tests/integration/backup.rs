@@ -996,10 +996,12 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     let postgres = tests::TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let auth = api::auth::AuthService::new(
-        api::auth::tokens::TokenKeys::from_secret(api::config::TEST_JWT_SECRET.as_bytes()),
-        api::config::AuthConfig::default(),
+        api::auth::tokens::TokenKeys::from_secret(
+            api::platform::config::TEST_JWT_SECRET.as_bytes(),
+        ),
+        api::platform::config::AuthConfig::default(),
     );
-    let state = api::state::AppState::new(postgres.pool(&database, 4).await, auth);
+    let state = api::transport::state::AppState::new(postgres.pool(&database, 4).await, auth);
     let customer = register_customer(&state, "Echo Storage", "echo@storage.example").await;
     let token = service::issue_ingest_token(&state, Actor::System, customer)
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use crate::embedded_pg::{ClusterUser, EmbeddedError, EmbeddedPostgres};
+use crate::platform::embedded_pg::{ClusterUser, EmbeddedError, EmbeddedPostgres};
 
 /// The database the embedded cluster serves.
 pub const EMBEDDED_DATABASE: &str = "savecorp";

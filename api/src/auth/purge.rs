@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// How many rows one pass deleted, per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

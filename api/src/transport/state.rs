@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
 
-use crate::config::{QueueConfig, ServeConfig};
+use crate::platform::config::{QueueConfig, ServeConfig};
 use crate::telephony::TelephonyConfig;
 
 #[derive(Clone)]
@@ -34,13 +34,13 @@ pub struct AppState {
     /// Whether this server's ARI events WebSocket is connected (for `/readyz`).
     pub ari_link: crate::telephony::AriLink,
     /// Counters for `/metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::transport::metrics::Metrics>,
     /// Request deadlines: the due-soon window of new requests, the alerts manager.
-    pub requests: crate::config::RequestConfig,
+    pub requests: crate::platform::config::RequestConfig,
     /// Workers whose credentials changed (open WebSocket connections check theirs again).
     pub credentials: crate::auth::watch::CredentialChanges,
     /// The HTTP edge's settings (timeouts, WebSocket caps, GraphiQL, introspection, /metrics).
-    pub http: Arc<crate::config::HttpConfig>,
+    pub http: Arc<crate::platform::config::HttpConfig>,
 }
 
 impl AppState {
@@ -57,8 +57,8 @@ impl AppState {
             notifier: LogNotifier::disconnected(),
             shutdown: CancellationToken::new(),
             ari_link: crate::telephony::AriLink::default(),
-            metrics: Arc::new(crate::metrics::Metrics::default()),
-            requests: crate::config::RequestConfig::default(),
+            metrics: Arc::new(crate::transport::metrics::Metrics::default()),
+            requests: crate::platform::config::RequestConfig::default(),
             credentials: crate::auth::watch::CredentialChanges::default(),
             http: Arc::default(),
         }
@@ -77,7 +77,7 @@ impl AppState {
     /// default public URL).
     pub fn with_backup(
         mut self,
-        config: &crate::config::ServeConfig,
+        config: &crate::platform::config::ServeConfig,
         address: std::net::SocketAddr,
     ) -> Self {
         let mut mail = crate::mail::MailSettings::from_config(config);

@@ -1,5 +1,5 @@
-//! One active telephony service across server instances: a PostgreSQL session-level advisory
-//! lock held on a dedicated connection. The lock goes away with the connection, so a leader
+//! One leader across server instances: a PostgreSQL session-level advisory lock held on a
+//! dedicated connection. The lock goes away with the connection, so a leader
 //! that dies (or loses its database connection) frees it for a standby.
 
 use std::time::Duration;
@@ -8,21 +8,25 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection as _, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use super::STANDBY_POLL;
-
-/// The advisory lock key of the telephony leader ("SaveCorp telephony").
-const LOCK_KEY: i64 = 0x5a7e_c0a1_7e1e_0001;
 /// How often the leader checks that its lock connection is alive.
 const HEALTH_CHECK: Duration = Duration::from_secs(1);
 
 /// Held leadership.
-pub(super) struct Lease {
+pub struct Lease {
     connection: PgConnection,
+    key: i64,
 }
 
 impl Lease {
-    /// Waits until this instance holds the lock; `None` once `shutdown` fires.
-    pub(super) async fn acquire(pool: &PgPool, shutdown: &CancellationToken) -> Option<Lease> {
+    /// Waits until this instance holds the lock `key` (trying again every `poll`); `None` once
+    /// `shutdown` fires. `what` names the leadership in the logs.
+    pub async fn acquire(
+        pool: &PgPool,
+        key: i64,
+        what: &str,
+        poll: Duration,
+        shutdown: &CancellationToken,
+    ) -> Option<Lease> {
         let mut connection: Option<PgConnection> = None;
         let mut waiting_logged = false;
         loop {
@@ -34,14 +38,19 @@ impl Lease {
             }
             if let Some(mut held) = connection.take() {
                 match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                    .bind(LOCK_KEY)
+                    .bind(key)
                     .fetch_one(&mut held)
                     .await
                 {
-                    Ok(true) => return Some(Lease { connection: held }),
+                    Ok(true) => {
+                        return Some(Lease {
+                            connection: held,
+                            key,
+                        })
+                    }
                     Ok(false) => {
                         if !waiting_logged {
-                            tracing::info!("another instance leads telephony; standing by");
+                            tracing::info!("another instance leads {what}; standing by");
                             waiting_logged = true;
                         }
                         connection = Some(held);
@@ -56,13 +65,13 @@ impl Lease {
                     }
                     return None;
                 }
-                () = tokio::time::sleep(STANDBY_POLL) => {}
+                () = tokio::time::sleep(poll) => {}
             }
         }
     }
 
     /// Completes when the lock connection stops answering (the lock is then gone too).
-    pub(super) async fn lost(&mut self) {
+    pub async fn lost(&mut self) {
         loop {
             tokio::time::sleep(HEALTH_CHECK).await;
             let alive = tokio::time::timeout(HEALTH_CHECK * 5, self.connection.ping()).await;
@@ -73,9 +82,9 @@ impl Lease {
     }
 
     /// Gives the leadership up.
-    pub(super) async fn release(mut self) {
+    pub async fn release(mut self) {
         let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(LOCK_KEY)
+            .bind(self.key)
             .execute(&mut self.connection)
             .await;
         let _ = self.connection.close().await;

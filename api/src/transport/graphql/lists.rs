@@ -27,7 +27,7 @@ use super::customers::CustomerView;
 use super::error::ApiError;
 use super::requests::{PriorityValue, RequestStatusValue, RequestTypeValue, RequestView};
 use super::workers::{PresenceState, RoleValue, WorkerPresence, WorkerView};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// How long a mutation waits for the read models to show its events before answering anyway.
 pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(2);

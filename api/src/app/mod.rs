@@ -7,9 +7,11 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::ServeConfig;
-use crate::db::Database;
-use crate::state::AppState;
+use crate::platform::config::ServeConfig;
+use crate::platform::db::Database;
+use crate::transport::state::AppState;
+
+pub mod services;
 
 /// A server ready to run: port bound, database open and migrated.
 pub struct Application {
@@ -115,16 +117,16 @@ impl Application {
             };
         // The embedded cluster is started again if it dies under us (crash, kill, stopped by hand).
         let supervisor = self.database.embedded.as_ref().map(|user| {
-            tokio::spawn(crate::db::supervise(
+            tokio::spawn(crate::platform::db::supervise(
                 user.cluster().clone(),
                 shutdown.clone(),
             ))
         });
-        let services = crate::services::start(&self.state, &shutdown).await?;
+        let services = crate::app::services::start(&self.state, &shutdown).await?;
         let settings = state.http.clone();
-        let router = crate::http::router(state);
+        let router = crate::transport::http::router(state);
         tracing::info!(address = %self.local_addr(), "listening");
-        crate::http::serve(self.listener, router, &settings, shutdown.clone()).await;
+        crate::transport::http::serve(self.listener, router, &settings, shutdown.clone()).await;
         shutdown.cancel();
         services.join().await;
         if let Some(supervisor) = supervisor {

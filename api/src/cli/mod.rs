@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{cancel_on_signals, Application};
-use crate::config::{DatabaseConfig, ServeConfig};
-use crate::db::Database;
+use crate::platform::config::{DatabaseConfig, ServeConfig};
+
+pub mod admin;
+mod database;
+pub mod projections;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,9 +43,9 @@ pub enum Command {
     /// Simulate Asterisk with agents and callers against a running server (for demos).
     Simulate(crate::telephony::simulate::SimulateConfig),
     /// Manage admins (`admin create --email E`).
-    Admin(crate::admin_cli::AdminArgs),
+    Admin(admin::AdminArgs),
     /// Rebuild read models from the log, or show where they stand.
-    Projections(crate::projections_cli::ProjectionsArgs),
+    Projections(projections::ProjectionsArgs),
     /// Print the GraphQL schema (SDL) on stdout, for clients' code generators.
     Schema,
 }
@@ -81,12 +84,12 @@ pub fn main() -> ExitCode {
 }
 
 /// Every setting of `command` that can be checked before starting anything.
-fn validate(command: &Command) -> Result<(), crate::config::InvalidSetting> {
+fn validate(command: &Command) -> Result<(), crate::platform::config::InvalidSetting> {
     match command {
         Command::Serve(config) => config.validate(),
         Command::Migrate(database) | Command::Psql { database, .. } => database.validate(),
         Command::Admin(args) => match &args.command {
-            crate::admin_cli::AdminCommand::Create { database, .. } => database.validate(),
+            admin::AdminCommand::Create { database, .. } => database.validate(),
         },
         Command::Projections(args) => args.database.validate(),
         Command::Simulate(_) | Command::Schema => Ok(()),
@@ -119,7 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             application.run_until_stopped(shutdown).await
         }
         Command::Migrate(config) => {
-            let database = open(&config).await?;
+            let database = database::open(&config).await?;
             let migrated = database.migrate().await;
             database.close().await;
             migrated?;
@@ -131,7 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database: config,
             psql_args,
         } => {
-            let database = open(&config).await?;
+            let database = database::open(&config).await?;
             let url = database.url.clone();
             let status = tokio::process::Command::new("psql")
                 .arg(&url)
@@ -144,30 +147,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(status.success(), "psql exited with {status}");
             Ok(())
         }
-        Command::Admin(args) => crate::admin_cli::run(args).await,
-        Command::Projections(args) => {
-            crate::projections_cli::run(args.command, &args.database).await
-        }
+        Command::Admin(args) => admin::run(args).await,
+        Command::Projections(args) => projections::run(args.command, &args.database).await,
         Command::Schema => {
-            print!("{}", crate::graphql::sdl());
+            print!("{}", crate::transport::graphql::sdl());
             Ok(())
         }
     }
-}
-
-pub(crate) async fn open(config: &DatabaseConfig) -> anyhow::Result<Database> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "data folder {} cannot be created",
-            config.data_dir.display()
-        )
-    })?;
-    Ok(Database::open(
-        config.database_url.as_deref(),
-        &config.data_dir,
-        config.db_connections.min(4),
-    )
-    .await?)
 }
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`, without PostgreSQL's NOTICEs such as

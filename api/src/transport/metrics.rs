@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// Upper bounds (seconds) of the mutation latency histogram's buckets.
 const MUTATION_BUCKETS: [f64; 11] = [
@@ -503,10 +503,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(crate::http::bearer)
+            .and_then(crate::transport::http::bearer)
             .unwrap_or("");
         if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-            let mut response = crate::http::graphql_error(
+            let mut response = crate::transport::http::graphql_error(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
                 "/metrics needs the metrics bearer token",

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use crate::auth::Caller;
 use crate::backup::tokens::IngestIdentity;
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// Put in the data of every request (HTTP) or connection (WebSocket).
 #[derive(Clone, Debug)]

@@ -32,8 +32,8 @@ use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
 use super::requests::RequestView;
 use super::workers::{PresenceState, WorkerView};
-use crate::metrics::SubscriptionGuard;
-use crate::state::AppState;
+use crate::transport::metrics::SubscriptionGuard;
+use crate::transport::state::AppState;
 
 /// Wallboard changes closer together than this are sent as one snapshot.
 const WALLBOARD_COALESCE: Duration = Duration::from_millis(300);

@@ -5,7 +5,7 @@
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The running services.
 pub struct Services {
@@ -44,7 +44,7 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
-    tasks.spawn(crate::backup::purge::run(state.clone(), shutdown.clone()));
+    tasks.spawn(crate::auth::purge::run(state.clone(), shutdown.clone()));
     tasks.spawn(crate::requests::deadlines::run(
         state.clone(),
         notifier.clone(),

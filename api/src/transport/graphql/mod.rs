@@ -39,7 +39,7 @@ use async_graphql::{
 use futures::stream::BoxStream;
 use futures::StreamExt as _;
 
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 pub use limits::{MAX_DEPTH, MAX_NODES};
 /// Most fields one document may select (async-graphql's complexity: one per field, fragments
@@ -88,7 +88,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscri
     .limit_recursive_depth(32)
     .limit_directives(16)
     .extension(ErrorCodes)
-    .extension(crate::metrics::MutationTimer)
+    .extension(crate::transport::metrics::MutationTimer)
 }
 
 /// Builds the schema with the shared state in its context.

@@ -544,7 +544,10 @@ impl std::fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field(
                 "database_url",
-                &self.database_url.as_deref().map(crate::db::redact),
+                &self
+                    .database_url
+                    .as_deref()
+                    .map(crate::platform::db::redact),
             )
             .field("data_dir", &self.data_dir)
             .field("db_connections", &self.db_connections)
@@ -584,7 +587,10 @@ impl std::fmt::Debug for ServeConfig {
         f.debug_struct("ServeConfig")
             .field("database", &self.database)
             .field("listen", &self.listen)
-            .field("ari_url", &self.ari_url.as_deref().map(crate::db::redact))
+            .field(
+                "ari_url",
+                &self.ari_url.as_deref().map(crate::platform::db::redact),
+            )
             .field("ari_user", &self.ari_user)
             .field(
                 "ari_password",

@@ -8,8 +8,8 @@ use projections::projector;
 use projections::rebuild::{self, RebuildProgress};
 use projections::EventStore;
 
-use crate::config::DatabaseConfig;
-use crate::db::Database;
+use crate::platform::config::DatabaseConfig;
+use crate::platform::db::Database;
 
 /// `savecorp projections …`.
 #[derive(Args, Debug)]

@@ -6,7 +6,7 @@ use std::io::BufRead as _;
 use clap::{Args, Subcommand};
 
 use crate::auth::bootstrap::{create_admin, Bootstrapped};
-use crate::config::DatabaseConfig;
+use crate::platform::config::DatabaseConfig;
 
 #[derive(Args, Debug)]
 pub struct AdminArgs {
@@ -33,7 +33,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Ok(password) if !password.is_empty() => password,
                 _ => read_password_line()?,
             };
-            let opened = crate::cli::open(&database).await?;
+            let opened = super::database::open(&database).await?;
             let result = async {
                 opened.migrate().await?;
                 create_admin(&opened.pool, &email, &password, false).await

@@ -21,7 +21,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::auth::{sessions, Caller};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 use domain::values::Role;
 
 /// Rows read per query.
@@ -159,7 +159,7 @@ async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Resp
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(crate::http::bearer);
+        .and_then(crate::transport::http::bearer);
     match sessions::identify(&state.pool, &state.auth, token).await {
         Ok(Caller::Worker {
             role: Role::Admin, ..

@@ -26,11 +26,11 @@ use uuid::Uuid;
 
 use crate::auth::sessions;
 use crate::auth::tokens::AccessClaims;
-use crate::config::{HttpConfig, IntrospectionAccess};
-use crate::graphql::context::RequestContext;
-use crate::graphql::events::SubscriptionSlots;
-use crate::graphql::{build_schema, ApiSchema};
-use crate::state::AppState;
+use crate::platform::config::{HttpConfig, IntrospectionAccess};
+use crate::transport::graphql::context::RequestContext;
+use crate::transport::graphql::events::SubscriptionSlots;
+use crate::transport::graphql::{build_schema, ApiSchema};
+use crate::transport::state::AppState;
 
 /// Largest request body accepted anywhere (GraphQL documents and variables).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
     let schema = build_schema(state.clone());
     let graphql = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .merge(crate::graphiql::routes())
+        .merge(crate::transport::graphiql::routes())
         .with_state(GraphqlState {
             app: state.clone(),
             schema,
@@ -83,9 +83,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::metrics))
-        .route("/export/calls.csv", get(crate::export::calls_csv))
-        .route("/export/requests.csv", get(crate::export::requests_csv))
+        .route("/metrics", get(crate::transport::metrics::metrics))
+        .route(
+            "/export/calls.csv",
+            get(crate::transport::export::calls_csv),
+        )
+        .route(
+            "/export/requests.csv",
+            get(crate::transport::export::requests_csv),
+        )
         .with_state(state.clone())
         .merge(graphql)
         .layer(axum::middleware::from_fn_with_state(
@@ -99,7 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingest)
         .layer(axum::middleware::from_fn_with_state(
             state,
-            crate::metrics::count_requests,
+            crate::transport::metrics::count_requests,
         ))
         .layer(axum::middleware::map_response(security_headers))
 }
@@ -305,7 +311,7 @@ impl IntoResponse for BadRequest {
 async fn identify_caller(
     app: &AppState,
     token: Option<&str>,
-) -> Result<crate::auth::Caller, crate::graphql::error::ApiError> {
+) -> Result<crate::auth::Caller, crate::transport::graphql::error::ApiError> {
     match token {
         Some(token) if token.starts_with("sci_") => {
             match crate::backup::service::authenticate(app, token).await {
@@ -317,9 +323,9 @@ async fn identify_caller(
                     Ok(crate::auth::Caller::Anonymous)
                 }
                 Err(crate::backup::service::BackupError::Unavailable) => {
-                    Err(crate::graphql::error::ApiError::Unavailable)
+                    Err(crate::transport::graphql::error::ApiError::Unavailable)
                 }
-                Err(error) => Err(crate::graphql::error::ApiError::internal(
+                Err(error) => Err(crate::transport::graphql::error::ApiError::internal(
                     anyhow::Error::new(error).context("ingest token check"),
                 )),
             }
@@ -386,7 +392,7 @@ async fn graphql_post(
     } else {
         request
             .disable_introspection()
-            .data(crate::graphql::limits::IntrospectionDenied)
+            .data(crate::transport::graphql::limits::IntrospectionDenied)
     };
     let context = RequestContext {
         caller,
@@ -427,7 +433,7 @@ async fn graphql_get(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
     if !wants_websocket {
-        return crate::graphiql::page(&state.app.http);
+        return crate::transport::graphiql::page(&state.app.http);
     }
     let correlation = correlation_id(request.headers());
     let client = state

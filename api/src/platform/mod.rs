@@ -1,0 +1,8 @@
+//! The platform: what every capability stands on. Configuration ([`config`]), the database
+//! and its embedded cluster ([`db`], [`embedded_pg`]), leadership across instances
+//! ([`leadership`]). It imports no capability and no transport.
+
+pub mod config;
+pub mod db;
+pub mod embedded_pg;
+pub mod leadership;
