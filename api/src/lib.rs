@@ -8,6 +8,7 @@
 pub mod app;
 pub mod auth;
 pub mod backup;
+pub mod claims;
 pub mod cli;
 pub mod customers;
 pub mod mail;

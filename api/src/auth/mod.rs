@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod client_address;
+mod error;
 pub mod password;
 pub mod purge;
 pub mod rate_limit;
@@ -22,6 +23,7 @@ use domain::values::Role;
 
 use crate::platform::config::AuthConfig;
 use client_address::ClientAddressPolicy;
+pub use error::AuthError;
 use rate_limit::Throttle;
 use tokens::TokenKeys;
 

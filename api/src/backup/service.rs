@@ -99,9 +99,9 @@ impl BackupError {
 
 impl From<sqlx::Error> for BackupError {
     fn from(error: sqlx::Error) -> Self {
-        if crate::transport::graphql::error::is_unavailable(&error) {
+        if crate::platform::db::is_unavailable(&error) {
             Self::Unavailable
-        } else if crate::transport::graphql::error::is_unstorable_text(&error) {
+        } else if crate::platform::db::is_unstorable_text(&error) {
             Self::InvalidBody {
                 line: None,
                 message: "contains a character that cannot be stored (NUL)".into(),

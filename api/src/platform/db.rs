@@ -170,3 +170,33 @@ pub fn redact(url: &str) -> String {
         Err(_) => "<unparsable URL>".to_owned(),
     }
 }
+
+/// Whether a database error means "out of reach" (rather than a bug): transport failures, and
+/// the server refusing or ending sessions (SQLSTATE class 08 connection exception, 53
+/// insufficient resources, 57P01..57P03 shutdown or starting up, 55000 for a database that does
+/// not accept connections, 3D000 for one that is gone).
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "55000"
+                || code == "3D000"
+        }),
+        _ => false,
+    }
+}
+
+/// Whether PostgreSQL refused a value the client sent as text it cannot store: a NUL
+/// character (22021) or one the encoding lacks (22P05).
+pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database)
+        if database.code().is_some_and(|code| code == "22021" || code == "22P05"))
+}

@@ -28,6 +28,7 @@ use crate::auth::sessions;
 use crate::auth::tokens::AccessClaims;
 use crate::platform::config::{HttpConfig, IntrospectionAccess};
 use crate::transport::graphql::context::RequestContext;
+use crate::transport::graphql::error::ApiError;
 use crate::transport::graphql::events::SubscriptionSlots;
 use crate::transport::graphql::{build_schema, ApiSchema};
 use crate::transport::state::AppState;
@@ -311,7 +312,7 @@ impl IntoResponse for BadRequest {
 async fn identify_caller(
     app: &AppState,
     token: Option<&str>,
-) -> Result<crate::auth::Caller, crate::transport::graphql::error::ApiError> {
+) -> Result<crate::auth::Caller, ApiError> {
     match token {
         Some(token) if token.starts_with("sci_") => {
             match crate::backup::service::authenticate(app, token).await {
@@ -322,15 +323,15 @@ async fn identify_caller(
                 Err(crate::backup::service::BackupError::Unauthenticated) => {
                     Ok(crate::auth::Caller::Anonymous)
                 }
-                Err(crate::backup::service::BackupError::Unavailable) => {
-                    Err(crate::transport::graphql::error::ApiError::Unavailable)
-                }
-                Err(error) => Err(crate::transport::graphql::error::ApiError::internal(
+                Err(crate::backup::service::BackupError::Unavailable) => Err(ApiError::Unavailable),
+                Err(error) => Err(ApiError::internal(
                     anyhow::Error::new(error).context("ingest token check"),
                 )),
             }
         }
-        token => sessions::identify(&app.pool, &app.auth, token).await,
+        token => sessions::identify(&app.pool, &app.auth, token)
+            .await
+            .map_err(ApiError::from),
     }
 }
 
@@ -790,7 +791,7 @@ async fn authenticate_connection(
     let token = payload_token(&payload);
     let caller = sessions::identify(&app.pool, &app.auth, token.as_deref())
         .await
-        .map_err(async_graphql::Error::from)?;
+        .map_err(|error| async_graphql::Error::from(ApiError::from(error)))?;
     if token.is_some() && caller == crate::auth::Caller::Anonymous {
         return Err(auth.refuse(close_code::FORBIDDEN, "Forbidden: invalid or expired token"));
     }
@@ -844,7 +845,7 @@ async fn reauthenticate(
     };
     let caller = sessions::standing(&app.pool, &claims)
         .await
-        .map_err(async_graphql::Error::from)?;
+        .map_err(|error| async_graphql::Error::from(ApiError::from(error)))?;
     if caller != current {
         return Err(auth.refuse(
             close_code::FORBIDDEN,

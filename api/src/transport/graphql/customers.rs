@@ -7,9 +7,9 @@ use domain::ids::CustomerId;
 use domain::values::{EmailAddress, PersonName, PhoneNumber};
 use projections::Committed;
 
-use super::claims::{self, with_claims, ClaimKind};
 use super::context::{metadata, parse_id, require_admin, require_worker, state};
 use super::error::ApiError;
+use crate::claims::{self, with_claims, ClaimKind};
 
 /// Longest notes and avatar URL accepted before the domain's own checks (the body limit is the
 /// outer bound).
@@ -174,7 +174,7 @@ impl CustomerMutation {
         let id = CustomerId::new();
         let owner = id.to_string();
         let metadata = metadata(context, &me);
-        let committed = with_claims(&state.pool, &owner, &wanted, async {
+        let committed = with_claims::<_, ApiError, _>(&state.pool, &owner, &wanted, async {
             Ok(state
                 .store
                 .execute::<Customer>(&owner, command, &(), &metadata, Some(0))
@@ -246,7 +246,7 @@ impl CustomerMutation {
         };
         let owner = id.to_string();
         let metadata = metadata(context, &me);
-        let committed = with_claims(&state.pool, &owner, &wanted, async {
+        let committed = with_claims::<_, ApiError, _>(&state.pool, &owner, &wanted, async {
             Ok(state
                 .store
                 .execute::<Customer>(&owner, command, &(), &metadata, expected_version)

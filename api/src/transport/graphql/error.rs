@@ -9,6 +9,10 @@ use async_graphql::ErrorExtensions as _;
 use domain::values::ValueError;
 use projections::{CommandError, StoreError};
 
+use crate::auth::AuthError;
+use crate::claims::{ClaimError, ClaimKind};
+pub use crate::platform::db::{is_unavailable, is_unstorable_text};
+
 /// Why an API operation failed.
 #[derive(Debug)]
 pub enum ApiError {
@@ -125,36 +129,6 @@ impl From<ValueError> for ApiError {
     }
 }
 
-/// Whether a database error means "out of reach" (rather than a bug): transport failures, and
-/// the server refusing or ending sessions (SQLSTATE class 08 connection exception, 53
-/// insufficient resources, 57P01..57P03 shutdown or starting up, 55000 for a database that does
-/// not accept connections, 3D000 for one that is gone).
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P")
-                || code == "55000"
-                || code == "3D000"
-        }),
-        _ => false,
-    }
-}
-
-/// Whether PostgreSQL refused a value the client sent as text it cannot store: a NUL
-/// character (22021) or one the encoding lacks (22P05).
-pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(database)
-        if database.code().is_some_and(|code| code == "22021" || code == "22P05"))
-}
-
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if is_unavailable(&error) {
@@ -163,6 +137,44 @@ impl From<sqlx::Error> for ApiError {
             Self::validation("input", "contains a character that cannot be stored (NUL)")
         } else {
             Self::Internal(anyhow::Error::new(error).context("database query failed"))
+        }
+    }
+}
+
+impl From<ClaimError> for ApiError {
+    fn from(error: ClaimError) -> Self {
+        match error {
+            ClaimError::Taken { kind, value } => {
+                let (code, field) = match kind {
+                    ClaimKind::WorkerEmail => ("EMAIL_TAKEN", "email"),
+                    ClaimKind::WorkerEndpoint => ("ENDPOINT_TAKEN", "endpoint"),
+                    ClaimKind::CustomerPhone => ("PHONE_TAKEN", "phones"),
+                };
+                Self::Rule {
+                    code,
+                    message: kind.taken_message(&value),
+                    field: Some(field),
+                }
+            }
+            ClaimError::Database(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthenticated(message) => Self::Unauthenticated(message),
+            AuthError::RateLimited => Self::RateLimited,
+            AuthError::WrongPassword => Self::Rule {
+                code: "WRONG_PASSWORD",
+                message: "the current password is wrong".into(),
+                field: Some("currentPassword"),
+            },
+            AuthError::Claim(error) => error.into(),
+            AuthError::Worker(error) => error.into(),
+            AuthError::Database(error) => error.into(),
+            AuthError::Internal(error) => Self::Internal(error),
         }
     }
 }
@@ -239,6 +251,45 @@ mod tests {
         );
         assert_eq!(
             extensions(ApiError::from(sqlx::Error::PoolTimedOut)),
+            serde_json::json!({"code": "UNAVAILABLE"})
+        );
+    }
+
+    #[test]
+    fn capability_errors_keep_their_codes() {
+        assert_eq!(
+            extensions(ApiError::from(AuthError::WrongPassword)),
+            serde_json::json!({"code": "WRONG_PASSWORD", "field": "currentPassword"})
+        );
+        assert_eq!(
+            extensions(ApiError::from(AuthError::RateLimited)),
+            serde_json::json!({"code": "RATE_LIMITED"})
+        );
+        let taken = ApiError::from(AuthError::Claim(ClaimError::Taken {
+            kind: ClaimKind::WorkerEmail,
+            value: "a@example.com".into(),
+        }));
+        assert_eq!(taken.message(), "the email is already in use");
+        assert_eq!(
+            extensions(taken),
+            serde_json::json!({"code": "EMAIL_TAKEN", "field": "email"})
+        );
+        let phone = ApiError::from(ClaimError::Taken {
+            kind: ClaimKind::CustomerPhone,
+            value: "+3312345678".into(),
+        });
+        assert_eq!(
+            phone.message(),
+            "the phone number +3312345678 is already in use"
+        );
+        assert_eq!(
+            extensions(phone),
+            serde_json::json!({"code": "PHONE_TAKEN", "field": "phones"})
+        );
+        assert_eq!(
+            extensions(ApiError::from(AuthError::Database(
+                sqlx::Error::PoolTimedOut
+            ))),
             serde_json::json!({"code": "UNAVAILABLE"})
         );
     }

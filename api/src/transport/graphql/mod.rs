@@ -11,7 +11,6 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod calls;
-pub mod claims;
 pub mod connection;
 pub mod context;
 pub mod customers;

@@ -8,12 +8,12 @@ use domain::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
 use domain::worker::{Presence, Worker, WorkerCommand};
 use projections::Committed;
 
-use super::claims::{self, with_claims, ClaimKind};
 use super::context::{metadata, parse_id, request, require_admin, require_worker, state};
 use super::error::ApiError;
 use crate::auth::accounts::{email_key, register_worker, NewWorker};
 use crate::auth::password::Password;
 use crate::auth::sessions;
+use crate::claims::{self, with_claims, ClaimKind};
 
 /// What a worker may do.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,7 +316,7 @@ impl WorkerMutation {
             at: Utc::now(),
         };
         let metadata = metadata(context, &me);
-        let committed = with_claims(&state.pool, &owner, &wanted, async {
+        let committed = with_claims::<_, ApiError, _>(&state.pool, &owner, &wanted, async {
             Ok(state
                 .store
                 .execute::<Worker>(&owner, command, &(), &metadata, expected_version)

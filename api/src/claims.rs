@@ -5,8 +5,6 @@
 
 use sqlx::PgPool;
 
-use super::error::ApiError;
-
 /// What a claimed value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimKind {
@@ -27,21 +25,34 @@ impl ClaimKind {
         }
     }
 
-    fn taken(self, value: &str) -> ApiError {
-        let (code, field, what) = match self {
-            Self::WorkerEmail => ("EMAIL_TAKEN", "email", "email"),
-            Self::WorkerEndpoint => ("ENDPOINT_TAKEN", "endpoint", "endpoint"),
-            Self::CustomerPhone => ("PHONE_TAKEN", "phones", "phone number"),
+    /// What a refused claim says: "the email is already in use" (the value is shown, except
+    /// an email's).
+    pub fn taken_message(self, value: &str) -> String {
+        let what = match self {
+            Self::WorkerEmail => "email",
+            Self::WorkerEndpoint => "endpoint",
+            Self::CustomerPhone => "phone number",
         };
         let shown = match self {
             Self::WorkerEmail => String::new(),
             _ => format!(" {value}"),
         };
-        ApiError::Rule {
-            code,
-            message: format!("the {what}{shown} is already in use"),
-            field: Some(field),
-        }
+        format!("the {what}{shown} is already in use")
+    }
+}
+
+/// Why a claim failed.
+#[derive(Debug)]
+pub enum ClaimError {
+    /// Another owner holds the value.
+    Taken { kind: ClaimKind, value: String },
+    /// The database failed.
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for ClaimError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
     }
 }
 
@@ -70,7 +81,7 @@ pub async fn claim(
     pool: &PgPool,
     owner: &str,
     values: &[(ClaimKind, String)],
-) -> Result<Claimed, ApiError> {
+) -> Result<Claimed, ClaimError> {
     let mut claimed = Claimed {
         owner: owner.to_owned(),
         values: Vec::new(),
@@ -106,7 +117,10 @@ pub async fn claim(
             Ok(Some((holder,))) if holder == owner => {}
             Ok(_) => {
                 claimed.release(pool).await;
-                return Err(kind.taken(value));
+                return Err(ClaimError::Taken {
+                    kind: *kind,
+                    value: value.clone(),
+                });
             }
             Err(error) => {
                 claimed.release(pool).await;
@@ -134,14 +148,15 @@ pub async fn release(
 }
 
 /// Runs `operation` with `values` claimed for `owner`; releases them if it fails.
-pub async fn with_claims<T, F>(
+pub async fn with_claims<T, E, F>(
     pool: &PgPool,
     owner: &str,
     values: &[(ClaimKind, String)],
     operation: F,
-) -> Result<T, ApiError>
+) -> Result<T, E>
 where
-    F: std::future::Future<Output = Result<T, ApiError>>,
+    E: From<ClaimError>,
+    F: std::future::Future<Output = Result<T, E>>,
 {
     let claimed = claim(pool, owner, values).await?;
     match operation.await {
