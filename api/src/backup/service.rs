@@ -609,7 +609,8 @@ async fn record_success(
     // one answer 409 at once rather than queue. The transaction only holds the lock (no writes,
     // no transaction id), so log readers are not held back.
     let mut lock = state.pool.begin().await?;
-    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock(8311, hashtext($1))")
+    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+        .bind(crate::platform::leadership::keys::MANIFEST_UPLOAD)
         .bind(customer_id.to_string())
         .fetch_one(&mut *lock)
         .await?;

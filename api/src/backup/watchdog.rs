@@ -319,9 +319,9 @@ impl Watchdog {
 /// Runs the watchdog until `shutdown`: waits to be the active instance, then watches.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    super::lead(
+    crate::platform::leadership::lead(
         &state.pool,
-        super::WATCHDOG_LOCK_KEY,
+        crate::platform::leadership::keys::WATCHDOG,
         "backup watchdog",
         retry,
         &shutdown,

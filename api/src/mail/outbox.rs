@@ -263,9 +263,9 @@ pub fn message_id(event_id: Uuid) -> String {
 /// Runs the feeder until `shutdown`.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    crate::backup::lead(
+    crate::platform::leadership::lead(
         &state.pool,
-        crate::backup::OUTBOX_FEEDER_LOCK_KEY,
+        crate::platform::leadership::keys::OUTBOX_FEEDER,
         "mail outbox feeder",
         retry,
         &shutdown,

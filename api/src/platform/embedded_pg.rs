@@ -455,7 +455,7 @@ impl EmbeddedPostgres {
         let prepared = async {
             let mut connection = admin.acquire().await?;
             sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(SETUP_LOCK)
+                .bind(super::leadership::keys::EMBEDDED_SETUP)
                 .execute(&mut *connection)
                 .await?;
             let role = quote_ident(APP_ROLE);
@@ -494,7 +494,7 @@ impl EmbeddedPostgres {
             inside.close().await;
             owned?;
             sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(SETUP_LOCK)
+                .bind(super::leadership::keys::EMBEDDED_SETUP)
                 .execute(&mut *connection)
                 .await?;
             Ok::<_, sqlx::Error>(())
@@ -541,9 +541,6 @@ pub const APP_ROLE: &str = "savecorp";
 
 const APP_ROLE_ATTRIBUTES: &str =
     "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS";
-
-/// The advisory lock (in the `postgres` database) around role and database setup.
-const SETUP_LOCK: i64 = 0x5341_5645_524f_4c45;
 
 /// Hands the `public` schema and every table, view, sequence, function and type in it to
 /// `{role}` (sequences owned by a column follow their table).

@@ -169,8 +169,6 @@ fn parse_agent_leg_id(channel_id: &str) -> Option<CallId> {
 
 /// How long a standby instance waits between attempts to become the leader.
 const STANDBY_POLL: Duration = Duration::from_millis(300);
-/// The advisory lock key of the telephony leader ("SaveCorp telephony").
-const TELEPHONY_LOCK_KEY: i64 = 0x5a7e_c0a1_7e1e_0001;
 /// Pause before a new session after one failed.
 const RESTART_PAUSE: Duration = Duration::from_secs(1);
 
@@ -189,7 +187,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     loop {
         let Some(mut lease) = crate::platform::leadership::Lease::acquire(
             &state.pool,
-            TELEPHONY_LOCK_KEY,
+            crate::platform::leadership::keys::TELEPHONY,
             "telephony",
             STANDBY_POLL,
             &shutdown,

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::backup::retention;
 use api::backup::service::{self, Bytes, PingKind};
-use api::backup::{retention, ClockHandle, ManualClock};
+use api::platform::clock::{ClockHandle, ManualClock};
 use api::ServeConfig;
 use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
