@@ -13,6 +13,7 @@ mod api_schema;
 mod api_subscriptions;
 mod api_tokens;
 mod api_tools;
+mod architecture_paths;
 mod auth_throttle;
 mod backup;
 mod backup_retention;
