@@ -129,6 +129,7 @@ impl Application {
         crate::transport::http::serve(self.listener, router, &settings, shutdown.clone()).await;
         shutdown.cancel();
         services.join().await;
+        self.state.tasks.join().await;
         if let Some(supervisor) = supervisor {
             let _ = supervisor.await;
         }

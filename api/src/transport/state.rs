@@ -41,6 +41,8 @@ pub struct AppState {
     pub credentials: crate::auth::watch::CredentialChanges,
     /// The HTTP edge's settings (timeouts, WebSocket caps, GraphiQL, introspection, /metrics).
     pub http: Arc<crate::platform::config::HttpConfig>,
+    /// Tasks a request started (a projection rebuild): stopped and joined on shutdown.
+    pub tasks: crate::platform::shutdown::Tasks,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             requests: crate::platform::config::RequestConfig::default(),
             credentials: crate::auth::watch::CredentialChanges::default(),
             http: Arc::default(),
+            tasks: crate::platform::shutdown::Tasks::default(),
         }
     }
 

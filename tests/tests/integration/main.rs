@@ -32,6 +32,7 @@ mod faults_postgres;
 mod faults_racing;
 mod faults_secrets;
 mod projections;
+mod rebuild_shutdown;
 mod request_deadlines;
 mod schema_comments;
 mod server;

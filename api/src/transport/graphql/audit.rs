@@ -175,12 +175,23 @@ impl AuditMutation {
                 .map(|projection| projection.name().to_owned())
                 .collect(),
         };
-        let store = state(context)?.store.clone();
+        let app = state(context)?;
+        let store = app.store.clone();
+        let shutdown = app.shutdown.clone();
         let only = name.map(|name| name.trim().to_owned());
-        tokio::spawn(async move {
+        app.tasks.spawn(async move {
             let mut progress = |_: &projections::rebuild::RebuildProgress| {};
-            match projections::rebuild::rebuild_named(&store, only.as_deref(), &mut progress).await
-            {
+            let rebuilt = tokio::select! {
+                rebuilt = projections::rebuild::rebuild_named(&store, only.as_deref(), &mut progress) => rebuilt,
+                () = shutdown.cancelled() => {
+                    // Dropping the rebuild rolls its open transaction back and closes its lock
+                    // connection; the live tables were not touched (shadows are swapped in at
+                    // the end, in one transaction).
+                    tracing::info!("projection rebuild stopped by shutdown");
+                    return;
+                }
+            };
+            match rebuilt {
                 Ok(reports) => {
                     for report in reports {
                         tracing::info!(
