@@ -2,6 +2,8 @@
 //! watchdog, mail outbox, request deadline alerts, …). Each is started here with the shared state and the shutdown
 //! token, and awaited on shutdown.
 
+use std::time::Duration;
+
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +41,26 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::mail::outbox::run(
-        state.clone(),
+        crate::mail::outbox::Feeder {
+            pool: state.pool.clone(),
+            reader: state.reader.clone(),
+            mail: state.mail.clone(),
+            leader_retry: Duration::from_millis(state.backup.config.leader_retry_ms),
+        },
         notifier.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(crate::mail::sender::run(state.clone(), shutdown.clone()));
-    tasks.spawn(crate::auth::purge::run(state.clone(), shutdown.clone()));
+    tasks.spawn(crate::mail::sender::run(
+        state.pool.clone(),
+        state.mail.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(crate::auth::purge::run(
+        state.pool.clone(),
+        Duration::from_millis(state.backup.config.token_purge_interval_ms),
+        Duration::from_secs(state.backup.config.spent_token_retention_secs),
+        shutdown.clone(),
+    ));
     tasks.spawn(crate::requests::deadlines::run(
         state.clone(),
         notifier.clone(),

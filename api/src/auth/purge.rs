@@ -20,8 +20,6 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::transport::state::AppState;
-
 /// How many rows one pass deleted, per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -69,13 +67,17 @@ pub async fn purge_spent_tokens(pool: &PgPool, retention: Duration) -> Result<Pu
     })
 }
 
-/// Runs the purge every `token_purge_interval_secs` until `shutdown`.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let config = &state.backup.config;
-    let interval = Duration::from_millis(config.token_purge_interval_ms.max(10));
-    let retention = Duration::from_secs(config.spent_token_retention_secs);
+/// Runs the purge every `interval` (tokens spent for longer than `retention` go) until
+/// `shutdown`.
+pub async fn run(
+    pool: PgPool,
+    interval: Duration,
+    retention: Duration,
+    shutdown: CancellationToken,
+) {
+    let interval = interval.max(Duration::from_millis(10));
     loop {
-        match purge_spent_tokens(&state.pool, retention).await {
+        match purge_spent_tokens(&pool, retention).await {
             Ok(purged) if purged != Purged::default() => {
                 tracing::info!(
                     ingest_tokens = purged.ingest_tokens,

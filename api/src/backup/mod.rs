@@ -129,14 +129,11 @@ impl Default for BackupConfig {
     }
 }
 
-/// What the backup and mail services share (in `AppState`).
+/// What the backup services share (in `AppState`).
 #[derive(Clone)]
 pub struct BackupContext {
     pub clock: Arc<dyn Clock>,
     pub config: BackupConfig,
-    pub mail: crate::mail::MailSettings,
-    /// Wakes the mail sender when the outbox got new rows.
-    pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// The customers whose ping body is being received or processed by this server.
     pub uploads: UploadSlots,
     /// Where ping bodies are staged while they arrive (`<data_dir>/ingest`, mode 0700).
@@ -146,17 +143,16 @@ pub struct BackupContext {
 }
 
 impl BackupContext {
-    pub fn new(config: BackupConfig, mail: crate::mail::MailSettings) -> Self {
-        let staging_dir = if mail.data_dir.as_os_str().is_empty() {
+    /// `data_dir`: the server's data folder (ping bodies are staged in `ingest/` there).
+    pub fn new(config: BackupConfig, data_dir: &std::path::Path) -> Self {
+        let staging_dir = if data_dir.as_os_str().is_empty() {
             std::env::temp_dir().join("savecorp-ingest")
         } else {
-            mail.data_dir.join("ingest")
+            data_dir.join("ingest")
         };
         Self {
             clock: config.clock.clock(),
             config,
-            mail,
-            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             uploads: UploadSlots::default(),
             staging_dir,
             ingest_permits: Arc::default(),
@@ -228,9 +224,6 @@ impl Drop for UploadSlot {
 
 impl Default for BackupContext {
     fn default() -> Self {
-        Self::new(
-            BackupConfig::default(),
-            crate::mail::MailSettings::default(),
-        )
+        Self::new(BackupConfig::default(), std::path::Path::new(""))
     }
 }

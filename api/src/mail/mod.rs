@@ -99,6 +99,14 @@ impl std::fmt::Debug for MailSettings {
     }
 }
 
+/// What the mail services share: their settings, and the wake-up the outbox feeder gives the
+/// sender when it stored new messages.
+#[derive(Clone, Debug, Default)]
+pub struct MailContext {
+    pub settings: MailSettings,
+    pub wakeup: std::sync::Arc<tokio::sync::Notify>,
+}
+
 /// The URL with its password (if any) replaced by `***`; an unreadable URL is hidden whole.
 pub fn redacted_url(raw: &str) -> String {
     match url::Url::parse(raw) {

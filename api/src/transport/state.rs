@@ -27,8 +27,10 @@ pub struct AppState {
     pub notifier: LogNotifier,
     /// Cancelled when the server shuts down: live streams end.
     pub shutdown: CancellationToken,
-    /// Backup monitoring and mail: clock, limits, mail settings.
+    /// Backup monitoring: clock, limits, upload slots.
     pub backup: crate::backup::BackupContext,
+    /// The mail services' settings and the sender's wake-up.
+    pub mail: crate::mail::MailContext,
     /// Waits for read models to reach a log position (read-your-writes).
     pub projector: ProjectorHandle,
     /// Whether this server's ARI events WebSocket is connected (for `/readyz`).
@@ -51,6 +53,7 @@ impl AppState {
             store: EventStore::new(pool.clone()).with_upcasters(projections::upcast::upcasters()),
             reader: LogReader::new(pool.clone()),
             backup: crate::backup::BackupContext::default(),
+            mail: crate::mail::MailContext::default(),
             projector: ProjectorHandle::new(pool.clone()),
             pool,
             queue: QueueConfig::default(),
@@ -87,7 +90,12 @@ impl AppState {
         if config.backup.public_url.is_none() {
             mail.public_url = format!("http://{address}");
         }
-        self.backup = crate::backup::BackupContext::new((*config.backup).clone(), mail);
+        self.backup =
+            crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
+        self.mail = crate::mail::MailContext {
+            settings: mail,
+            wakeup: std::sync::Arc::default(),
+        };
         self
     }
 }

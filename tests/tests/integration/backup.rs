@@ -528,7 +528,7 @@ async fn mail_files_and_their_folder_are_readable_by_the_server_user_only() {
     service::issue_ingest_token(&app.state, Actor::System, customer)
         .await
         .expect("token issued");
-    let mail_dir = app.state.backup.mail.mail_dir.clone();
+    let mail_dir = app.state.mail.settings.mail_dir.clone();
     let mail_files = || {
         std::fs::read_dir(&mail_dir)
             .map(|entries| {
