@@ -52,7 +52,7 @@ fn transport(settings: &MailSettings) -> anyhow::Result<Transport> {
         }
         None => {
             // Mails name customers and their addresses: the server's user only.
-            crate::backup::ingest::create_private_dir(&settings.mail_dir)?;
+            crate::platform::files::create_private_dir(&settings.mail_dir)?;
             // Files written by older versions were world-readable.
             for entry in std::fs::read_dir(&settings.mail_dir)? {
                 let path = entry?.path();

@@ -4,23 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::platform::embedded_pg::{ClusterUser, EmbeddedError, EmbeddedPostgres};
 
 /// The database the embedded cluster serves.
 pub const EMBEDDED_DATABASE: &str = "savecorp";
-
-/// Pool settings shared by every pool of the server. No ping on acquire: a broken connection
-/// shows up as an error on use, which the callers turn into `UNAVAILABLE`.
-pub fn pool_options(max_connections: u32) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
-}
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +41,7 @@ impl Database {
     ) -> Result<Self, DatabaseError> {
         match database_url {
             Some(url) => {
-                let pool = pool_options(max_connections)
+                let pool = super::pool::pool_options(max_connections)
                     .connect(url)
                     .await
                     .map_err(|source| DatabaseError::Connect {

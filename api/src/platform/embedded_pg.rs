@@ -529,7 +529,7 @@ impl EmbeddedPostgres {
         max_connections: u32,
     ) -> Result<PgPool, EmbeddedError> {
         self.ensure_database(database).await?;
-        Ok(crate::platform::db::pool_options(max_connections)
+        Ok(super::pool::pool_options(max_connections)
             .connect_with(self.connect_options_as(database, APP_ROLE))
             .await?)
     }

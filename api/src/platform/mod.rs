@@ -7,5 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod embedded_pg;
+pub mod files;
 pub mod leadership;
+pub mod pool;
 pub mod shutdown;
