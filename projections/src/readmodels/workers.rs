@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
+use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use crate::store::StoredEvent;
 
@@ -250,56 +251,87 @@ pub async fn get(pool: &PgPool, worker_id: Uuid) -> Result<Option<WorkerRow>, Re
     Ok(value.map(serde_json::from_value).transpose()?)
 }
 
-/// Sort keys of [`list`].
+/// Sort keys of [`list`] (indexes `workers_by_name`, `workers_by_state_since`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WorkerSort {
     #[default]
     Name,
     StateSince,
-    IdleSince,
 }
 
-/// Filters of [`list`].
+/// Filters of [`list`] (each only in the SQL when given).
 #[derive(Clone, Debug, Default)]
 pub struct WorkerFilter {
+    /// A presence state keyword (`offline`, `available`, …).
     pub state: Option<String>,
     pub active: Option<bool>,
     /// Case-insensitive substring of the name or email (LIKE wildcards are escaped).
     pub search: Option<String>,
 }
 
-/// A page of workers with their cursors.
+/// A page of workers (`workers`).
 pub async fn list(
     pool: &PgPool,
     filter: &WorkerFilter,
     sort: WorkerSort,
-    page: &Page,
-) -> Result<Vec<(WorkerRow, String)>, ReadError> {
-    let (sort_column, sort_cast) = match sort {
-        WorkerSort::Name => ("name", "text"),
-        WorkerSort::StateSince => ("state_since", "timestamptz"),
-        WorkerSort::IdleSince => ("idle_since", "timestamptz"),
+    page: &PageQuery,
+) -> Result<Rows<WorkerRow>, ReadError> {
+    let (sort, sort_type) = match sort {
+        WorkerSort::Name => ("name", SortType::Text),
+        WorkerSort::StateSince => ("state_since", SortType::Time),
     };
-    let search = filter.search.as_deref().map(like_pattern);
-    super::list_page(
+    let conditions = Filter::new()
+        .maybe("state = ?::text", filter.state.clone(), Param::Text)
+        .maybe("active = ?::bool", filter.active, Param::Bool)
+        .maybe(
+            "name ILIKE ?::text OR email ILIKE ?::text",
+            filter.search.as_deref().map(like_pattern),
+            Param::Text,
+        );
+    keyset::read(
         pool,
-        ListQuery {
+        ListSpec {
             table: "workers",
             id_column: "worker_id",
-            sort_column,
-            sort_cast,
-            filter: "($3::text IS NULL OR state = $3) AND ($4::bool IS NULL OR active = $4) \
-                     AND ($5::text IS NULL OR name ILIKE $5 OR email ILIKE $5)",
+            sort,
+            sort_type,
         },
+        &conditions,
         page,
-        |query| {
-            query
-                .bind(filter.state.clone())
-                .bind(filter.active)
-                .bind(search)
-        },
     )
     .await
+}
+
+/// The active workers by name, then id (the wallboard).
+pub async fn active_by_name(pool: &PgPool) -> Result<Vec<WorkerRow>, ReadError> {
+    let values: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(t) FROM workers t WHERE active ORDER BY name, worker_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(values
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many active workers are in each presence state (states nobody is in are absent).
+pub async fn active_by_state(pool: &PgPool) -> Result<Vec<(String, i64)>, ReadError> {
+    Ok(sqlx::query_as(
+        "SELECT state, count(*) FROM workers WHERE active GROUP BY state ORDER BY state",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The names of `workers` (the CSV exports).
+pub async fn names(pool: &PgPool, workers: &[Uuid]) -> Result<HashMap<Uuid, String>, ReadError> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT worker_id, name FROM workers WHERE worker_id = ANY($1)")
+            .bind(workers)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// `%text%` with `%`, `_` and `\` escaped, for ILIKE.
