@@ -97,30 +97,8 @@ fn id_of(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
-fn presence_state(text: &str) -> PresenceState {
-    match text {
-        "available" => PresenceState::Available,
-        "paused" => PresenceState::Paused,
-        "offered" => PresenceState::Offered,
-        "on_call" => PresenceState::OnCall,
-        "wrap_up" => PresenceState::WrapUp,
-        _ => PresenceState::Offline,
-    }
-}
-
-fn presence_keyword(state: PresenceState) -> &'static str {
-    match state {
-        PresenceState::Offline => "offline",
-        PresenceState::Available => "available",
-        PresenceState::Paused => "paused",
-        PresenceState::Offered => "offered",
-        PresenceState::OnCall => "on_call",
-        PresenceState::WrapUp => "wrap_up",
-    }
-}
-
 fn worker_view(row: WorkerRow) -> WorkerView {
-    let state = presence_state(&row.state);
+    let state = PresenceState::from_stored(&row.state);
     WorkerView {
         id: id_of(row.worker_id),
         version: row.version,
@@ -370,7 +348,7 @@ impl ListQuery {
             WorkerSort::StateSince => worker_model::WorkerSort::StateSince,
         };
         let filter = worker_model::WorkerFilter {
-            state: state_filter.map(|s| presence_keyword(s).to_owned()),
+            state: state_filter.map(|s| s.as_stored().to_owned()),
             active,
             search: search_term(search)?,
         };
@@ -629,7 +607,7 @@ impl ListQuery {
             state,
             count: counts
                 .iter()
-                .find(|(text, _)| text == presence_keyword(state))
+                .find(|(text, _)| text == state.as_stored())
                 .map_or(0, |(_, count)| *count),
         })
         .collect();

@@ -19,7 +19,7 @@ use domain::call::Call;
 use domain::customer::Customer;
 use domain::ids::{CallId, CustomerId, RequestId};
 use domain::request::{Request, RequestEvent};
-use domain::worker::{Worker, WorkerEvent};
+use domain::worker::{Presence, Worker, WorkerEvent};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
 use projections::readmodels::{calls, queue, requests, workers};
@@ -343,17 +343,6 @@ pub struct Wallboard {
     pub today: WallboardKpis,
 }
 
-fn presence_state(value: &str) -> PresenceState {
-    match value {
-        "available" => PresenceState::Available,
-        "paused" => PresenceState::Paused,
-        "offered" => PresenceState::Offered,
-        "on_call" => PresenceState::OnCall,
-        "wrap_up" => PresenceState::WrapUp,
-        _ => PresenceState::Offline,
-    }
-}
-
 /// The wallboard now, from the read models (`workers`, `queue`, `calls`, `requests`).
 async fn wallboard_snapshot(state: &AppState) -> Result<Wallboard, ApiError> {
     let now = Utc::now();
@@ -364,7 +353,7 @@ async fn wallboard_snapshot(state: &AppState) -> Result<Wallboard, ApiError> {
         .map(|row| WallboardAgent {
             id: ID(row.worker_id.to_string()),
             name: row.name,
-            state: presence_state(&row.state),
+            state: PresenceState::from_stored(&row.state),
             pause_reason: row.pause_reason,
             call_id: row.call_id.map(|id| ID(id.to_string())),
             since: row.state_since,
@@ -484,14 +473,6 @@ fn errors<T: Send + 'static>(
         .boxed()
 }
 
-/// The presence-related worker events.
-fn is_presence_event(event_type: &str) -> bool {
-    !matches!(
-        event_type,
-        "WorkerRegistered" | "WorkerProfileUpdated" | "WorkerRoleChanged"
-    )
-}
-
 #[derive(Default)]
 pub struct LiveSubscription;
 
@@ -581,8 +562,9 @@ impl LiveSubscription {
                     Ok(event) => match event.decode::<WorkerEvent>() {
                         Err(error) => Some(Err(ApiError::internal(error))),
                         Ok(decoded) => {
+                            let moves = Presence::after(&decoded).is_some();
                             worker.apply(decoded);
-                            is_presence_event(&event.event_type)
+                            moves
                                 .then(|| WorkerView::from_aggregate(id, event.sequence, worker))
                                 .flatten()
                                 .map(Ok)

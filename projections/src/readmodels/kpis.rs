@@ -39,7 +39,7 @@ use domain::policy::kpi::{
     StateInterval, DEFAULT_SERVICE_LEVEL_THRESHOLD,
 };
 use domain::request::RequestEvent;
-use domain::worker::WorkerEvent;
+use domain::worker::{Presence, PresenceKind, WorkerEvent};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -184,43 +184,16 @@ const INTERVAL_COLUMNS: &[&str] = &[
     "ended_at",
 ];
 
-/// The activity a worker event puts the worker in (`None`: no presence change).
+/// The activity a worker event puts the worker in (`None`: no presence change): the
+/// domain's [`Presence::after`], stored as its keyword.
 pub fn activity_after(event: &WorkerEvent) -> Option<(&'static str, DateTime<Utc>)> {
-    Some(match event {
-        WorkerEvent::Registered { at, .. }
-        | WorkerEvent::Deactivated { at }
-        | WorkerEvent::WentOffline { at, .. }
-        | WorkerEvent::LoggedOut { at } => ("offline", *at),
-        WorkerEvent::WentAvailable { at, .. }
-        | WorkerEvent::OfferWithdrawn { at, .. }
-        | WorkerEvent::WrapUpFinished { at }
-        | WorkerEvent::CallEnded {
-            wrap_up_until: None,
-            at,
-            ..
-        } => ("available", *at),
-        WorkerEvent::Paused { at, .. } | WorkerEvent::OfferMissed { at, .. } => ("paused", *at),
-        WorkerEvent::Offered { at, .. } => ("offered", *at),
-        WorkerEvent::OfferAnswered { at, .. } => ("on_call", *at),
-        WorkerEvent::CallEnded {
-            wrap_up_until: Some(_),
-            at,
-            ..
-        } => ("wrap_up", *at),
-        WorkerEvent::ProfileUpdated { .. } | WorkerEvent::RoleChanged { .. } => return None,
-    })
+    Presence::after(event).map(|presence| (presence.kind().as_str(), event.at()))
 }
 
-/// The domain's name of an `activity` column value.
+/// The domain's name of an `activity` column value (an unknown one counts as offline).
 pub fn activity_from(text: &str) -> AgentActivity {
-    match text {
-        "available" => AgentActivity::Available,
-        "offered" => AgentActivity::Offered,
-        "on_call" => AgentActivity::OnCall,
-        "wrap_up" => AgentActivity::WrapUp,
-        "paused" => AgentActivity::Paused,
-        _ => AgentActivity::Offline,
-    }
+    text.parse::<PresenceKind>()
+        .map_or(AgentActivity::Offline, AgentActivity::from)
 }
 
 /// The `kpis` projection.

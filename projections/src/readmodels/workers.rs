@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::worker::{Worker, WorkerEvent};
+use domain::worker::{Presence, PresenceKind, Worker, WorkerEvent};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -55,13 +55,20 @@ impl WorkerRow {
         }
     }
 
-    fn enter(&mut self, state: &str, at: DateTime<Utc>) {
-        self.state = state.to_owned();
+    /// The row in `presence` (the domain's answer for the event) from `at`.
+    fn enter(&mut self, presence: &Presence, at: DateTime<Utc>) {
+        self.state = presence.kind().as_str().to_owned();
         self.state_since = micros(at);
-        self.pause_reason = None;
-        self.call_id = None;
-        self.wrap_up_until = None;
-        if state == "available" {
+        self.pause_reason = match presence {
+            Presence::Paused { reason } => Some(reason.as_str().to_owned()),
+            _ => None,
+        };
+        self.call_id = presence.call_id().map(|call_id| call_id.as_uuid());
+        self.wrap_up_until = match presence {
+            Presence::WrapUp { until } => Some(micros(*until)),
+            _ => None,
+        };
+        if *presence == Presence::Available {
             self.idle_since = Some(micros(at));
         }
     }
@@ -153,7 +160,7 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
                     .as_ref()
                     .map(|endpoint| endpoint.as_str().to_owned()),
                 active: true,
-                state: "offline".to_owned(),
+                state: PresenceKind::Offline.as_str().to_owned(),
                 pause_reason: None,
                 call_id: None,
                 wrap_up_until: None,
@@ -171,8 +178,10 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
         tracing::warn!(worker_id = %id, "worker event before registration; skipped");
         return;
     };
+    if let Some(presence) = Presence::after(&event) {
+        row.enter(&presence, event.at());
+    }
     match event {
-        WorkerEvent::Registered { .. } => {}
         WorkerEvent::ProfileUpdated {
             name,
             email,
@@ -190,38 +199,8 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
             }
         }
         WorkerEvent::RoleChanged { to, .. } => row.role = to.as_str().to_owned(),
-        WorkerEvent::Deactivated { at } => {
-            row.active = false;
-            row.enter("offline", at);
-        }
-        WorkerEvent::WentAvailable { at, .. }
-        | WorkerEvent::OfferWithdrawn { at, .. }
-        | WorkerEvent::WrapUpFinished { at }
-        | WorkerEvent::CallEnded {
-            wrap_up_until: None,
-            at,
-            ..
-        } => row.enter("available", at),
-        WorkerEvent::Paused { reason, at, .. } => {
-            row.enter("paused", at);
-            row.pause_reason = Some(reason.as_str().to_owned());
-        }
-        WorkerEvent::OfferMissed {
-            pause_reason, at, ..
-        } => {
-            row.enter("paused", at);
-            row.pause_reason = Some(pause_reason.as_str().to_owned());
-        }
-        WorkerEvent::WentOffline { at, .. } | WorkerEvent::LoggedOut { at } => {
-            row.enter("offline", at)
-        }
-        WorkerEvent::Offered { call_id, at } => {
-            row.enter("offered", at);
-            row.call_id = Some(call_id.as_uuid());
-        }
-        WorkerEvent::OfferAnswered { call_id, at } => {
-            row.enter("on_call", at);
-            row.call_id = Some(call_id.as_uuid());
+        WorkerEvent::Deactivated { .. } => row.active = false,
+        WorkerEvent::OfferAnswered { at, .. } => {
             let day = at.date_naive();
             if row.calls_day == Some(day) {
                 row.calls_today += 1;
@@ -230,14 +209,7 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
                 row.calls_today = 1;
             }
         }
-        WorkerEvent::CallEnded {
-            wrap_up_until: Some(until),
-            at,
-            ..
-        } => {
-            row.enter("wrap_up", at);
-            row.wrap_up_until = Some(micros(until));
-        }
+        _ => {}
     }
 }
 
