@@ -6,7 +6,8 @@
 //! Formula-injection safe: a free-text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
 //! `'` in front, so a spreadsheet shows it as text. A phone-number column whose value is a valid
 //! E.164 number (`+` and digits, as the domain stores it) is written as it is: it cannot be a
-//! formula, and analysts join on it. Rows are read in pages (keyset on the sort key) and streamed.
+//! formula, and analysts join on it. Rows are read in pages through the read models' list
+//! functions (`calls::list`, `requests::list`: the one keyset engine) and streamed.
 
 use std::collections::HashMap;
 
@@ -16,8 +17,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use projections::readmodels::keyset::{Key, PageQuery};
+use projections::readmodels::{calls, customers, requests, workers, ReadError};
 use serde_json::json;
-use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::auth::{sessions, Caller};
@@ -25,7 +27,7 @@ use crate::transport::state::AppState;
 use domain::values::Role;
 
 /// Rows read per query.
-const PAGE: i64 = 500;
+const PAGE: usize = 500;
 
 /// One cell, neutralised and quoted as needed.
 pub fn cell(value: &str) -> String {
@@ -65,9 +67,14 @@ struct Export {
     header: &'static [&'static str],
     /// The columns (by header name) that hold phone numbers.
     phone_columns: &'static [&'static str],
-    /// `$1` from, `$2` until, `$3`/`$4` the cursor (sort key, id), `$5` the page size. The
-    /// first two columns are the cursor (timestamptz, uuid), then one text column per header.
-    sql: &'static str,
+    kind: Kind,
+}
+
+/// Which read model an export pages through.
+#[derive(Clone, Copy)]
+enum Kind {
+    Calls,
+    Requests,
 }
 
 const CALLS: Export = Export {
@@ -90,17 +97,7 @@ const CALLS: Export = Export {
         "talk_secs",
     ],
     phone_columns: &["caller_number"],
-    sql: "SELECT c.queued_at, c.call_id, c.call_id::text, to_json(c.queued_at) #>> '{}', \
-          c.caller_number, c.caller_name, c.customer_id::text, cu.name, c.status, c.outcome, \
-          c.ended_by, c.agent_id::text, w.name, c.attempts::text, \
-          to_json(c.connected_at) #>> '{}', to_json(c.ended_at) #>> '{}', c.wait_secs::text, \
-          c.talk_secs::text \
-          FROM calls c LEFT JOIN customers cu ON cu.customer_id = c.customer_id \
-          LEFT JOIN workers w ON w.worker_id = c.agent_id \
-          WHERE ($1::timestamptz IS NULL OR c.queued_at >= $1) \
-            AND ($2::timestamptz IS NULL OR c.queued_at < $2) \
-            AND ($3::timestamptz IS NULL OR (c.queued_at, c.call_id) > ($3, $4)) \
-          ORDER BY c.queued_at, c.call_id LIMIT $5",
+    kind: Kind::Calls,
 };
 
 const REQUESTS: Export = Export {
@@ -121,17 +118,121 @@ const REQUESTS: Export = Export {
         "message",
     ],
     phone_columns: &[],
-    sql: "SELECT r.opened_at, r.request_id, r.request_id::text, to_json(r.opened_at) #>> '{}', \
-          r.customer_id::text, cu.name, r.call_id::text, r.priority, r.request_type, r.status, \
-          r.assignee::text, w.name, to_json(r.due_at) #>> '{}', \
-          to_json(r.solved_at) #>> '{}', to_json(r.closed_at) #>> '{}', r.message \
-          FROM requests r LEFT JOIN customers cu ON cu.customer_id = r.customer_id \
-          LEFT JOIN workers w ON w.worker_id = r.assignee \
-          WHERE ($1::timestamptz IS NULL OR r.opened_at >= $1) \
-            AND ($2::timestamptz IS NULL OR r.opened_at < $2) \
-            AND ($3::timestamptz IS NULL OR (r.opened_at, r.request_id) > ($3, $4)) \
-          ORDER BY r.opened_at, r.request_id LIMIT $5",
+    kind: Kind::Requests,
 };
+
+/// An instant as PostgreSQL writes it in JSON (`2026-11-27T06:42:08.1234+00:00`: microseconds
+/// without trailing zeros), as the exports always showed it.
+fn instant_text(at: DateTime<Utc>) -> String {
+    let mut text = at.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let micros = at.timestamp_subsec_micros();
+    if micros > 0 {
+        let fraction = format!("{micros:06}");
+        text.push('.');
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text.push_str("+00:00");
+    text
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|value| value.to_string()).unwrap_or_default()
+}
+
+fn opt_instant(value: Option<DateTime<Utc>>) -> String {
+    value.map(instant_text).unwrap_or_default()
+}
+
+/// One page of an export's rows (at most [`PAGE`] + 1, so the pager knows whether another
+/// follows), each as its cells in header order, with its key.
+async fn read_page(
+    pool: &sqlx::PgPool,
+    kind: Kind,
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    after: Option<Key>,
+) -> Result<Vec<(Key, Vec<String>)>, ReadError> {
+    let page = PageQuery::after(PAGE, after);
+    match kind {
+        Kind::Calls => {
+            let filter = calls::CallFilter {
+                queued_from: from,
+                queued_until: until,
+                ..Default::default()
+            };
+            let rows = calls::list(pool, &filter, &page).await?.rows;
+            let customers = customers::names(pool, &ids(&rows, |row| row.customer_id)).await?;
+            let agents = workers::names(pool, &ids(&rows, |row| row.agent_id)).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(key, row)| {
+                    let cells = vec![
+                        row.call_id.to_string(),
+                        instant_text(row.queued_at),
+                        row.caller_number,
+                        opt(row.caller_name),
+                        opt(row.customer_id),
+                        opt(row.customer_id.and_then(|id| customers.get(&id))),
+                        row.status,
+                        opt(row.outcome),
+                        opt(row.ended_by),
+                        opt(row.agent_id),
+                        opt(row.agent_id.and_then(|id| agents.get(&id))),
+                        row.attempts.to_string(),
+                        opt_instant(row.connected_at),
+                        opt_instant(row.ended_at),
+                        opt(row.wait_secs),
+                        opt(row.talk_secs),
+                    ];
+                    (key, cells)
+                })
+                .collect())
+        }
+        Kind::Requests => {
+            let filter = requests::RequestFilter {
+                opened_from: from,
+                opened_until: until,
+                ..Default::default()
+            };
+            let rows = requests::list(pool, &filter, requests::RequestSort::OpenedAt, &page)
+                .await?
+                .rows;
+            let customers =
+                customers::names(pool, &ids(&rows, |row| Some(row.customer_id))).await?;
+            let assignees = workers::names(pool, &ids(&rows, |row| row.assignee)).await?;
+            Ok(rows
+                .into_iter()
+                .map(|(key, row)| {
+                    let cells = vec![
+                        row.request_id.to_string(),
+                        instant_text(row.opened_at),
+                        row.customer_id.to_string(),
+                        opt(customers.get(&row.customer_id)),
+                        opt(row.call_id),
+                        row.priority,
+                        row.request_type,
+                        row.status,
+                        opt(row.assignee),
+                        opt(row.assignee.and_then(|id| assignees.get(&id))),
+                        instant_text(row.due_at),
+                        opt_instant(row.solved_at),
+                        opt_instant(row.closed_at),
+                        row.message,
+                    ];
+                    (key, cells)
+                })
+                .collect())
+        }
+    }
+}
+
+/// The distinct ids `of` the rows name.
+fn ids<R>(rows: &[(Key, R)], of: impl Fn(&R) -> Option<Uuid>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|(_, row)| of(row)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -185,8 +286,8 @@ struct Pager {
     export: &'static Export,
     from: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
-    /// The last row sent (sort key, id); `None` before the first page.
-    cursor: Option<(DateTime<Utc>, Uuid)>,
+    /// The key of the last row sent; `None` before the first page.
+    cursor: Option<Key>,
     done: bool,
 }
 
@@ -196,15 +297,15 @@ impl Pager {
         if self.done {
             return None;
         }
-        let rows = sqlx::query(self.export.sql)
-            .bind(self.from)
-            .bind(self.until)
-            .bind(self.cursor.map(|(at, _)| at))
-            .bind(self.cursor.map(|(_, id)| id))
-            .bind(PAGE)
-            .fetch_all(&self.state.pool)
-            .await;
-        let rows = match rows {
+        let rows = read_page(
+            &self.state.pool,
+            self.export.kind,
+            self.from,
+            self.until,
+            self.cursor.clone(),
+        )
+        .await;
+        let mut rows = match rows {
             Ok(rows) => rows,
             Err(failure) => {
                 tracing::error!(error = %failure, "CSV export failed mid-stream");
@@ -212,25 +313,19 @@ impl Pager {
                 return Some(Err(std::io::Error::other("export failed")));
             }
         };
-        if (rows.len() as i64) < PAGE {
+        if rows.len() <= PAGE {
             self.done = true;
         }
+        rows.truncate(PAGE);
         let mut out = String::new();
-        for row in &rows {
-            if let (Ok(at), Ok(id)) = (row.try_get(0), row.try_get(1)) {
-                self.cursor = Some((at, id));
-            }
+        for (key, values) in rows {
+            self.cursor = Some(key);
             let cells: Vec<String> = self
                 .export
                 .header
                 .iter()
-                .enumerate()
-                .map(|(index, name)| {
-                    let value = row
-                        .try_get::<Option<String>, _>(index + 2)
-                        .ok()
-                        .flatten()
-                        .unwrap_or_default();
+                .zip(values)
+                .map(|(name, value)| {
                     if self.export.phone_columns.contains(name) {
                         phone_cell(&value)
                     } else {
@@ -329,6 +424,18 @@ mod tests {
         assert_eq!(cell("two\nlines"), "\"two\nlines\"");
         assert_eq!(cell("plain"), "plain");
         assert_eq!(line(&["a", "b"]), "a,b\r\n");
+    }
+
+    #[test]
+    fn instants_are_written_as_postgresql_writes_them_in_json() {
+        let at = DateTime::parse_from_rfc3339("2026-11-27T06:42:08.123400Z")
+            .expect("instant")
+            .with_timezone(&Utc);
+        assert_eq!(instant_text(at), "2026-11-27T06:42:08.1234+00:00");
+        let whole = DateTime::parse_from_rfc3339("2026-11-27T06:42:08Z")
+            .expect("instant")
+            .with_timezone(&Utc);
+        assert_eq!(instant_text(whole), "2026-11-27T06:42:08+00:00");
     }
 
     #[test]

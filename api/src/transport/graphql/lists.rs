@@ -3,21 +3,25 @@
 //! log by a moment; mutations wait for them, see [`wait_for_read_models`]).
 //!
 //! Every list is a Relay connection paged by keyset over `(sort key, id)` in both directions,
-//! with a `totalCount` of the rows matching the filters. Sort keys are allow-listed enums;
-//! searches are case-insensitive substrings with the LIKE wildcards escaped.
+//! with a `totalCount` of the rows matching the filters, read through the read models' list
+//! functions (`projections::readmodels::*::list`, one keyset engine:
+//! `projections::readmodels::keyset`). Sort keys are allow-listed enums; searches are
+//! case-insensitive substrings with the LIKE wildcards escaped.
 
 use std::time::Duration;
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::values::{PhoneNumber, Role};
-use journal::LogPosition;
-use projections::readmodels::calls::CallRow;
 use projections::readmodels::customers::CustomerRow;
+use projections::readmodels::keyset::{self, Key, PageQuery, Rows};
 use projections::readmodels::requests::RequestRow;
-use projections::readmodels::workers::{like_pattern, WorkerRow};
-use projections::readmodels::{customers as customer_model, queue};
-use serde::de::DeserializeOwned;
+use journal::LogPosition;
+use projections::readmodels::workers::WorkerRow;
+use projections::readmodels::{
+    calls as call_model, customers as customer_model, queue, requests as request_model,
+    workers as worker_model,
+};
 use uuid::Uuid;
 
 use super::calls::{outcome_keywords, CallOutcomeValue, CallStateValue, CallView};
@@ -45,174 +49,46 @@ pub async fn wait_for_read_models(state: &AppState, names: &[&str], position: Lo
     }
 }
 
-// ---- keyset paging over a read-model table ----
+// ---- pages of the read models' one keyset engine ----
 
-/// A bound value of a list filter.
-#[derive(Clone, Debug)]
-enum Param {
-    Uuid(Option<Uuid>),
-    Text(Option<String>),
-    Time(Option<DateTime<Utc>>),
-    Bool(Option<bool>),
-    TextList(Vec<String>),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SortType {
-    Text,
-    Time,
-}
-
-/// What a list reads: `filter` refers to its parameters as `?1`, `?2`, … (renumbered here).
-struct ListSpec<'a> {
-    table: &'a str,
-    id_column: &'a str,
-    sort_column: &'a str,
-    sort_type: SortType,
-    filter: &'a str,
-}
-
-type PgQuery<'q> =
-    sqlx::query::QueryScalar<'q, sqlx::Postgres, serde_json::Value, sqlx::postgres::PgArguments>;
-
-fn bind_param<'q>(query: PgQuery<'q>, param: &Param) -> PgQuery<'q> {
-    match param.clone() {
-        Param::Uuid(value) => query.bind(value),
-        Param::Text(value) => query.bind(value),
-        Param::Time(value) => query.bind(value),
-        Param::Bool(value) => query.bind(value),
-        Param::TextList(value) => query.bind(value),
-    }
-}
-
-/// `filter` with `?n` replaced by `$(n + offset)` (highest first, so `?1` never eats `?10`).
-fn renumber(filter: &str, count: usize, offset: usize) -> String {
-    let mut sql = filter.to_owned();
-    for index in (1..=count).rev() {
-        sql = sql.replace(&format!("?{index}"), &format!("${}", index + offset));
-    }
-    sql
-}
-
-/// A cursor's sort value, checked against the type of the sort key.
-fn cursor_bound(
-    key: &Option<CursorKey>,
-    sort_type: SortType,
-    field: &str,
-) -> Result<(Param, Option<Uuid>), ApiError> {
-    let Some(key) = key else {
-        let empty = match sort_type {
-            SortType::Text => Param::Text(None),
-            SortType::Time => Param::Time(None),
-        };
-        return Ok((empty, None));
+/// The read models' page for a Relay page request (the total count only when the query
+/// selected `totalCount`: counting reads every matching row).
+fn page_query(context: &Context<'_>, request: &PageRequest) -> PageQuery {
+    let key = |cursor: &CursorKey| Key {
+        sort: cursor.sort.clone(),
+        id: cursor.id.clone(),
     };
-    let invalid = || ApiError::validation(field, "is not a valid cursor");
-    let id = Uuid::parse_str(&key.id).map_err(|_| invalid())?;
-    let sort = match sort_type {
-        SortType::Text => Param::Text(Some(key.sort.clone())),
-        SortType::Time => Param::Time(Some(
-            DateTime::parse_from_rfc3339(&key.sort)
-                .map_err(|_| invalid())?
-                .with_timezone(&Utc),
-        )),
-    };
-    Ok((sort, Some(id)))
-}
-
-fn json_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
+    PageQuery {
+        direction: match request.direction {
+            Direction::Forward => keyset::Direction::Forward,
+            Direction::Backward => keyset::Direction::Backward,
+        },
+        limit: request.limit,
+        after: request.after.as_ref().map(key),
+        before: request.before.as_ref().map(key),
+        count: context.look_ahead().field("totalCount").exists(),
     }
 }
 
-/// One page of `spec` (rows decoded into `R`, in ascending order) and the total count (0
-/// unless the query selected `totalCount`: counting reads every matching row).
-///
-/// The SQL has one shape per cursor combination (a bound only when its cursor is given), so
-/// that the keyset comparison is an index range condition even under a cached generic plan
-/// (`$1 IS NULL OR (key, id) > …` is not).
-async fn fetch_page<R: DeserializeOwned>(
-    context: &Context<'_>,
-    spec: &ListSpec<'_>,
+/// The Relay page of `rows`, each row made a view by `view`.
+fn connection<R, T: async_graphql::OutputType>(
     request: &PageRequest,
-    params: &[Param],
-) -> Result<(Vec<(CursorKey, R)>, i64), ApiError> {
-    let state = state(context)?;
-    let ListSpec {
-        table,
-        id_column,
-        sort_column,
-        sort_type,
-        filter,
-    } = spec;
-    let cast = match sort_type {
-        SortType::Text => "text",
-        SortType::Time => "timestamptz",
-    };
-    let (after_sort, after_id) = cursor_bound(&request.after, *sort_type, "after")?;
-    let (before_sort, before_id) = cursor_bound(&request.before, *sort_type, "before")?;
-    let order = match request.direction {
-        Direction::Forward => "ASC",
-        Direction::Backward => "DESC",
-    };
-    let mut bounds = String::new();
-    let mut next = params.len();
-    for (given, comparison) in [(after_id.is_some(), ">"), (before_id.is_some(), "<")] {
-        if given {
-            bounds.push_str(&format!(
-                " AND ({sort_column}, {id_column}) {comparison} (${}::{cast}, ${}::uuid)",
-                next + 1,
-                next + 2
-            ));
-            next += 2;
-        }
-    }
-    let sql = format!(
-        "SELECT to_jsonb(t) FROM {table} t WHERE ({filter}){bounds} \
-         ORDER BY {sort_column} {order}, {id_column} {order} LIMIT {limit}",
-        filter = renumber(filter, params.len(), 0),
-        limit = request.fetch_limit(),
-    );
-    let mut query = sqlx::query_scalar::<_, serde_json::Value>(&sql);
-    for param in params {
-        query = bind_param(query, param);
-    }
-    if after_id.is_some() {
-        query = bind_param(query, &after_sort).bind(after_id);
-    }
-    if before_id.is_some() {
-        query = bind_param(query, &before_sort).bind(before_id);
-    }
-    let values = query.fetch_all(&state.pool).await?;
-    let rows = values
+    rows: Rows<R>,
+    mut view: impl FnMut(R) -> T,
+) -> Page<T> {
+    let total = rows.total;
+    let rows = rows
+        .rows
         .into_iter()
-        .map(|value| {
-            let key = CursorKey {
-                sort: json_text(&value[*sort_column]),
-                id: json_text(&value[*id_column]),
+        .map(|(key, row)| {
+            let cursor = CursorKey {
+                sort: key.sort,
+                id: key.id,
             };
-            let row = serde_json::from_value(value).map_err(|error| {
-                ApiError::internal(anyhow::Error::new(error).context("read-model row"))
-            })?;
-            Ok((key, row))
+            (cursor, view(row))
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-
-    if !context.look_ahead().field("totalCount").exists() {
-        return Ok((rows, 0));
-    }
-    let count_sql = format!(
-        "SELECT to_jsonb(count(*)) FROM {table} t WHERE ({filter})",
-        filter = renumber(filter, params.len(), 0),
-    );
-    let mut count = sqlx::query_scalar::<_, serde_json::Value>(&count_sql);
-    for param in params {
-        count = bind_param(count, param);
-    }
-    let total = count.fetch_one(&state.pool).await?.as_i64().unwrap_or(0);
-    Ok((rows, total))
+        .collect();
+    page(request, rows, total)
 }
 
 // ---- rows to views ----
@@ -221,30 +97,8 @@ fn id_of(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
-fn presence_state(text: &str) -> PresenceState {
-    match text {
-        "available" => PresenceState::Available,
-        "paused" => PresenceState::Paused,
-        "offered" => PresenceState::Offered,
-        "on_call" => PresenceState::OnCall,
-        "wrap_up" => PresenceState::WrapUp,
-        _ => PresenceState::Offline,
-    }
-}
-
-fn presence_keyword(state: PresenceState) -> &'static str {
-    match state {
-        PresenceState::Offline => "offline",
-        PresenceState::Available => "available",
-        PresenceState::Paused => "paused",
-        PresenceState::Offered => "offered",
-        PresenceState::OnCall => "on_call",
-        PresenceState::WrapUp => "wrap_up",
-    }
-}
-
 fn worker_view(row: WorkerRow) -> WorkerView {
-    let state = presence_state(&row.state);
+    let state = PresenceState::from_stored(&row.state);
     WorkerView {
         id: id_of(row.worker_id),
         version: row.version,
@@ -278,25 +132,6 @@ fn customer_view(row: CustomerRow, phones: Vec<String>) -> CustomerView {
         notes: row.notes,
         avatar_url: row.avatar_url,
     }
-}
-
-/// The phone numbers of `customers`, each list sorted.
-async fn phones_of(
-    state: &AppState,
-    customers: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, Vec<String>>, ApiError> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT customer_id, number FROM customer_phones WHERE customer_id = ANY($1) \
-         ORDER BY customer_id, number",
-    )
-    .bind(customers)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut phones: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
-    for (customer, number) in rows {
-        phones.entry(customer).or_default().push(number);
-    }
-    Ok(phones)
 }
 
 fn call_keyword(state: CallStateValue) -> &'static str {
@@ -372,14 +207,15 @@ fn request_view(row: RequestRow) -> RequestView {
     }
 }
 
-fn search_pattern(search: Option<String>) -> Result<Option<String>, ApiError> {
+/// The search term, trimmed (`None` when empty).
+fn search_term(search: Option<String>) -> Result<Option<String>, ApiError> {
     match search.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) if text.chars().count() > 200 => Err(ApiError::validation(
             "search",
             "must be at most 200 characters",
         )),
-        Some(text) => Ok(Some(like_pattern(text))),
+        Some(text) => Ok(Some(text.to_owned())),
     }
 }
 
@@ -416,6 +252,8 @@ pub enum CustomerSort {
     #[default]
     RegisteredAt,
     UpdatedAt,
+    /// Case-insensitive.
+    Name,
 }
 
 /// Sort keys of `requests`.
@@ -505,32 +343,26 @@ impl ListQuery {
     ) -> Result<Page<WorkerView>, ApiError> {
         require_worker(context)?;
         let request = PageRequest::parse(first, after, last, before)?;
-        let (sort_column, sort_type) = match sort_by {
-            WorkerSort::Name => ("name", SortType::Text),
-            WorkerSort::StateSince => ("state_since", SortType::Time),
+        let sort = match sort_by {
+            WorkerSort::Name => worker_model::WorkerSort::Name,
+            WorkerSort::StateSince => worker_model::WorkerSort::StateSince,
         };
-        let spec = ListSpec {
-            table: "workers",
-            id_column: "worker_id",
-            sort_column,
-            sort_type,
-            filter: "(?1::text IS NULL OR state = ?1) AND (?2::bool IS NULL OR active = ?2) \
-                     AND (?3::text IS NULL OR name ILIKE ?3 OR email ILIKE ?3)",
+        let filter = worker_model::WorkerFilter {
+            state: state_filter.map(|s| s.as_stored().to_owned()),
+            active,
+            search: search_term(search)?,
         };
-        let params = [
-            Param::Text(state_filter.map(|s| presence_keyword(s).to_owned())),
-            Param::Bool(active),
-            Param::Text(search_pattern(search)?),
-        ];
-        let (rows, total) = fetch_page::<WorkerRow>(context, &spec, &request, &params).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(key, row)| (key, worker_view(row)))
-            .collect();
-        Ok(page(&request, rows, total))
+        let app = state(context)?;
+        let rows = worker_model::list(&app.pool, &filter, sort, &page_query(context, &request))
+            .await
+            .map_err(read_error)?;
+        Ok(connection(&request, rows, worker_view))
     }
 
-    /// Live customers (any worker); `search` matches name or email.
+    /// Live customers (any worker), by registration (default), last update or name
+    /// (case-insensitive). `search` matches the name or email (case-insensitive substring)
+    /// or, when written like a phone number (digits, spaces and `+ ( ) . - /`, at least 3
+    /// digits), the customers with a number holding those digits (`+33 6 12`, `06 12 34`).
     #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
@@ -544,30 +376,29 @@ impl ListQuery {
     ) -> Result<Page<CustomerView>, ApiError> {
         require_worker(context)?;
         let request = PageRequest::parse(first, after, last, before)?;
-        let sort_column = match sort_by {
-            CustomerSort::RegisteredAt => "registered_at",
-            CustomerSort::UpdatedAt => "updated_at",
+        let sort = match sort_by {
+            CustomerSort::RegisteredAt => customer_model::CustomerSort::RegisteredAt,
+            CustomerSort::UpdatedAt => customer_model::CustomerSort::UpdatedAt,
+            CustomerSort::Name => customer_model::CustomerSort::Name,
         };
-        let spec = ListSpec {
-            table: "customers",
-            id_column: "customer_id",
-            sort_column,
-            sort_type: SortType::Time,
-            filter: "NOT erased AND (?1::text IS NULL OR name ILIKE ?1 OR email ILIKE ?1)",
-        };
-        let params = [Param::Text(search_pattern(search)?)];
+        let search = search_term(search)?;
         let app = state(context)?;
-        let (rows, total) = fetch_page::<CustomerRow>(context, &spec, &request, &params).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|(_, row)| row.customer_id).collect();
-        let mut phones = phones_of(app, &ids).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(key, row)| {
-                let numbers = phones.remove(&row.customer_id).unwrap_or_default();
-                (key, customer_view(row, numbers))
-            })
-            .collect();
-        Ok(page(&request, rows, total))
+        let rows = customer_model::list(
+            &app.pool,
+            search.as_deref(),
+            sort,
+            &page_query(context, &request),
+        )
+        .await
+        .map_err(read_error)?;
+        let ids: Vec<Uuid> = rows.rows.iter().map(|(_, row)| row.customer_id).collect();
+        let mut phones = customer_model::phones_of(&app.pool, &ids)
+            .await
+            .map_err(read_error)?;
+        Ok(connection(&request, rows, |row| {
+            let numbers = phones.remove(&row.customer_id).unwrap_or_default();
+            customer_view(row, numbers)
+        }))
     }
 
     /// The customer owning a phone number (any worker), written in any usual form: it is
@@ -632,67 +463,25 @@ impl ListQuery {
                 Some(number.to_string())
             }
         };
-        // Only the filters given are in the SQL, so each combination has its own statement
-        // (and plan): a caller number, an outcome, an agent or a customer is an equality on
-        // the first column of `calls_caller_number`, `calls_outcome`, `calls_agent` or
-        // `calls_customer`, each ordered by `queued_at` next, so a page is an index range scan.
-        let mut conditions: Vec<String> = Vec::new();
-        let mut params: Vec<Param> = Vec::new();
-        let mut add = |condition: &str, param: Param| {
-            params.push(param);
-            conditions.push(condition.replace('?', &format!("?{}", params.len())));
+        let filter = call_model::CallFilter {
+            customer_id: uuid_arg(customer_id.as_ref(), "customerId")?,
+            agent_id: agent,
+            status: state_filter.map(|state| call_keyword(state).to_owned()),
+            caller_number,
+            outcomes: outcome.map(|outcome| {
+                outcome_keywords(outcome)
+                    .iter()
+                    .map(|keyword| (*keyword).to_owned())
+                    .collect()
+            }),
+            queued_from,
+            queued_until,
         };
-        if let Some(customer) = uuid_arg(customer_id.as_ref(), "customerId")? {
-            add("customer_id = ?::uuid", Param::Uuid(Some(customer)));
-        }
-        if let Some(agent) = agent {
-            add("agent_id = ?::uuid", Param::Uuid(Some(agent)));
-        }
-        if let Some(state_filter) = state_filter {
-            add(
-                "status = ?::text",
-                Param::Text(Some(call_keyword(state_filter).to_owned())),
-            );
-        }
-        if let Some(number) = caller_number {
-            add("caller_number = ?::text", Param::Text(Some(number)));
-        }
-        if let Some(outcome) = outcome {
-            match outcome_keywords(outcome) {
-                [keyword] => add(
-                    "outcome = ?::text",
-                    Param::Text(Some((*keyword).to_owned())),
-                ),
-                keywords => add(
-                    "outcome = ANY(?::text[])",
-                    Param::TextList(keywords.iter().map(|k| (*k).to_owned()).collect()),
-                ),
-            }
-        }
-        if let Some(from) = queued_from {
-            add("queued_at >= ?::timestamptz", Param::Time(Some(from)));
-        }
-        if let Some(until) = queued_until {
-            add("queued_at < ?::timestamptz", Param::Time(Some(until)));
-        }
-        let filter = if conditions.is_empty() {
-            "TRUE".to_owned()
-        } else {
-            conditions.join(" AND ")
-        };
-        let spec = ListSpec {
-            table: "calls",
-            id_column: "call_id",
-            sort_column: "queued_at",
-            sort_type: SortType::Time,
-            filter: &filter,
-        };
-        let (rows, total) = fetch_page::<CallRow>(context, &spec, &request, &params).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(key, row)| (key, CallView::from_row(row)))
-            .collect();
-        Ok(page(&request, rows, total))
+        let app = state(context)?;
+        let rows = call_model::list(&app.pool, &filter, &page_query(context, &request))
+            .await
+            .map_err(read_error)?;
+        Ok(connection(&request, rows, CallView::from_row))
     }
 
     /// Requests (any worker); `search` matches the message.
@@ -719,42 +508,28 @@ impl ListQuery {
         let request = PageRequest::parse(first, after, last, before)?;
         range(opened_from, opened_until, "openedUntil")?;
         range(due_from, due_until, "dueUntil")?;
-        let sort_column = match sort_by {
-            RequestSort::OpenedAt => "opened_at",
-            RequestSort::DueAt => "due_at",
-            RequestSort::UpdatedAt => "updated_at",
+        let sort = match sort_by {
+            RequestSort::OpenedAt => request_model::RequestSort::OpenedAt,
+            RequestSort::DueAt => request_model::RequestSort::DueAt,
+            RequestSort::UpdatedAt => request_model::RequestSort::UpdatedAt,
         };
-        let spec = ListSpec {
-            table: "requests",
-            id_column: "request_id",
-            sort_column,
-            sort_type: SortType::Time,
-            filter:
-                "(?1::uuid IS NULL OR customer_id = ?1) AND (?2::uuid IS NULL OR assignee = ?2) \
-                     AND (?3::text IS NULL OR status = ?3) AND (?4::text IS NULL OR priority = ?4) \
-                     AND (?5::timestamptz IS NULL OR opened_at >= ?5) \
-                     AND (?6::timestamptz IS NULL OR opened_at < ?6) \
-                     AND (?7::timestamptz IS NULL OR due_at >= ?7) \
-                     AND (?8::timestamptz IS NULL OR due_at < ?8) \
-                     AND (?9::text IS NULL OR message ILIKE ?9)",
+        let filter = request_model::RequestFilter {
+            customer_id: uuid_arg(customer_id.as_ref(), "customerId")?,
+            assignee: uuid_arg(assignee_id.as_ref(), "assigneeId")?,
+            status: status.map(|s| status_keyword(s).to_owned()),
+            priority: priority.map(|p| priority_keyword(p).to_owned()),
+            opened_from,
+            opened_until,
+            due_from,
+            due_until,
+            search: search_term(search)?,
+            alerted: false,
         };
-        let params = [
-            Param::Uuid(uuid_arg(customer_id.as_ref(), "customerId")?),
-            Param::Uuid(uuid_arg(assignee_id.as_ref(), "assigneeId")?),
-            Param::Text(status.map(|s| status_keyword(s).to_owned())),
-            Param::Text(priority.map(|p| priority_keyword(p).to_owned())),
-            Param::Time(opened_from),
-            Param::Time(opened_until),
-            Param::Time(due_from),
-            Param::Time(due_until),
-            Param::Text(search_pattern(search)?),
-        ];
-        let (rows, total) = fetch_page::<RequestRow>(context, &spec, &request, &params).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(key, row)| (key, request_view(row)))
-            .collect();
-        Ok(page(&request, rows, total))
+        let app = state(context)?;
+        let rows = request_model::list(&app.pool, &filter, sort, &page_query(context, &request))
+            .await
+            .map_err(read_error)?;
+        Ok(connection(&request, rows, request_view))
     }
 
     /// Open or pending requests with an alert raised (due soon or overdue), by due date.
@@ -768,32 +543,30 @@ impl ListQuery {
     ) -> Result<Page<RequestAlert>, ApiError> {
         require_worker(context)?;
         let request = PageRequest::parse(first, after, last, before)?;
-        let spec = ListSpec {
-            table: "requests",
-            id_column: "request_id",
-            sort_column: "due_at",
-            sort_type: SortType::Time,
-            filter: "alert <> 'none' AND status IN ('open', 'pending')",
+        let filter = request_model::RequestFilter {
+            alerted: true,
+            ..Default::default()
         };
-        let (rows, total) = fetch_page::<RequestRow>(context, &spec, &request, &[]).await?;
-        let rows = rows
-            .into_iter()
-            .map(|(key, row)| {
-                let alert = if row.alert == "overdue" {
-                    RequestAlertKind::Overdue
-                } else {
-                    RequestAlertKind::DueSoon
-                };
-                (
-                    key,
-                    RequestAlert {
-                        alert,
-                        request: request_view(row),
-                    },
-                )
-            })
-            .collect();
-        Ok(page(&request, rows, total))
+        let app = state(context)?;
+        let rows = request_model::list(
+            &app.pool,
+            &filter,
+            request_model::RequestSort::DueAt,
+            &page_query(context, &request),
+        )
+        .await
+        .map_err(read_error)?;
+        Ok(connection(&request, rows, |row| {
+            let alert = if row.alert == "overdue" {
+                RequestAlertKind::Overdue
+            } else {
+                RequestAlertKind::DueSoon
+            };
+            RequestAlert {
+                alert,
+                request: request_view(row),
+            }
+        }))
     }
 
     /// The calls waiting now, the active agents by state, and the queue's settings (any
@@ -802,7 +575,7 @@ impl ListQuery {
         let me = require_worker(context)?;
         let app = state(context)?;
         let now = Utc::now();
-        let waiting: Vec<WaitingCall> = queue::waiting(&app.pool, None)
+        let waiting: Vec<WaitingCall> = queue::waiting(&app.pool)
             .await
             .map_err(read_error)?
             .into_iter()
@@ -818,11 +591,9 @@ impl ListQuery {
                 attempts: row.attempts,
             })
             .collect();
-        let counts: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, count(*) FROM workers WHERE active GROUP BY state ORDER BY state",
-        )
-        .fetch_all(&app.pool)
-        .await?;
+        let counts = worker_model::active_by_state(&app.pool)
+            .await
+            .map_err(read_error)?;
         let agents = [
             PresenceState::Available,
             PresenceState::Offered,
@@ -836,7 +607,7 @@ impl ListQuery {
             state,
             count: counts
                 .iter()
-                .find(|(text, _)| text == presence_keyword(state))
+                .find(|(text, _)| text == state.as_stored())
                 .map_or(0, |(_, count)| *count),
         })
         .collect();
@@ -862,42 +633,10 @@ fn secs(value: impl TryInto<i64>) -> i64 {
 /// A read-model read that failed.
 pub fn read_error(error: projections::readmodels::ReadError) -> ApiError {
     match error {
-        projections::readmodels::ReadError::InvalidCursor => {
-            ApiError::validation("after", "is not a valid cursor")
+        projections::readmodels::ReadError::InvalidCursor(field) => {
+            ApiError::validation(field, "is not a valid cursor")
         }
         projections::readmodels::ReadError::Database(error) => error.into(),
         other => ApiError::internal(other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filter_placeholders_are_renumbered_without_clashing() {
-        let filter = "?1 = a AND ?10 = b AND ?2 = c";
-        assert_eq!(renumber(filter, 10, 4), "$5 = a AND $14 = b AND $6 = c");
-        assert_eq!(renumber(filter, 10, 0), "$1 = a AND $10 = b AND $2 = c");
-    }
-
-    #[test]
-    fn a_cursor_must_hold_a_uuid_and_a_value_of_the_sort_type() {
-        let good = CursorKey {
-            sort: "2026-11-27T06:42:08.123456+00:00".into(),
-            id: Uuid::nil().to_string(),
-        };
-        assert!(cursor_bound(&Some(good.clone()), SortType::Time, "after").is_ok());
-        let bad_time = CursorKey {
-            sort: "yesterday".into(),
-            ..good.clone()
-        };
-        let error = cursor_bound(&Some(bad_time), SortType::Time, "after").expect_err("bad");
-        assert_eq!(error.code(), "VALIDATION");
-        let bad_id = CursorKey {
-            id: "42".into(),
-            ..good
-        };
-        assert!(cursor_bound(&Some(bad_id), SortType::Text, "before").is_err());
     }
 }

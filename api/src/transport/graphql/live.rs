@@ -19,10 +19,11 @@ use domain::call::Call;
 use domain::customer::Customer;
 use domain::ids::{CallId, CustomerId, RequestId};
 use domain::request::{Request, RequestEvent};
-use domain::worker::{Worker, WorkerEvent};
+use domain::worker::{Presence, Worker, WorkerEvent};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
 use journal::{LogPosition, StoredEvent};
+use projections::readmodels::{calls, queue, requests, workers};
 use uuid::Uuid;
 
 use super::calls::CallView;
@@ -30,6 +31,7 @@ use super::context::{parse_id, require_admin, require_worker, state, Me};
 use super::customers::CustomerView;
 use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
+use super::lists::read_error;
 use super::requests::RequestView;
 use super::workers::{PresenceState, WorkerView};
 use crate::transport::metrics::SubscriptionGuard;
@@ -346,47 +348,22 @@ pub struct Wallboard {
     pub today: WallboardKpis,
 }
 
-fn presence_state(value: &str) -> PresenceState {
-    match value {
-        "available" => PresenceState::Available,
-        "paused" => PresenceState::Paused,
-        "offered" => PresenceState::Offered,
-        "on_call" => PresenceState::OnCall,
-        "wrap_up" => PresenceState::WrapUp,
-        _ => PresenceState::Offline,
-    }
-}
-
-type AgentRow = (
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    Option<Uuid>,
-    DateTime<Utc>,
-);
-
+/// The wallboard now, from the read models (`workers`, `queue`, `calls`, `requests`).
 async fn wallboard_snapshot(state: &AppState) -> Result<Wallboard, ApiError> {
     let now = Utc::now();
-    let rows: Vec<AgentRow> = sqlx::query_as(
-        "SELECT worker_id, name, state, pause_reason, call_id, state_since FROM workers \
-         WHERE active ORDER BY name, worker_id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    let agents: Vec<WallboardAgent> = rows
+    let agents: Vec<WallboardAgent> = workers::active_by_name(&state.pool)
+        .await
+        .map_err(read_error)?
         .into_iter()
-        .map(
-            |(id, name, presence, reason, call_id, since)| WallboardAgent {
-                id: ID(id.to_string()),
-                name,
-                state: presence_state(&presence),
-                pause_reason: reason,
-                call_id: call_id.map(|id| ID(id.to_string())),
-                since,
-                seconds_in_state: (now - since).num_seconds().max(0),
-            },
-        )
+        .map(|row| WallboardAgent {
+            id: ID(row.worker_id.to_string()),
+            name: row.name,
+            state: PresenceState::from_stored(&row.state),
+            pause_reason: row.pause_reason,
+            call_id: row.call_id.map(|id| ID(id.to_string())),
+            since: row.state_since,
+            seconds_in_state: (now - row.state_since).num_seconds().max(0),
+        })
         .collect();
     let states = [
         PresenceState::Available,
@@ -409,35 +386,25 @@ async fn wallboard_snapshot(state: &AppState) -> Result<Wallboard, ApiError> {
             .unwrap_or(i32::MAX),
         })
         .collect();
-    let (waiting, ringing, oldest): (i64, i64, Option<DateTime<Utc>>) =
-        sqlx::query_as("SELECT count(*), count(ringing_agent), min(queued_at) FROM queue_calls")
-            .fetch_one(&state.pool)
-            .await?;
-    let (offered, answered, abandoned, asa): (i64, i64, i64, Option<f64>) = sqlx::query_as(
-        "SELECT count(*), count(connected_at), count(*) FILTER (WHERE status = 'abandoned'), \
-         (avg(wait_secs) FILTER (WHERE connected_at IS NOT NULL))::float8 \
-         FROM calls WHERE queued_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-    )
-    .fetch_one(&state.pool)
-    .await?;
-    let overdue: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM requests WHERE status IN ('open', 'pending') AND due_at < now()",
-    )
-    .fetch_one(&state.pool)
-    .await?;
+    let queue = queue::summary(&state.pool).await.map_err(read_error)?;
+    let today = calls::today(&state.pool).await.map_err(read_error)?;
+    let overdue = requests::overdue_count(&state.pool)
+        .await
+        .map_err(read_error)?;
+    let oldest = queue.oldest_queued_at;
     Ok(Wallboard {
         at: now,
         agents,
         agents_by_state,
-        calls_waiting: i32::try_from(waiting).unwrap_or(i32::MAX),
-        calls_ringing: i32::try_from(ringing).unwrap_or(i32::MAX),
+        calls_waiting: i32::try_from(queue.waiting).unwrap_or(i32::MAX),
+        calls_ringing: i32::try_from(queue.ringing).unwrap_or(i32::MAX),
         oldest_queued_at: oldest,
         oldest_wait_secs: oldest.map(|at| (now - at).num_seconds().max(0)),
         today: WallboardKpis {
-            offered,
-            answered,
-            abandoned,
-            asa_secs: asa,
+            offered: today.offered,
+            answered: today.answered,
+            abandoned: today.abandoned,
+            asa_secs: today.asa_secs,
             requests_overdue: overdue,
         },
     })
@@ -452,9 +419,24 @@ fn moves_wallboard(event: &StoredEvent) -> bool {
         )
 }
 
+/// Waits (at most [`WALLBOARD_WAIT`]) until the wallboard's read models reach `position`.
+async fn wallboard_wait(state: &AppState, position: LogPosition) {
+    let names = ["workers", "queue", "calls", "requests"];
+    if let Err(error) = state
+        .projector
+        .wait_for(&names, position, WALLBOARD_WAIT)
+        .await
+    {
+        tracing::debug!(%error, "wallboard: read models behind; showing them as they are");
+    }
+}
+
 struct WallboardFeed {
     state: AppState,
     events: Events,
+    /// The log position the feed follows from: the first snapshot waits for the read models
+    /// to reach it, so it shows what was committed before the subscription.
+    start: LogPosition,
     first: bool,
     _guard: SubscriptionGuard,
 }
@@ -462,6 +444,7 @@ struct WallboardFeed {
 impl WallboardFeed {
     async fn next_snapshot(&mut self) -> Option<Result<Wallboard, ApiError>> {
         if std::mem::take(&mut self.first) {
+            wallboard_wait(&self.state, self.start).await;
             return Some(wallboard_snapshot(&self.state).await);
         }
         let mut last = loop {
@@ -478,15 +461,7 @@ impl WallboardFeed {
                 last = event.log_position;
             }
         }
-        let names = ["workers", "queue", "calls", "requests"];
-        if let Err(error) = self
-            .state
-            .projector
-            .wait_for(&names, last, WALLBOARD_WAIT)
-            .await
-        {
-            tracing::debug!(%error, "wallboard: read models behind; showing them as they are");
-        }
+        wallboard_wait(&self.state, last).await;
         Some(wallboard_snapshot(&self.state).await)
     }
 }
@@ -501,14 +476,6 @@ fn errors<T: Send + 'static>(
     stream
         .map(|item| item.map_err(async_graphql::Error::from))
         .boxed()
-}
-
-/// The presence-related worker events.
-fn is_presence_event(event_type: &str) -> bool {
-    !matches!(
-        event_type,
-        "WorkerRegistered" | "WorkerProfileUpdated" | "WorkerRoleChanged"
-    )
 }
 
 #[derive(Default)]
@@ -600,8 +567,9 @@ impl LiveSubscription {
                     Ok(event) => match event.decode::<WorkerEvent>() {
                         Err(error) => Some(Err(ApiError::internal(error))),
                         Ok(decoded) => {
+                            let moves = Presence::after(&decoded).is_some();
                             worker.apply(decoded);
-                            is_presence_event(&event.event_type)
+                            moves
                                 .then(|| WorkerView::from_aggregate(id, event.sequence, worker))
                                 .flatten()
                                 .map(Ok)
@@ -687,6 +655,7 @@ impl LiveSubscription {
         let feed = WallboardFeed {
             state,
             events,
+            start: after,
             first: true,
             _guard: guard,
         };

@@ -5,7 +5,7 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObj
 use chrono::{DateTime, Utc};
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
-use domain::worker::{Presence, Worker, WorkerCommand};
+use domain::worker::{Presence, PresenceKind, Worker, WorkerCommand};
 use journal::Committed;
 
 use super::context::{metadata, parse_id, request, require_admin, require_worker, state};
@@ -50,6 +50,45 @@ pub enum PresenceState {
     Offered,
     OnCall,
     WrapUp,
+}
+
+impl From<PresenceKind> for PresenceState {
+    fn from(kind: PresenceKind) -> Self {
+        match kind {
+            PresenceKind::Offline => Self::Offline,
+            PresenceKind::Available => Self::Available,
+            PresenceKind::Paused => Self::Paused,
+            PresenceKind::Offered => Self::Offered,
+            PresenceKind::OnCall => Self::OnCall,
+            PresenceKind::WrapUp => Self::WrapUp,
+        }
+    }
+}
+
+impl From<PresenceState> for PresenceKind {
+    fn from(state: PresenceState) -> Self {
+        match state {
+            PresenceState::Offline => Self::Offline,
+            PresenceState::Available => Self::Available,
+            PresenceState::Paused => Self::Paused,
+            PresenceState::Offered => Self::Offered,
+            PresenceState::OnCall => Self::OnCall,
+            PresenceState::WrapUp => Self::WrapUp,
+        }
+    }
+}
+
+impl PresenceState {
+    /// The state a read model stores as `text` (an unknown keyword reads as offline).
+    pub fn from_stored(text: &str) -> Self {
+        text.parse::<PresenceKind>()
+            .map_or(Self::Offline, Self::from)
+    }
+
+    /// The keyword the read models store.
+    pub fn as_stored(self) -> &'static str {
+        PresenceKind::from(self).as_str()
+    }
 }
 
 /// A worker's presence.
