@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::values::{PhoneNumber, Role};
+use journal::LogPosition;
 use projections::readmodels::customers::CustomerRow;
 use projections::readmodels::keyset::{self, Key, PageQuery, Rows};
 use projections::readmodels::requests::RequestRow;
-use journal::LogPosition;
 use projections::readmodels::workers::WorkerRow;
 use projections::readmodels::{
     calls as call_model, customers as customer_model, queue, requests as request_model,
