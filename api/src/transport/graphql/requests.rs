@@ -359,13 +359,10 @@ impl RequestMutation {
         id: ID,
         expected_version: Option<i64>,
     ) -> Result<RequestView, ApiError> {
-        let me = require_worker(context)?;
-        let id: RequestId = parse_id(&id, "id")?;
-        let command = RequestCommand::SetPending {
-            by: Some(me.id),
-            at: state(context)?.backup.now(),
-        };
-        run(context, &me, id, command, expected_version).await
+        change_status(context, id, expected_version, |by, at| {
+            RequestCommand::SetPending { by, at }
+        })
+        .await
     }
 
     /// Open or pending → solved.
@@ -375,13 +372,10 @@ impl RequestMutation {
         id: ID,
         expected_version: Option<i64>,
     ) -> Result<RequestView, ApiError> {
-        let me = require_worker(context)?;
-        let id: RequestId = parse_id(&id, "id")?;
-        let command = RequestCommand::Solve {
-            by: Some(me.id),
-            at: state(context)?.backup.now(),
-        };
-        run(context, &me, id, command, expected_version).await
+        change_status(context, id, expected_version, |by, at| {
+            RequestCommand::Solve { by, at }
+        })
+        .await
     }
 
     /// Solved → open.
@@ -391,13 +385,10 @@ impl RequestMutation {
         id: ID,
         expected_version: Option<i64>,
     ) -> Result<RequestView, ApiError> {
-        let me = require_worker(context)?;
-        let id: RequestId = parse_id(&id, "id")?;
-        let command = RequestCommand::Reopen {
-            by: Some(me.id),
-            at: state(context)?.backup.now(),
-        };
-        run(context, &me, id, command, expected_version).await
+        change_status(context, id, expected_version, |by, at| {
+            RequestCommand::Reopen { by, at }
+        })
+        .await
     }
 
     /// Any status → closed, for good.
@@ -407,12 +398,22 @@ impl RequestMutation {
         id: ID,
         expected_version: Option<i64>,
     ) -> Result<RequestView, ApiError> {
-        let me = require_worker(context)?;
-        let id: RequestId = parse_id(&id, "id")?;
-        let command = RequestCommand::Close {
-            by: Some(me.id),
-            at: state(context)?.backup.now(),
-        };
-        run(context, &me, id, command, expected_version).await
+        change_status(context, id, expected_version, |by, at| {
+            RequestCommand::Close { by, at }
+        })
+        .await
     }
+}
+
+/// A status change (`pending`, `solved`, reopened, `closed`) by the caller, now.
+async fn change_status(
+    context: &Context<'_>,
+    id: ID,
+    expected_version: Option<i64>,
+    command: fn(Option<WorkerId>, DateTime<Utc>) -> RequestCommand,
+) -> Result<RequestView, ApiError> {
+    let me = require_worker(context)?;
+    let id: RequestId = parse_id(&id, "id")?;
+    let command = command(Some(me.id), state(context)?.backup.now());
+    run(context, &me, id, command, expected_version).await
 }
