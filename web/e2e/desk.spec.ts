@@ -1,0 +1,92 @@
+// The agent's day and the supervisor's view, against the real server (see web_e2e.rs, which
+// places the simulated calls when the agent is Available and once the first call is connected).
+import { test, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run through web_e2e)`);
+  return value;
+}
+
+async function login(page: Page, email: string) {
+  await page.goto('/desk');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(env('SAVECORP_E2E_PASSWORD'));
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('status', { name: 'Connection' })).toHaveText(/Live/);
+}
+
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const bad = results.violations.filter(
+    (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+  );
+  expect(bad.map((violation) => `${violation.id}: ${violation.help}`), what).toEqual([]);
+}
+
+test('an agent takes a call from the pop, the supervisor sees it live', async ({ browser }) => {
+  const agent = await browser.newPage();
+  await agent.goto('/desk');
+  await expectAccessible(agent, 'login page');
+  await login(agent, env('SAVECORP_E2E_AGENT_EMAIL'));
+  await expect(agent.getByTestId('presence')).toContainText('Offline');
+
+  const supervisor = await browser.newPage();
+  await login(supervisor, env('SAVECORP_E2E_ADMIN_EMAIL'));
+  await supervisor.getByRole('link', { name: 'Wallboard' }).click();
+  await expect(supervisor.getByRole('heading', { name: 'Supervisor wallboard' })).toBeVisible();
+
+  // Keyboard: Alt+A goes available. The test driver then places a call from the customer.
+  await agent.keyboard.press('Alt+A');
+  await expect(agent.getByTestId('presence')).toContainText('Available');
+  await expectAccessible(agent, 'agent desk');
+
+  const pop = agent.getByTestId('screen-pop');
+  await expect(pop).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
+  await expect(pop).toContainText(env('SAVECORP_E2E_CALLER'));
+  await expect(pop.getByText('No backup plan')).toBeVisible();
+  await expect(pop.getByRole('heading', { name: 'On the call' })).toBeVisible();
+  await expect(pop.getByRole('timer')).toHaveText(/Talk time \d+:\d\d/);
+  await expectAccessible(agent, 'agent desk on a call');
+
+  // A second caller waits while the agent talks: the wallboard shows both.
+  await expect(supervisor.getByTestId('calls-waiting')).toContainText('1');
+  await expect(supervisor.getByTestId('waiting-calls')).toContainText(env('SAVECORP_E2E_CALLER2'));
+  await expect(supervisor.getByTestId('agents').getByRole('row', { name: /agent1/ })).toContainText(
+    'On a call',
+  );
+  await expect(supervisor.getByTestId('kpi-answered')).toContainText('1');
+  await expectAccessible(supervisor, 'wallboard');
+  await supervisor.screenshot({ path: 'test-results/screenshots/wallboard.png' });
+
+  // A request opened from the pop, prefilled with the customer and the call.
+  await pop.getByRole('button', { name: 'Open a request' }).click();
+  await agent.getByLabel('Message').fill('The backup of the accounting server fails nightly.');
+  await agent.getByLabel('Priority').selectOption('HIGH');
+  await expectAccessible(agent, 'request form');
+  await agent.getByRole('button', { name: 'Open the request' }).click();
+  const mine = agent.getByRole('region', { name: 'My requests' });
+  const row = mine.getByRole('row', { name: /accounting server/ });
+  await expect(row).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
+  await expect(row).toContainText('Open');
+  await agent.screenshot({ path: 'test-results/screenshots/desk.png' });
+
+  // French, then a status change from the list.
+  await agent.getByLabel('Language').selectOption('fr');
+  await expect(agent.getByRole('heading', { name: 'Mes demandes' })).toBeVisible();
+  await row.getByRole('button', { name: 'Résoudre' }).click();
+  await expect(row).toContainText('Résolue');
+  await agent.getByLabel('Langue').selectOption('en');
+
+  // Reload: still logged in (refresh-token rotation), still on the call.
+  await agent.reload();
+  await expect(agent.getByTestId('presence')).toContainText('On a call');
+
+  // Hang up: the call ends (then the waiting caller is offered).
+  await agent.getByRole('button', { name: 'Log out' }).waitFor();
+  await agent.keyboard.press('Alt+H');
+  await expect(agent.getByTestId('presence')).not.toContainText('On a call');
+});

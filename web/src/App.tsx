@@ -1,0 +1,140 @@
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type { Api } from './lib/api';
+import { ApiContext, useApi, useConnection } from './lib/hooks';
+import { I18nContext, initialLanguage, LANGUAGES, translate, useI18n, type Language } from './lib/i18n';
+import { Login } from './screens/Login';
+import { AgentDesk } from './screens/AgentDesk';
+import { Wallboard } from './screens/Wallboard';
+
+type Route = '/desk' | '/wallboard';
+
+function routeOf(path: string): Route {
+  return path.startsWith('/wallboard') ? '/wallboard' : '/desk';
+}
+
+export function App({ api }: { api: Api }) {
+  const [language, setLanguageState] = useState<Language>(() =>
+    initialLanguage(window.localStorage.getItem('savecorp.language'), navigator.languages),
+  );
+  const setLanguage = useCallback((next: Language) => {
+    window.localStorage.setItem('savecorp.language', next);
+    setLanguageState(next);
+  }, []);
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  const i18n = useMemo(
+    () => ({
+      language,
+      setLanguage,
+      t: (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+        translate(language, key, params),
+    }),
+    [language, setLanguage],
+  );
+  const session = useSyncExternalStore(
+    (listener) => api.session.subscribe(listener),
+    () => api.session.get(),
+  );
+  const [resumed, setResumed] = useState(false);
+  useEffect(() => {
+    void api.resume().finally(() => setResumed(true));
+  }, [api]);
+
+  return (
+    <ApiContext.Provider value={api}>
+      <I18nContext.Provider value={i18n}>
+        {!resumed ? (
+          <p role="status">{i18n.t('loading')}</p>
+        ) : session ? (
+          <Shell />
+        ) : (
+          <Login />
+        )}
+      </I18nContext.Provider>
+    </ApiContext.Provider>
+  );
+}
+
+function Shell() {
+  const { t } = useI18n();
+  const [route, setRoute] = useState<Route>(() => routeOf(window.location.pathname));
+  useEffect(() => {
+    const onPop = () => setRoute(routeOf(window.location.pathname));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const go = (next: Route) => (event: React.MouseEvent) => {
+    event.preventDefault();
+    window.history.pushState(null, '', next);
+    setRoute(next);
+  };
+  useEffect(() => {
+    document.title = `${route === '/wallboard' ? t('wall.title') : t('nav.desk')} · ${t('appName')}`;
+  }, [route, t]);
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('skipToContent')}
+      </a>
+      <header className="top">
+        <span className="brand">{t('appName')}</span>
+        <nav aria-label={t('nav.label')}>
+          <a href="/desk" onClick={go('/desk')} aria-current={route === '/desk' ? 'page' : undefined}>
+            {t('nav.desk')}
+          </a>
+          <a
+            href="/wallboard"
+            onClick={go('/wallboard')}
+            aria-current={route === '/wallboard' ? 'page' : undefined}
+          >
+            {t('nav.wallboard')}
+          </a>
+        </nav>
+        <ConnectionIndicator />
+        <LanguagePicker />
+        <LogoutButton />
+      </header>
+      <main id="main" tabIndex={-1}>
+        {route === '/wallboard' ? <Wallboard /> : <AgentDesk />}
+      </main>
+    </>
+  );
+}
+
+function ConnectionIndicator() {
+  const { t } = useI18n();
+  const { state } = useConnection();
+  return (
+    <span className={`conn conn-${state}`} role="status" aria-label={t('conn.label')} data-state={state}>
+      <span className="dot" aria-hidden="true" />
+      {t(`conn.${state}`)}
+    </span>
+  );
+}
+
+export function LanguagePicker() {
+  const { language, setLanguage, t } = useI18n();
+  return (
+    <label className="lang">
+      {t('language')}{' '}
+      <select value={language} onChange={(event) => setLanguage(event.target.value as Language)}>
+        {LANGUAGES.map((code) => (
+          <option key={code} value={code}>
+            {code === 'en' ? 'English' : 'Français'}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function LogoutButton() {
+  const { t } = useI18n();
+  const api = useApi();
+  return (
+    <button type="button" onClick={() => void api.logout()}>
+      {t('logout')}
+    </button>
+  );
+}

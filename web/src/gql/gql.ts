@@ -1,0 +1,122 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.RefreshDocument,
+    "\n  mutation Logout { logout }\n": typeof types.LogoutDocument,
+    "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": typeof types.MyStateDocument,
+    "\n  mutation SetAvailability($state: AvailabilityState!, $reason: String) {\n    setAvailability(state: $state, reason: $reason) {\n      id\n      presence { state reason since }\n    }\n  }\n": typeof types.SetAvailabilityDocument,
+    "\n  query QueueSettings {\n    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }\n  }\n": typeof types.QueueSettingsDocument,
+    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": typeof types.OffersDocument,
+    "\n  query RecentCalls($customerId: ID!) {\n    calls(customerId: $customerId, last: 5) {\n      nodes { id state queuedAt talkSecs outcome }\n    }\n  }\n": typeof types.RecentCallsDocument,
+    "\n  mutation HangUp($callId: ID!) {\n    hangUpCall(callId: $callId) { id state }\n  }\n": typeof types.HangUpDocument,
+    "\n  mutation OpenRequest($input: OpenRequestInput!) {\n    openRequest(input: $input) { id status dueAt }\n  }\n": typeof types.OpenRequestDocument,
+    "\n  query MyRequests($assigneeId: ID!) {\n    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {\n      nodes {\n        id\n        version\n        message\n        status\n        priority\n        type\n        dueAt\n        customer { id name }\n      }\n    }\n  }\n": typeof types.MyRequestsDocument,
+    "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n": typeof types.SolveRequestDocument,
+    "\n  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }\n": typeof types.ReopenRequestDocument,
+    "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": typeof types.CloseRequestDocument,
+    "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": typeof types.WallboardDocument,
+    "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": typeof types.WaitingCallsDocument,
+};
+const documents: Documents = {
+    "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.RefreshDocument,
+    "\n  mutation Logout { logout }\n": types.LogoutDocument,
+    "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": types.MyStateDocument,
+    "\n  mutation SetAvailability($state: AvailabilityState!, $reason: String) {\n    setAvailability(state: $state, reason: $reason) {\n      id\n      presence { state reason since }\n    }\n  }\n": types.SetAvailabilityDocument,
+    "\n  query QueueSettings {\n    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }\n  }\n": types.QueueSettingsDocument,
+    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": types.OffersDocument,
+    "\n  query RecentCalls($customerId: ID!) {\n    calls(customerId: $customerId, last: 5) {\n      nodes { id state queuedAt talkSecs outcome }\n    }\n  }\n": types.RecentCallsDocument,
+    "\n  mutation HangUp($callId: ID!) {\n    hangUpCall(callId: $callId) { id state }\n  }\n": types.HangUpDocument,
+    "\n  mutation OpenRequest($input: OpenRequestInput!) {\n    openRequest(input: $input) { id status dueAt }\n  }\n": types.OpenRequestDocument,
+    "\n  query MyRequests($assigneeId: ID!) {\n    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {\n      nodes {\n        id\n        version\n        message\n        status\n        priority\n        type\n        dueAt\n        customer { id name }\n      }\n    }\n  }\n": types.MyRequestsDocument,
+    "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n": types.SolveRequestDocument,
+    "\n  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }\n": types.ReopenRequestDocument,
+    "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": types.CloseRequestDocument,
+    "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": types.WallboardDocument,
+    "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": types.WaitingCallsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').LoginDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').RefreshDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Logout { logout }\n"): typeof import('./graphql').LogoutDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n"): typeof import('./graphql').MyStateDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetAvailability($state: AvailabilityState!, $reason: String) {\n    setAvailability(state: $state, reason: $reason) {\n      id\n      presence { state reason since }\n    }\n  }\n"): typeof import('./graphql').SetAvailabilityDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query QueueSettings {\n    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }\n  }\n"): typeof import('./graphql').QueueSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n"): typeof import('./graphql').OffersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RecentCalls($customerId: ID!) {\n    calls(customerId: $customerId, last: 5) {\n      nodes { id state queuedAt talkSecs outcome }\n    }\n  }\n"): typeof import('./graphql').RecentCallsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation HangUp($callId: ID!) {\n    hangUpCall(callId: $callId) { id state }\n  }\n"): typeof import('./graphql').HangUpDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation OpenRequest($input: OpenRequestInput!) {\n    openRequest(input: $input) { id status dueAt }\n  }\n"): typeof import('./graphql').OpenRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyRequests($assigneeId: ID!) {\n    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {\n      nodes {\n        id\n        version\n        message\n        status\n        priority\n        type\n        dueAt\n        customer { id name }\n      }\n    }\n  }\n"): typeof import('./graphql').MyRequestsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n"): typeof import('./graphql').SolveRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }\n"): typeof import('./graphql').ReopenRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n"): typeof import('./graphql').CloseRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n"): typeof import('./graphql').WallboardDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n"): typeof import('./graphql').WaitingCallsDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

@@ -1,0 +1,143 @@
+// Every GraphQL operation of the app, typed by GraphQL Code Generator (`npm run codegen`).
+import { graphql } from './gql';
+
+export const LoginMutation = graphql(`
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) {
+      accessToken
+      accessTokenExpiresAt
+      refreshToken
+      refreshTokenExpiresAt
+      worker { id name role }
+    }
+  }
+`);
+
+export const RefreshMutation = graphql(`
+  mutation Refresh($refreshToken: String!) {
+    refreshSession(refreshToken: $refreshToken) {
+      accessToken
+      accessTokenExpiresAt
+      refreshToken
+      refreshTokenExpiresAt
+      worker { id name role }
+    }
+  }
+`);
+
+export const LogoutMutation = graphql(`
+  mutation Logout { logout }
+`);
+
+export const MyStateSubscription = graphql(`
+  subscription MyState {
+    myState {
+      id
+      version
+      name
+      role
+      presence { state reason callId wrapUpUntil since }
+    }
+  }
+`);
+
+export const SetAvailabilityMutation = graphql(`
+  mutation SetAvailability($state: AvailabilityState!, $reason: String) {
+    setAvailability(state: $state, reason: $reason) {
+      id
+      presence { state reason since }
+    }
+  }
+`);
+
+export const QueueSettingsQuery = graphql(`
+  query QueueSettings {
+    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }
+  }
+`);
+
+export const OffersSubscription = graphql(`
+  subscription Offers($fromPosition: Int) {
+    offers(fromPosition: $fromPosition) {
+      position
+      offer {
+        callId
+        offeredAt
+        callerNumber
+        callerName
+        backupStatus
+        customer { id name phones email erased }
+        openRequests { id message status priority dueAt }
+      }
+    }
+  }
+`);
+
+export const RecentCallsQuery = graphql(`
+  query RecentCalls($customerId: ID!) {
+    calls(customerId: $customerId, last: 5) {
+      nodes { id state queuedAt talkSecs outcome }
+    }
+  }
+`);
+
+export const HangUpMutation = graphql(`
+  mutation HangUp($callId: ID!) {
+    hangUpCall(callId: $callId) { id state }
+  }
+`);
+
+export const OpenRequestMutation = graphql(`
+  mutation OpenRequest($input: OpenRequestInput!) {
+    openRequest(input: $input) { id status dueAt }
+  }
+`);
+
+export const MyRequestsQuery = graphql(`
+  query MyRequests($assigneeId: ID!) {
+    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {
+      nodes {
+        id
+        version
+        message
+        status
+        priority
+        type
+        dueAt
+        customer { id name }
+      }
+    }
+  }
+`);
+
+export const SolveRequestMutation = graphql(`
+  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }
+`);
+export const ReopenRequestMutation = graphql(`
+  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }
+`);
+export const CloseRequestMutation = graphql(`
+  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }
+`);
+
+export const WallboardSubscription = graphql(`
+  subscription Wallboard {
+    wallboard {
+      at
+      callsWaiting
+      callsRinging
+      oldestQueuedAt
+      agents { id name state pauseReason since }
+      agentsByState { state count }
+      today { offered answered abandoned asaSecs requestsOverdue }
+    }
+  }
+`);
+
+export const WaitingCallsQuery = graphql(`
+  query WaitingCalls {
+    queueStatus {
+      waiting { callId callerNumber queuedAt ringingAgentId attempts }
+    }
+  }
+`);
