@@ -25,6 +25,7 @@ pub mod requests;
 pub mod services;
 pub mod state;
 pub mod telephony;
+pub mod webapp;
 
 pub use app::Application;
 pub use config::ServeConfig;

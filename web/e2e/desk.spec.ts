@@ -28,13 +28,14 @@ async function expectAccessible(page: Page, what: string) {
 }
 
 test('an agent takes a call from the pop, the supervisor sees it live', async ({ browser }) => {
-  const agent = await browser.newPage();
+  const baseURL = env('SAVECORP_E2E_URL');
+  const agent = await (await browser.newContext({ baseURL })).newPage();
   await agent.goto('/desk');
   await expectAccessible(agent, 'login page');
   await login(agent, env('SAVECORP_E2E_AGENT_EMAIL'));
   await expect(agent.getByTestId('presence')).toContainText('Offline');
 
-  const supervisor = await browser.newPage();
+  const supervisor = await (await browser.newContext({ baseURL })).newPage();
   await login(supervisor, env('SAVECORP_E2E_ADMIN_EMAIL'));
   await supervisor.getByRole('link', { name: 'Wallboard' }).click();
   await expect(supervisor.getByRole('heading', { name: 'Supervisor wallboard' })).toBeVisible();
@@ -60,7 +61,7 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   );
   await expect(supervisor.getByTestId('kpi-answered')).toContainText('1');
   await expectAccessible(supervisor, 'wallboard');
-  await supervisor.screenshot({ path: 'test-results/screenshots/wallboard.png' });
+  await supervisor.screenshot({ path: 'test-results/screenshots/wallboard.png', fullPage: true });
 
   // A request opened from the pop, prefilled with the customer and the call.
   await pop.getByRole('button', { name: 'Open a request' }).click();
@@ -68,11 +69,11 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await agent.getByLabel('Priority').selectOption('HIGH');
   await expectAccessible(agent, 'request form');
   await agent.getByRole('button', { name: 'Open the request' }).click();
-  const mine = agent.getByRole('region', { name: 'My requests' });
+  const mine = agent.getByRole('region', { name: /^(My requests|Mes demandes)$/ });
   const row = mine.getByRole('row', { name: /accounting server/ });
   await expect(row).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
   await expect(row).toContainText('Open');
-  await agent.screenshot({ path: 'test-results/screenshots/desk.png' });
+  await agent.screenshot({ path: 'test-results/screenshots/desk.png', fullPage: true });
 
   // French, then a status change from the list.
   await agent.getByLabel('Language').selectOption('fr');
