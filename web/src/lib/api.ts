@@ -53,7 +53,10 @@ export class Api {
   private generation = 0;
   private listeners = new Set<Listener>();
 
-  constructor(storage: Storage | null) {
+  constructor(
+    storage: Storage | null,
+    private createSocket: typeof createClient = createClient,
+  ) {
     this.session = new SessionStore(storage);
     this.session.subscribe((session) => {
       this.schedule(session);
@@ -140,9 +143,9 @@ export class Api {
 
   private socket(): Client {
     if (this.ws) return this.ws;
-    const url = new URL('/graphql', window.location.href);
+    const url = new URL('/graphql', globalThis.location?.href ?? 'http://localhost/');
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const client = createClient({
+    const client = this.createSocket({
       url: url.toString(),
       lazy: false,
       retryAttempts: Infinity,
