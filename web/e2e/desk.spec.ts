@@ -86,8 +86,13 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await agent.reload();
   await expect(agent.getByTestId('presence')).toContainText('On a call');
 
-  // Hang up: the call ends (then the waiting caller is offered).
-  await agent.getByRole('button', { name: 'Log out' }).waitFor();
+  // Hang up: wrap-up, then the waiting caller (unknown) is offered and rings.
   await agent.keyboard.press('Alt+H');
-  await expect(agent.getByTestId('presence')).not.toContainText('On a call');
+  await expect(agent.getByTestId('presence')).toContainText('Wrap-up');
+  await expect(agent.getByTestId('presence')).toContainText('Ringing');
+  await expect(pop.getByRole('heading', { name: 'Incoming call' })).toBeVisible();
+  await expect(pop).toContainText(env('SAVECORP_E2E_CALLER2'));
+  await expect(pop).toContainText('Unknown caller');
+  await expect(pop.getByRole('timer')).toHaveText(/Ringing: \d+ s left/);
+  await expectAccessible(agent, 'agent desk ringing');
 });

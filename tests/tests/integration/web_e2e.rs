@@ -108,7 +108,7 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     );
     let mut queue = fast_queue();
     queue.offer_timeout_secs = 30;
-    queue.wrap_up_secs = 5;
+    queue.wrap_up_secs = 10;
     queue.max_wait_secs = 600;
     let tel = Telephony::start(queue).await;
     let admin = tel.admin().await.clone();
@@ -164,7 +164,8 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     });
 
     // The test's side of the scenario: the customer calls once the agent went Available in
-    // the browser; a second caller waits once the first call is connected.
+    // the browser; a second caller waits once the first call is connected, and is offered to
+    // the agent after the wrap-up.
     let driver = async {
         wait_until(
             BROWSER_WAIT,
@@ -177,6 +178,8 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
             matches!(tel.call(first).await.state(), CallState::Connected { .. })
         })
         .await;
+        // The agent will let the second call ring (the desk shows the ringing countdown).
+        tel.sim.set_agent_behaviour(&endpoint, Behaviour::NoAnswer);
         tel.place_call(&second_caller);
     };
     let status = tokio::time::timeout(RUN_LIMIT, async {
