@@ -48,7 +48,7 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   const pop = agent.getByTestId('screen-pop');
   await expect(pop).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
   await expect(pop).toContainText(env('SAVECORP_E2E_CALLER'));
-  await expect(pop.getByText('No backup plan')).toBeVisible();
+  await expect(pop.getByText('New', { exact: true })).toBeVisible();
   await expect(pop.getByRole('heading', { name: 'On the call' })).toBeVisible();
   await expect(pop.getByRole('timer')).toHaveText(/Talk time \d+:\d\d/);
   await expectAccessible(agent, 'agent desk on a call');
@@ -62,6 +62,13 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await expect(supervisor.getByTestId('kpi-answered')).toContainText('1');
   await expectAccessible(supervisor, 'wallboard');
   await supervisor.screenshot({ path: 'test-results/screenshots/wallboard.png', fullPage: true });
+
+  // The backup board: the customer's plan has had no run yet.
+  await supervisor.getByRole('link', { name: 'Backups' }).click();
+  const board = supervisor.getByTestId('backup-board');
+  await expect(board.getByRole('row', { name: /Acme Lumber/ })).toContainText('New');
+  await expectAccessible(supervisor, 'backup board');
+  await supervisor.screenshot({ path: 'test-results/screenshots/backups.png', fullPage: true });
 
   // A request opened from the pop, prefilled with the customer and the call.
   await pop.getByRole('button', { name: 'Open a request' }).click();

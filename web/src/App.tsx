@@ -5,11 +5,14 @@ import { I18nContext, initialLanguage, LANGUAGES, translate, useI18n, type Langu
 import { Login } from './screens/Login';
 import { AgentDesk } from './screens/AgentDesk';
 import { Wallboard } from './screens/Wallboard';
+import { BackupBoard } from './screens/BackupBoard';
 
-type Route = '/desk' | '/wallboard';
+type Route = '/desk' | '/wallboard' | '/backups';
 
 function routeOf(path: string): Route {
-  return path.startsWith('/wallboard') ? '/wallboard' : '/desk';
+  if (path.startsWith('/wallboard')) return '/wallboard';
+  if (path.startsWith('/backups')) return '/backups';
+  return '/desk';
 }
 
 export function App({ api }: { api: Api }) {
@@ -70,7 +73,8 @@ function Shell() {
     setRoute(next);
   };
   useEffect(() => {
-    document.title = `${route === '/wallboard' ? t('wall.title') : t('nav.desk')} · ${t('appName')}`;
+    const page = { '/desk': t('nav.desk'), '/wallboard': t('wall.title'), '/backups': t('backups.title') }[route];
+    document.title = `${page} · ${t('appName')}`;
   }, [route, t]);
   return (
     <>
@@ -90,13 +94,20 @@ function Shell() {
           >
             {t('nav.wallboard')}
           </a>
+          <a
+            href="/backups"
+            onClick={go('/backups')}
+            aria-current={route === '/backups' ? 'page' : undefined}
+          >
+            {t('nav.backups')}
+          </a>
         </nav>
         <ConnectionIndicator />
         <LanguagePicker />
         <LogoutButton />
       </header>
       <main id="main" tabIndex={-1}>
-        {route === '/wallboard' ? <Wallboard /> : <AgentDesk />}
+        {route === '/wallboard' ? <Wallboard /> : route === '/backups' ? <BackupBoard /> : <AgentDesk />}
       </main>
     </>
   );

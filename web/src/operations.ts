@@ -141,3 +141,22 @@ export const WaitingCallsQuery = graphql(`
     }
   }
 `);
+
+export const BackupCustomersQuery = graphql(`
+  query BackupCustomers {
+    customers(first: 100) { nodes { id name } }
+  }
+`);
+
+export const BackupStatusQuery = graphql(`
+  query BackupStatus($customerId: ID!) {
+    backupStatus(customerId: $customerId) {
+      customerId
+      status
+      expectedAt
+      lastSuccessAt
+      overdueSince
+      downReason
+    }
+  }
+`);

@@ -114,7 +114,22 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     let admin = tel.admin().await.clone();
     let caller = graphql::unique_phone();
     let second_caller = graphql::unique_phone();
-    graphql::register_customer(&tel.app, &admin.access_token, "Acme Lumber", &caller).await;
+    let customer =
+        graphql::register_customer(&tel.app, &admin.access_token, "Acme Lumber", &caller).await;
+    let plan = graphql::gql(
+        &tel.app,
+        Some(&admin.access_token),
+        "mutation($id: ID!) { setBackupPlan(customerId: $id, \
+         plan: {periodSecs: 86400, graceSecs: 3600}) { status } }",
+        serde_json::json!({"id": customer}),
+    )
+    .await;
+    assert_eq!(
+        plan.data("setBackupPlan")["status"],
+        "new",
+        "{:?}",
+        plan.body
+    );
     let endpoint = agent_endpoint(1);
     tel.sim
         .register_endpoint(&endpoint)

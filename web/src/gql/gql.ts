@@ -31,6 +31,8 @@ type Documents = {
     "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": typeof types.CloseRequestDocument,
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": typeof types.WallboardDocument,
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": typeof types.WaitingCallsDocument,
+    "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": typeof types.BackupCustomersDocument,
+    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": typeof types.BackupStatusDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -49,6 +51,8 @@ const documents: Documents = {
     "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": types.CloseRequestDocument,
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": types.WallboardDocument,
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": types.WaitingCallsDocument,
+    "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": types.BackupCustomersDocument,
+    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": types.BackupStatusDocument,
 };
 
 /**
@@ -115,6 +119,14 @@ export function graphql(source: "\n  subscription Wallboard {\n    wallboard {\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n"): typeof import('./graphql').WaitingCallsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n"): typeof import('./graphql').BackupCustomersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n"): typeof import('./graphql').BackupStatusDocument;
 
 
 export function graphql(source: string) {

@@ -1405,6 +1405,18 @@ export type WaitingCallsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type WaitingCallsQuery = { __typename?: 'Query', queueStatus: { __typename?: 'QueueStatus', waiting: Array<{ __typename?: 'WaitingCall', callId: string, callerNumber?: string | null, queuedAt: string, ringingAgentId?: string | null, attempts: number }> } };
 
+export type BackupCustomersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BackupCustomersQuery = { __typename?: 'Query', customers: { __typename?: 'CustomerConnection', nodes: Array<{ __typename?: 'Customer', id: string, name?: string | null }> } };
+
+export type BackupStatusQueryVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+}>;
+
+
+export type BackupStatusQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', customerId: string, status: string, expectedAt?: string | null, lastSuccessAt?: string | null, overdueSince?: string | null, downReason?: string | null } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1640,3 +1652,25 @@ export const WaitingCallsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WaitingCallsQuery, WaitingCallsQueryVariables>;
+export const BackupCustomersDocument = new TypedDocumentString(`
+    query BackupCustomers {
+  customers(first: 100) {
+    nodes {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<BackupCustomersQuery, BackupCustomersQueryVariables>;
+export const BackupStatusDocument = new TypedDocumentString(`
+    query BackupStatus($customerId: ID!) {
+  backupStatus(customerId: $customerId) {
+    customerId
+    status
+    expectedAt
+    lastSuccessAt
+    overdueSince
+    downReason
+  }
+}
+    `) as unknown as TypedDocumentString<BackupStatusQuery, BackupStatusQueryVariables>;

@@ -7,6 +7,9 @@ describe('translate', () => {
     expect(translate('en', 'offer.ringing', { seconds: 12 })).toBe('Ringing: 12 s left');
     expect(translate('fr', 'offer.ringing', { seconds: 12 })).toBe('Sonnerie : encore 12 s');
   });
+  it('shows an unknown key (built from server data) as is', () => {
+    expect(translate('en', 'backup.someday' as never)).toBe('backup.someday');
+  });
   it('leaves an unknown placeholder visible', () => {
     expect(translate('en', 'presence.since')).toBe('for {duration}');
   });

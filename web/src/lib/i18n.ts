@@ -11,7 +11,8 @@ export function translate(
   key: MessageKey,
   params: Record<string, string | number> = {},
 ): string {
-  const template = DICTIONARIES[language][key];
+  // A key built at run time from server data (a status) may be unknown: show the key.
+  const template = DICTIONARIES[language][key] ?? String(key);
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,
   );

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { sortBoard } from './backups';
+
+describe('sortBoard', () => {
+  it('puts what needs attention first, then by name', () => {
+    const rows = [
+      { name: 'b', status: 'up' },
+      { name: 'z', status: 'down' },
+      { name: 'a', status: 'up' },
+      { name: 'c', status: 'unmonitored' },
+      { name: 'd', status: 'grace' },
+      { name: 'e', status: 'something new' },
+    ];
+    expect(sortBoard(rows).map((row) => row.name)).toEqual(['z', 'd', 'a', 'b', 'c', 'e']);
+  });
+});
