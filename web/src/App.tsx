@@ -6,12 +6,14 @@ import { Login } from './screens/Login';
 import { AgentDesk } from './screens/AgentDesk';
 import { Wallboard } from './screens/Wallboard';
 import { BackupBoard } from './screens/BackupBoard';
+import { Admin } from './screens/Admin';
 
-type Route = '/desk' | '/wallboard' | '/backups';
+type Route = '/desk' | '/wallboard' | '/backups' | '/admin';
 
 function routeOf(path: string): Route {
   if (path.startsWith('/wallboard')) return '/wallboard';
   if (path.startsWith('/backups')) return '/backups';
+  if (path.startsWith('/admin')) return '/admin';
   return '/desk';
 }
 
@@ -61,6 +63,8 @@ export function App({ api }: { api: Api }) {
 
 function Shell() {
   const { t } = useI18n();
+  const api = useApi();
+  const isAdmin = api.session.get()?.worker.role === 'ADMIN';
   const [route, setRoute] = useState<Route>(() => routeOf(window.location.pathname));
   useEffect(() => {
     const onPop = () => setRoute(routeOf(window.location.pathname));
@@ -73,7 +77,12 @@ function Shell() {
     setRoute(next);
   };
   useEffect(() => {
-    const page = { '/desk': t('nav.desk'), '/wallboard': t('wall.title'), '/backups': t('backups.title') }[route];
+    const page = {
+      '/desk': t('nav.desk'),
+      '/wallboard': t('wall.title'),
+      '/backups': t('backups.title'),
+      '/admin': t('admin.title'),
+    }[route];
     document.title = `${page} · ${t('appName')}`;
   }, [route, t]);
   return (
@@ -101,13 +110,28 @@ function Shell() {
           >
             {t('nav.backups')}
           </a>
+          {isAdmin && (
+            <>
+              <a href="/admin" onClick={go('/admin')} aria-current={route === '/admin' ? 'page' : undefined}>
+                {t('nav.admin')}
+              </a>
+            </>
+          )}
         </nav>
         <ConnectionIndicator />
         <LanguagePicker />
         <LogoutButton />
       </header>
       <main id="main" tabIndex={-1}>
-        {route === '/wallboard' ? <Wallboard /> : route === '/backups' ? <BackupBoard /> : <AgentDesk />}
+        {route === '/wallboard' ? (
+          <Wallboard />
+        ) : route === '/backups' ? (
+          <BackupBoard />
+        ) : route === '/admin' ? (
+          <Admin />
+        ) : (
+          <AgentDesk />
+        )}
       </main>
     </>
   );

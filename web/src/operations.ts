@@ -160,3 +160,73 @@ export const BackupStatusQuery = graphql(`
     }
   }
 `);
+
+export const AdminWorkersQuery = graphql(`
+  query AdminWorkers {
+    workers(first: 100) {
+      nodes { id version name email role endpoint active }
+    }
+  }
+`);
+
+export const RegisterWorkerMutation = graphql(`
+  mutation RegisterWorker($input: RegisterWorkerInput!) {
+    registerWorker(input: $input) { id }
+  }
+`);
+
+export const UpdateWorkerMutation = graphql(`
+  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {
+    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }
+  }
+`);
+
+export const SetWorkerRoleMutation = graphql(`
+  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {
+    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }
+  }
+`);
+
+export const DeactivateWorkerMutation = graphql(`
+  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {
+    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }
+  }
+`);
+
+export const AdminCustomersQuery = graphql(`
+  query AdminCustomers($search: String) {
+    customers(search: $search, first: 100) {
+      nodes { id version name phones email notes }
+    }
+  }
+`);
+
+export const RegisterCustomerMutation = graphql(`
+  mutation RegisterCustomer($input: RegisterCustomerInput!) {
+    registerCustomer(input: $input) { id version }
+  }
+`);
+
+export const UpdateCustomerMutation = graphql(`
+  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {
+    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }
+  }
+`);
+
+export const EraseCustomerMutation = graphql(`
+  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {
+    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }
+  }
+`);
+
+export const SetBackupPlanMutation = graphql(`
+  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {
+    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }
+  }
+`);
+
+export const IssueIngestTokenMutation = graphql(`
+  mutation IssueIngestToken($customerId: ID!) {
+    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }
+  }
+`);

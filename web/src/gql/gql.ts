@@ -33,6 +33,17 @@ type Documents = {
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": typeof types.WaitingCallsDocument,
     "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": typeof types.BackupCustomersDocument,
     "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": typeof types.BackupStatusDocument,
+    "\n  query AdminWorkers {\n    workers(first: 100) {\n      nodes { id version name email role endpoint active }\n    }\n  }\n": typeof types.AdminWorkersDocument,
+    "\n  mutation RegisterWorker($input: RegisterWorkerInput!) {\n    registerWorker(input: $input) { id }\n  }\n": typeof types.RegisterWorkerDocument,
+    "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": typeof types.UpdateWorkerDocument,
+    "\n  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {\n    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }\n  }\n": typeof types.SetWorkerRoleDocument,
+    "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n": typeof types.DeactivateWorkerDocument,
+    "\n  query AdminCustomers($search: String) {\n    customers(search: $search, first: 100) {\n      nodes { id version name phones email notes }\n    }\n  }\n": typeof types.AdminCustomersDocument,
+    "\n  mutation RegisterCustomer($input: RegisterCustomerInput!) {\n    registerCustomer(input: $input) { id version }\n  }\n": typeof types.RegisterCustomerDocument,
+    "\n  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {\n    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": typeof types.UpdateCustomerDocument,
+    "\n  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {\n    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }\n  }\n": typeof types.EraseCustomerDocument,
+    "\n  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {\n    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }\n  }\n": typeof types.SetBackupPlanDocument,
+    "\n  mutation IssueIngestToken($customerId: ID!) {\n    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }\n  }\n": typeof types.IssueIngestTokenDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -53,6 +64,17 @@ const documents: Documents = {
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": types.WaitingCallsDocument,
     "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": types.BackupCustomersDocument,
     "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": types.BackupStatusDocument,
+    "\n  query AdminWorkers {\n    workers(first: 100) {\n      nodes { id version name email role endpoint active }\n    }\n  }\n": types.AdminWorkersDocument,
+    "\n  mutation RegisterWorker($input: RegisterWorkerInput!) {\n    registerWorker(input: $input) { id }\n  }\n": types.RegisterWorkerDocument,
+    "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": types.UpdateWorkerDocument,
+    "\n  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {\n    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }\n  }\n": types.SetWorkerRoleDocument,
+    "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n": types.DeactivateWorkerDocument,
+    "\n  query AdminCustomers($search: String) {\n    customers(search: $search, first: 100) {\n      nodes { id version name phones email notes }\n    }\n  }\n": types.AdminCustomersDocument,
+    "\n  mutation RegisterCustomer($input: RegisterCustomerInput!) {\n    registerCustomer(input: $input) { id version }\n  }\n": types.RegisterCustomerDocument,
+    "\n  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {\n    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": types.UpdateCustomerDocument,
+    "\n  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {\n    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }\n  }\n": types.EraseCustomerDocument,
+    "\n  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {\n    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }\n  }\n": types.SetBackupPlanDocument,
+    "\n  mutation IssueIngestToken($customerId: ID!) {\n    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }\n  }\n": types.IssueIngestTokenDocument,
 };
 
 /**
@@ -127,6 +149,50 @@ export function graphql(source: "\n  query BackupCustomers {\n    customers(firs
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n"): typeof import('./graphql').BackupStatusDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminWorkers {\n    workers(first: 100) {\n      nodes { id version name email role endpoint active }\n    }\n  }\n"): typeof import('./graphql').AdminWorkersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterWorker($input: RegisterWorkerInput!) {\n    registerWorker(input: $input) { id }\n  }\n"): typeof import('./graphql').RegisterWorkerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n"): typeof import('./graphql').UpdateWorkerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {\n    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }\n  }\n"): typeof import('./graphql').SetWorkerRoleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n"): typeof import('./graphql').DeactivateWorkerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminCustomers($search: String) {\n    customers(search: $search, first: 100) {\n      nodes { id version name phones email notes }\n    }\n  }\n"): typeof import('./graphql').AdminCustomersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterCustomer($input: RegisterCustomerInput!) {\n    registerCustomer(input: $input) { id version }\n  }\n"): typeof import('./graphql').RegisterCustomerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {\n    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n"): typeof import('./graphql').UpdateCustomerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {\n    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }\n  }\n"): typeof import('./graphql').EraseCustomerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {\n    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }\n  }\n"): typeof import('./graphql').SetBackupPlanDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation IssueIngestToken($customerId: ID!) {\n    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }\n  }\n"): typeof import('./graphql').IssueIngestTokenDocument;
 
 
 export function graphql(source: string) {

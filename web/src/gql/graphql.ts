@@ -1417,6 +1417,90 @@ export type BackupStatusQueryVariables = Exact<{
 
 export type BackupStatusQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', customerId: string, status: string, expectedAt?: string | null, lastSuccessAt?: string | null, overdueSince?: string | null, downReason?: string | null } };
 
+export type AdminWorkersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminWorkersQuery = { __typename?: 'Query', workers: { __typename?: 'WorkerConnection', nodes: Array<{ __typename?: 'Worker', id: string, version: number, name: string, email?: string | null, role: Role, endpoint?: string | null, active: boolean }> } };
+
+export type RegisterWorkerMutationVariables = Exact<{
+  input: RegisterWorkerInput;
+}>;
+
+
+export type RegisterWorkerMutation = { __typename?: 'Mutation', registerWorker: { __typename?: 'Worker', id: string } };
+
+export type UpdateWorkerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: UpdateWorkerInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateWorkerMutation = { __typename?: 'Mutation', updateWorker: { __typename?: 'Worker', id: string, version: number } };
+
+export type SetWorkerRoleMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  role: Role;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type SetWorkerRoleMutation = { __typename?: 'Mutation', setWorkerRole: { __typename?: 'Worker', id: string, version: number, role: Role } };
+
+export type DeactivateWorkerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type DeactivateWorkerMutation = { __typename?: 'Mutation', deactivateWorker: { __typename?: 'Worker', id: string, version: number, active: boolean } };
+
+export type AdminCustomersQueryVariables = Exact<{
+  search?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type AdminCustomersQuery = { __typename?: 'Query', customers: { __typename?: 'CustomerConnection', nodes: Array<{ __typename?: 'Customer', id: string, version: number, name?: string | null, phones: Array<string>, email?: string | null, notes?: string | null }> } };
+
+export type RegisterCustomerMutationVariables = Exact<{
+  input: RegisterCustomerInput;
+}>;
+
+
+export type RegisterCustomerMutation = { __typename?: 'Mutation', registerCustomer: { __typename?: 'Customer', id: string, version: number } };
+
+export type UpdateCustomerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: UpdateCustomerInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateCustomerMutation = { __typename?: 'Mutation', updateCustomer: { __typename?: 'Customer', id: string, version: number } };
+
+export type EraseCustomerMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type EraseCustomerMutation = { __typename?: 'Mutation', eraseCustomer: { __typename?: 'Customer', id: string, erased: boolean } };
+
+export type SetBackupPlanMutationVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+  plan: BackupPlanInput;
+}>;
+
+
+export type SetBackupPlanMutation = { __typename?: 'Mutation', setBackupPlan: { __typename?: 'BackupStatusView', customerId: string, status: string, expectedAt?: string | null } };
+
+export type IssueIngestTokenMutationVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+}>;
+
+
+export type IssueIngestTokenMutation = { __typename?: 'Mutation', issueIngestToken: { __typename?: 'IssuedIngestToken', tokenId: string, token: string, hashPrefix: string } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1674,3 +1758,107 @@ export const BackupStatusDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<BackupStatusQuery, BackupStatusQueryVariables>;
+export const AdminWorkersDocument = new TypedDocumentString(`
+    query AdminWorkers {
+  workers(first: 100) {
+    nodes {
+      id
+      version
+      name
+      email
+      role
+      endpoint
+      active
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AdminWorkersQuery, AdminWorkersQueryVariables>;
+export const RegisterWorkerDocument = new TypedDocumentString(`
+    mutation RegisterWorker($input: RegisterWorkerInput!) {
+  registerWorker(input: $input) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<RegisterWorkerMutation, RegisterWorkerMutationVariables>;
+export const UpdateWorkerDocument = new TypedDocumentString(`
+    mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {
+  updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) {
+    id
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateWorkerMutation, UpdateWorkerMutationVariables>;
+export const SetWorkerRoleDocument = new TypedDocumentString(`
+    mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {
+  setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) {
+    id
+    version
+    role
+  }
+}
+    `) as unknown as TypedDocumentString<SetWorkerRoleMutation, SetWorkerRoleMutationVariables>;
+export const DeactivateWorkerDocument = new TypedDocumentString(`
+    mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {
+  deactivateWorker(id: $id, expectedVersion: $expectedVersion) {
+    id
+    version
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<DeactivateWorkerMutation, DeactivateWorkerMutationVariables>;
+export const AdminCustomersDocument = new TypedDocumentString(`
+    query AdminCustomers($search: String) {
+  customers(search: $search, first: 100) {
+    nodes {
+      id
+      version
+      name
+      phones
+      email
+      notes
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AdminCustomersQuery, AdminCustomersQueryVariables>;
+export const RegisterCustomerDocument = new TypedDocumentString(`
+    mutation RegisterCustomer($input: RegisterCustomerInput!) {
+  registerCustomer(input: $input) {
+    id
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<RegisterCustomerMutation, RegisterCustomerMutationVariables>;
+export const UpdateCustomerDocument = new TypedDocumentString(`
+    mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {
+  updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) {
+    id
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateCustomerMutation, UpdateCustomerMutationVariables>;
+export const EraseCustomerDocument = new TypedDocumentString(`
+    mutation EraseCustomer($id: ID!, $expectedVersion: Int) {
+  eraseCustomer(id: $id, expectedVersion: $expectedVersion) {
+    id
+    erased
+  }
+}
+    `) as unknown as TypedDocumentString<EraseCustomerMutation, EraseCustomerMutationVariables>;
+export const SetBackupPlanDocument = new TypedDocumentString(`
+    mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {
+  setBackupPlan(customerId: $customerId, plan: $plan) {
+    customerId
+    status
+    expectedAt
+  }
+}
+    `) as unknown as TypedDocumentString<SetBackupPlanMutation, SetBackupPlanMutationVariables>;
+export const IssueIngestTokenDocument = new TypedDocumentString(`
+    mutation IssueIngestToken($customerId: ID!) {
+  issueIngestToken(customerId: $customerId) {
+    tokenId
+    token
+    hashPrefix
+  }
+}
+    `) as unknown as TypedDocumentString<IssueIngestTokenMutation, IssueIngestTokenMutationVariables>;
