@@ -7,13 +7,15 @@ import { AgentDesk } from './screens/AgentDesk';
 import { Wallboard } from './screens/Wallboard';
 import { BackupBoard } from './screens/BackupBoard';
 import { Admin } from './screens/Admin';
+import { Audit } from './screens/Audit';
 
-type Route = '/desk' | '/wallboard' | '/backups' | '/admin';
+type Route = '/desk' | '/wallboard' | '/backups' | '/admin' | '/audit';
 
 function routeOf(path: string): Route {
   if (path.startsWith('/wallboard')) return '/wallboard';
   if (path.startsWith('/backups')) return '/backups';
   if (path.startsWith('/admin')) return '/admin';
+  if (path.startsWith('/audit')) return '/audit';
   return '/desk';
 }
 
@@ -82,6 +84,7 @@ function Shell() {
       '/wallboard': t('wall.title'),
       '/backups': t('backups.title'),
       '/admin': t('admin.title'),
+      '/audit': t('audit.title'),
     }[route];
     document.title = `${page} · ${t('appName')}`;
   }, [route, t]);
@@ -115,6 +118,9 @@ function Shell() {
               <a href="/admin" onClick={go('/admin')} aria-current={route === '/admin' ? 'page' : undefined}>
                 {t('nav.admin')}
               </a>
+              <a href="/audit" onClick={go('/audit')} aria-current={route === '/audit' ? 'page' : undefined}>
+                {t('nav.audit')}
+              </a>
             </>
           )}
         </nav>
@@ -129,6 +135,8 @@ function Shell() {
           <BackupBoard />
         ) : route === '/admin' ? (
           <Admin />
+        ) : route === '/audit' ? (
+          <Audit key={window.location.search} />
         ) : (
           <AgentDesk />
         )}

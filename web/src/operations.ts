@@ -230,3 +230,27 @@ export const IssueIngestTokenMutation = graphql(`
     issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }
   }
 `);
+
+export const HistoryQuery = graphql(`
+  query History($aggregateType: String!, $aggregateId: String!) {
+    history(aggregateType: $aggregateType, aggregateId: $aggregateId) {
+      position
+      eventId
+      eventType
+      sequence
+      payload
+      metadata
+      recordedAt
+    }
+  }
+`);
+
+export const StateAtQuery = graphql(`
+  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {
+    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {
+      version
+      recordedAt
+      state
+    }
+  }
+`);

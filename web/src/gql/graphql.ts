@@ -1501,6 +1501,24 @@ export type IssueIngestTokenMutationVariables = Exact<{
 
 export type IssueIngestTokenMutation = { __typename?: 'Mutation', issueIngestToken: { __typename?: 'IssuedIngestToken', tokenId: string, token: string, hashPrefix: string } };
 
+export type HistoryQueryVariables = Exact<{
+  aggregateType: Scalars['String']['input'];
+  aggregateId: Scalars['String']['input'];
+}>;
+
+
+export type HistoryQuery = { __typename?: 'Query', history: Array<{ __typename?: 'LogEvent', position: number, eventId: string, eventType: string, sequence: number, payload: unknown, metadata: unknown, recordedAt: string }> };
+
+export type StateAtQueryVariables = Exact<{
+  aggregateType: Scalars['String']['input'];
+  aggregateId: Scalars['String']['input'];
+  version?: InputMaybe<Scalars['Int']['input']>;
+  at?: InputMaybe<Scalars['DateTime']['input']>;
+}>;
+
+
+export type StateAtQuery = { __typename?: 'Query', stateAt: { __typename?: 'AggregateStateView', version: number, recordedAt?: string | null, state: unknown } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1862,3 +1880,30 @@ export const IssueIngestTokenDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<IssueIngestTokenMutation, IssueIngestTokenMutationVariables>;
+export const HistoryDocument = new TypedDocumentString(`
+    query History($aggregateType: String!, $aggregateId: String!) {
+  history(aggregateType: $aggregateType, aggregateId: $aggregateId) {
+    position
+    eventId
+    eventType
+    sequence
+    payload
+    metadata
+    recordedAt
+  }
+}
+    `) as unknown as TypedDocumentString<HistoryQuery, HistoryQueryVariables>;
+export const StateAtDocument = new TypedDocumentString(`
+    query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {
+  stateAt(
+    aggregateType: $aggregateType
+    aggregateId: $aggregateId
+    version: $version
+    at: $at
+  ) {
+    version
+    recordedAt
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<StateAtQuery, StateAtQueryVariables>;
