@@ -1,31 +1,7 @@
 // The agent's day and the supervisor's view, against the real server (see web_e2e.rs, which
 // places the simulated calls when the agent is Available and once the first call is connected).
-import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (run through web_e2e)`);
-  return value;
-}
-
-async function login(page: Page, email: string) {
-  await page.goto('/desk');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(env('SAVECORP_E2E_PASSWORD'));
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('status', { name: 'Connection' })).toHaveText(/Live/);
-}
-
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-    .analyze();
-  const bad = results.violations.filter(
-    (violation) => violation.impact === 'serious' || violation.impact === 'critical',
-  );
-  expect(bad.map((violation) => `${violation.id}: ${violation.help}`), what).toEqual([]);
-}
+import { test, expect } from '@playwright/test';
+import { env, expectAccessible, login, signal } from './support';
 
 test('an agent takes a call from the pop, the supervisor sees it live', async ({ browser }) => {
   const baseURL = env('SAVECORP_E2E_URL');
@@ -40,10 +16,12 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await supervisor.getByRole('link', { name: 'Wallboard' }).click();
   await expect(supervisor.getByRole('heading', { name: 'Supervisor wallboard' })).toBeVisible();
 
-  // Keyboard: Alt+A goes available. The test driver then places a call from the customer.
+  // Keyboard: Alt+A goes available. Once the desk shows it, the test driver places a call from
+  // the customer (the signal: else the call may ring before the desk was seen Available).
   await agent.keyboard.press('Alt+A');
   await expect(agent.getByTestId('presence')).toContainText('Available');
   await expectAccessible(agent, 'agent desk');
+  signal('agent-available');
 
   const pop = agent.getByTestId('screen-pop');
   await expect(pop).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));

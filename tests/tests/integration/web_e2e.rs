@@ -1,7 +1,8 @@
 //! The web app (`web/`, issue 16): its GraphQL schema copy is current, the binary serves it
 //! (page navigations get the app, hashed assets are immutable, a missing asset is a 404), and
 //! Playwright drives it in Chromium against the real server, its PostgreSQL and the simulated
-//! Asterisk (`web/e2e/`).
+//! Asterisk (`web/e2e/`): the agent's desk and the wallboard (`desk.spec.ts`), then the back
+//! office — administration, a first backup ping, the audit (`office.spec.ts`).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -114,6 +115,8 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     let admin = tel.admin().await.clone();
     let caller = graphql::unique_phone();
     let second_caller = graphql::unique_phone();
+    // The back-office scenario registers a customer with this number from the browser.
+    let new_customer_phone = graphql::unique_phone();
     let customer =
         graphql::register_customer(&tel.app, &admin.access_token, "Acme Lumber", &caller).await;
     let plan = graphql::gql(
@@ -150,6 +153,9 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     .await;
     let agent_id: domain::ids::WorkerId = agent.worker_id.parse().expect("worker id");
 
+    // The browser says when it reached a step by creating a file here (`signal` in
+    // web/e2e/support.ts).
+    let signals = tempfile::tempdir().expect("signals folder");
     let mut playwright = tokio::process::Command::new("npx")
         .args(["playwright", "test"])
         .current_dir(web_dir())
@@ -162,6 +168,8 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
         .env("SAVECORP_E2E_CUSTOMER_NAME", "Acme Lumber")
         .env("SAVECORP_E2E_CALLER", &caller)
         .env("SAVECORP_E2E_CALLER2", &second_caller)
+        .env("SAVECORP_E2E_NEW_PHONE", &new_customer_phone)
+        .env("SAVECORP_E2E_SIGNALS", signals.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -186,6 +194,12 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
             BROWSER_WAIT,
             "the agent available (from the browser)",
             || async { *tel.worker(agent_id).await.presence() == Presence::Available },
+        )
+        .await;
+        wait_until(
+            BROWSER_WAIT,
+            "the desk seen Available (the browser's signal)",
+            || async { signals.path().join("agent-available").exists() },
         )
         .await;
         let (_, first) = tel.place_call(&caller);
