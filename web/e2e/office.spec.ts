@@ -1,7 +1,7 @@
 // The back office, against the real server (see web_e2e.rs): an admin registers a customer,
 // edits it, sets its backup plan and issues an ingest token; a ping with that token turns the
-// customer green on the backup board; the audit shows the customer's history and an earlier
-// state. An agent does not get the administration.
+// customer green on the backup board, a failed run turns it red; the audit shows the customer's
+// history and an earlier state. An agent does not get the administration.
 import { test, expect } from '@playwright/test';
 import { env, expectAccessible, login } from './support';
 
@@ -59,6 +59,14 @@ test('an admin onboards a backup customer, its first ping turns it green, the au
   await admin.reload();
   await expect(row.locator('.badge')).toHaveText('Up');
   await expect(row.locator('.badge')).toHaveClass(/backup-up/);
+
+  // A failed run (what the job's `|| curl …/fail` sends) turns it red at once.
+  const fail = await admin.request.post(`/ping/${token}/fail`, { data: 'restic: disk full' });
+  expect(fail.status(), await fail.text()).toBe(200);
+  await admin.reload();
+  await expect(row.locator('.badge')).toHaveText('Down');
+  await expect(row.locator('.badge')).toHaveClass(/backup-down/);
+  await expect(row).toContainText('failed');
 
   // The audit: the history (who, when, correlation), then the state after the first event.
   await admin.getByRole('link', { name: 'Administration' }).click();
