@@ -94,8 +94,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut state = self.state.clone();
         state.shutdown = shutdown.clone();
-        state.notifier = match projections::LogNotifier::start(&state.pool, shutdown.clone()).await
-        {
+        state.notifier = match journal::LogNotifier::start(&state.pool, shutdown.clone()).await {
             Ok(notifier) => notifier,
             Err(error) => {
                 self.database.close().await;

@@ -4,9 +4,9 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use journal::EventStore;
 use projections::projector;
 use projections::rebuild::{self, RebuildProgress};
-use projections::EventStore;
 
 use crate::config::DatabaseConfig;
 use crate::db::Database;
@@ -68,8 +68,8 @@ async fn run_on(command: ProjectionsCommand, database: &Database) -> anyhow::Res
         }
         ProjectionsCommand::Rebuild { name } => {
             database.migrate().await?;
-            let store = EventStore::new(database.pool.clone())
-                .with_upcasters(projections::upcast::upcasters());
+            let store =
+                EventStore::new(database.pool.clone()).with_upcasters(journal::upcast::upcasters());
             let mut print = |progress: &RebuildProgress| {
                 let eta = progress
                     .eta()

@@ -32,7 +32,7 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::telephony::run(state.clone(), shutdown.clone()));
-    let notifier = projections::LogNotifier::start(&state.pool, shutdown.clone()).await?;
+    let notifier = journal::LogNotifier::start(&state.pool, shutdown.clone()).await?;
     tasks.spawn(crate::backup::watchdog::run(
         state.clone(),
         notifier.clone(),

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use journal::{EventStore, LogNotifier, LogReader};
 use projections::projector::ProjectorHandle;
-use projections::{EventStore, LogNotifier, LogReader};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -46,7 +46,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, auth: AuthService) -> Self {
         Self {
-            store: EventStore::new(pool.clone()).with_upcasters(projections::upcast::upcasters()),
+            store: EventStore::new(pool.clone()).with_upcasters(journal::upcast::upcasters()),
             reader: LogReader::new(pool.clone()),
             backup: crate::backup::BackupContext::default(),
             projector: ProjectorHandle::new(pool.clone()),

@@ -26,12 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use journal::{EventStore, LogNotifier, LogPosition, LogReader, StoredEvent};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-use crate::log::{LogNotifier, LogReader};
-use crate::store::{EventStore, LogPosition, StoredEvent};
 
 /// First key of the projection advisory locks (the second is `hashtext(name)`).
 pub const PROJECTION_LOCK_SPACE: i32 = 0x5343_5052; // "SCPR"

@@ -25,15 +25,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use journal::{EventStore, LogPosition, LogReader, StoredEvent};
 use sqlx::{Connection, PgConnection, Row};
 
-use crate::log::LogReader;
 use crate::projector::READ_AHEAD;
 use crate::projector::{
     all_projections, apply_events, apply_events_tracked, lock_checkpoint, store_checkpoint,
     store_versions, Projection, ProjectionError, Versions,
 };
-use crate::store::{EventStore, LogPosition, StoredEvent};
 
 /// First key of the rebuild advisory locks (one rebuild per projection at a time).
 pub const REBUILD_LOCK_SPACE: i32 = 0x5343_5242; // "SCRB"

@@ -7,7 +7,7 @@ use domain::ids::{CustomerId, WorkerId};
 use domain::plan::{BackupPlan, RetentionPolicy, Schedule};
 use domain::values::{EmailAddress, PersonName, PhoneNumber, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use serde_json::Value;
 
 use api::state::AppState;
@@ -147,20 +147,74 @@ pub async fn count_all_events(app: &TestApp) -> i64 {
 }
 
 /// Waits until `check` holds (panics with `what` after `seconds`).
-pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting: {what}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::wait::until_true(what, std::time::Duration::from_secs(seconds), check).await;
+}
+
+/// Waits until one of `apps` (the watchdog runs on the leader only) has a watchdog that
+/// finished a pass begun after this call (by the backup clock), on the whole log readable
+/// then, and wrote nothing in it: whatever the watchdog would do about the log and the clock
+/// as they are now is done and committed. Then a test may assert that something did not
+/// happen.
+pub async fn watchdog_settled(apps: &[&TestApp]) {
+    let at = apps[0].state.backup.now();
+    let what = format!("a watchdog pass at {at} over the whole log that wrote nothing");
+    crate::wait::until_true(&what, std::time::Duration::from_secs(30), || async {
+        // The passes first: what a pass wrote is committed before it is published, so the
+        // head read after it shows it.
+        let passes: Vec<_> = apps
+            .iter()
+            .map(|app| *app.state.backup.progress.watchdog.borrow())
+            .collect();
+        let head = apps[0].state.reader.head().await.expect("log head");
+        passes.iter().any(|pass| {
+            pass.evaluated_at.is_some_and(|evaluated| evaluated >= at) && pass.position >= head
+        })
+    })
+    .await;
+}
+
+/// Waits until `app`'s token purge finished a whole pass that began after this call.
+pub async fn token_purge_passed(app: &TestApp) {
+    let passes = app.state.backup.progress.token_purges.clone();
+    let before = *passes.borrow();
+    crate::wait::until_true(
+        "a token purge pass",
+        std::time::Duration::from_secs(30),
+        || {
+            let passes = passes.clone();
+            // The pass running now may have begun before the call: wait for the one after.
+            async move { *passes.borrow() >= before + 2 }
+        },
+    )
+    .await;
+}
+
+/// Waits until the mail outbox feeder has rendered the whole log readable now (its
+/// checkpoint) and the sender has sent or given up every row: no mail is still to come from
+/// what has happened so far.
+pub async fn outbox_settled(pool: &sqlx::PgPool) {
+    let reader = journal::LogReader::new(pool.clone());
+    crate::wait::until_true(
+        "the outbox fed up to the log head and every row sent",
+        std::time::Duration::from_secs(30),
+        || async {
+            let head = reader.head().await.expect("log head");
+            let checkpoint = projections::projector::checkpoint(pool, "mail_outbox")
+                .await
+                .expect("checkpoint");
+            let (pending,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND gave_up_at IS NULL",
+            )
+            .fetch_one(pool)
+            .await
+            .expect("outbox");
+            checkpoint >= head && pending == 0
+        },
+    )
+    .await;
 }

@@ -142,6 +142,7 @@ impl ServerProcess {
                 Instant::now() < deadline,
                 "the server never logged its address"
             );
+            // sleep-ok: poll interval of a bounded wait (the server logged its address)
             std::thread::sleep(Duration::from_millis(20));
         };
         ServerProcess {
@@ -191,6 +192,7 @@ impl ServerProcess {
                 Instant::now() < deadline,
                 "/readyz never turned 200 within {within:?}"
             );
+            // sleep-ok: poll interval of a bounded wait (/readyz is 200)
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -213,6 +215,7 @@ impl ServerProcess {
                 self.kill9();
                 panic!("the server did not stop within 60 s of SIGTERM");
             }
+            // sleep-ok: poll interval of a bounded wait (the process exited)
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -309,6 +312,7 @@ pub async fn login(address: &str, email: &str, password: &str) -> String {
                 .expect("access token")
                 .to_owned();
         }
+        // sleep-ok: retry interval of a bounded login retry (the server is ready)
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("login at {address} never succeeded");
@@ -411,6 +415,7 @@ pub async fn wait_for_projections(pool: &PgPool, within: Duration) {
             Instant::now() < deadline,
             "projections still {lag} events behind after {within:?}"
         );
+        // sleep-ok: poll interval of a bounded wait (no projection lag)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -421,7 +426,7 @@ pub async fn assert_read_models_equal_rebuild(pool: &PgPool) {
     let live = crate::history::read_models(pool)
         .await
         .expect("live read models");
-    let store = projections::EventStore::new(pool.clone());
+    let store = journal::EventStore::new(pool.clone());
     projections::rebuild::rebuild_named(&store, None, &mut |_| {})
         .await
         .expect("rebuild");
@@ -486,6 +491,7 @@ pub fn spawn_load(
                 while !stop.is_cancelled() {
                     let address = target.lock().expect("target lock").clone();
                     let Some(address) = address else {
+                        // sleep-ok: load pacing: no server to send to yet
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     };
@@ -540,6 +546,7 @@ pub fn spawn_load(
                         acknowledged_id,
                     });
                     if failed {
+                        // sleep-ok: load pacing after a failed request
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
                 }

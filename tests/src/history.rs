@@ -21,7 +21,7 @@ use domain::values::{
     EmailAddress, Endpoint, PersonName, PhoneNumber, Priority, RequestMessage, RequestType, Role,
 };
 use domain::worker::{MissReason, Worker, WorkerCommand};
-use projections::{Actor, EventStore, Metadata, NewEvent};
+use journal::{Actor, EventStore, Metadata, NewEvent};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -707,9 +707,9 @@ pub async fn append(
     store: &EventStore,
     events: &[NewEvent],
     chunk: usize,
-) -> anyhow::Result<projections::LogPosition> {
+) -> anyhow::Result<journal::LogPosition> {
     let metadata = Metadata::new(Actor::System);
-    let mut last = projections::LogPosition::START;
+    let mut last = journal::LogPosition::START;
     for part in events.chunks(chunk.max(1)) {
         let appended = store.append(part, &metadata).await?;
         if let Some(position) = appended.last().map(|appended| appended.log_position) {

@@ -11,6 +11,7 @@ pub mod history;
 pub mod postgres;
 pub mod smtp;
 pub mod telephony;
+pub mod wait;
 
 pub use app::TestApp;
 pub use postgres::TestPostgres;

@@ -218,6 +218,7 @@ impl SmtpServer {
                 Ok(listener) => break listener,
                 Err(error) => {
                     assert!(Instant::now() < deadline, "smtp cannot rebind: {error}");
+                    // sleep-ok: poll interval of a bounded wait (the port is free again)
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
@@ -264,6 +265,7 @@ impl SmtpServer {
                 found.len(),
                 self.received()
             );
+            // sleep-ok: poll interval of a bounded wait (the mails arrived)
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

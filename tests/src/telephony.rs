@@ -6,16 +6,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use api::config::QueueConfig;
-use api::{Application, ServeConfig};
+use api::ServeConfig;
 use ari_adapter::sim::{Behaviour, SimAsterisk, SimConfig, SimHandle};
 use chrono::Utc;
 use domain::call::{Call, CallState};
 use domain::ids::{CallId, WorkerId};
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
 use crate::graphql::{self, gql, WsClient};
 use crate::postgres::TestPostgres;
@@ -42,54 +41,6 @@ pub fn use_sim(config: &mut ServeConfig, sim: &SimHandle, queue: &QueueConfig) {
     config.ari_password = "ari".into();
     config.ari_app = "callcenter".into();
     config.queue = queue.clone();
-}
-
-/// Another server instance on an existing database (a second node, or a restart).
-pub struct Instance {
-    shutdown: CancellationToken,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _data_dir: tempfile::TempDir,
-}
-
-impl Instance {
-    pub async fn spawn(database: &str, configure: impl FnOnce(&mut ServeConfig)) -> Instance {
-        Self::spawn_in(TestPostgres::get().await, database, configure).await
-    }
-
-    /// Like [`Instance::spawn`], on a database of `postgres` (say, a private cluster).
-    pub async fn spawn_in(
-        postgres: &TestPostgres,
-        database: &str,
-        configure: impl FnOnce(&mut ServeConfig),
-    ) -> Instance {
-        let data_dir = tempfile::tempdir().expect("data folder");
-        let mut config = ServeConfig::for_tests(postgres.url(database), data_dir.path().into());
-        configure(&mut config);
-        let application = Application::build(&config).await.expect("server builds");
-        let shutdown = CancellationToken::new();
-        let server = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        Instance {
-            shutdown,
-            server: Some(server),
-            _data_dir: data_dir,
-        }
-    }
-
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("server task")
-                .expect("server stopped cleanly");
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
 }
 
 /// A simulator, a server using it, and the log to assert on.
@@ -185,10 +136,10 @@ impl Telephony {
             .count()
     }
 
-    /// Another server instance on the same database and simulator.
-    pub async fn spawn_instance(&self) -> Instance {
+    /// Another server on the same database and simulator (a second node).
+    pub async fn spawn_instance(&self) -> TestApp {
         let queue = self.queue.clone();
-        Instance::spawn(&self.app.database, |config| {
+        TestApp::spawn_on(self.app.database.clone(), |config| {
             use_sim(config, &self.sim, &queue)
         })
         .await
@@ -324,8 +275,9 @@ impl Telephony {
             .collect()
     }
 
-    /// Waits until the simulator holds no channel and no bridge, then a little longer so that
-    /// a late request would be seen.
+    /// Waits until the simulator holds no channel and no bridge, then until the leading
+    /// session has handled everything (see [`Telephony::wait_session_settled`]), so that a
+    /// late request would be seen.
     pub async fn wait_until_idle(&self) {
         let idle = self
             .sim
@@ -339,7 +291,23 @@ impl Telephony {
             self.sim.channels(),
             self.sim.bridges()
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.wait_session_settled().await;
+    }
+
+    /// Waits until the telephony session of `self.app` (the leader) finished two steps after
+    /// this call (the first one may have begun before), the last one with the whole log
+    /// readable now folded and reacted to and none of its call-control requests in flight:
+    /// nothing it has seen so far can still lead to a request.
+    pub async fn wait_session_settled(&self) {
+        let link = &self.app.state.ari_link;
+        let before = link.last_step().count;
+        wait_for("the telephony session settled", || async {
+            // The step first: what it committed is in the head read after it.
+            let step = link.last_step();
+            let head = self.app.state.reader.head().await.expect("log head");
+            (step.count >= before + 2 && step.position >= head && step.requests_done).then_some(())
+        })
+        .await;
     }
 
     /// Call-control requests (POST/DELETE on channels and bridges), as
@@ -833,15 +801,5 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::wait::until(what, WAIT, probe).await
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{Committed, EventStore, Metadata};
+use journal::{Committed, EventStore, Metadata};
 use sqlx::PgPool;
 
 use super::password::{self, Password};

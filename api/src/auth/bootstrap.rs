@@ -3,7 +3,7 @@
 
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, PersonName, Role};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use sqlx::PgPool;
 
 use super::accounts::{register_worker, NewWorker};

@@ -246,6 +246,25 @@ pub struct BackupContext {
     pub staging_dir: PathBuf,
     /// Ingest's share of the database pool (sized at first use from the pool's size).
     ingest_permits: Arc<OnceLock<Arc<Semaphore>>>,
+    /// How far the watchdog and the token purge got (a test waits on it instead of sleeping).
+    pub progress: Progress,
+}
+
+/// The last finished pass of this server's watchdog and how many passes its token purge
+/// finished: observable progress of the periodic tasks (nothing decides on it).
+#[derive(Clone)]
+pub struct Progress {
+    pub watchdog: Arc<tokio::sync::watch::Sender<watchdog::Pass>>,
+    pub token_purges: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            watchdog: Arc::new(tokio::sync::watch::channel(watchdog::Pass::default()).0),
+            token_purges: Arc::new(tokio::sync::watch::channel(0).0),
+        }
+    }
 }
 
 impl BackupContext {
@@ -263,6 +282,7 @@ impl BackupContext {
             uploads: UploadSlots::default(),
             staging_dir,
             ingest_permits: Arc::default(),
+            progress: Progress::default(),
         }
     }
 

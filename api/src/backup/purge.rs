@@ -87,6 +87,11 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "purging spent tokens failed"),
         }
+        state
+            .backup
+            .progress
+            .token_purges
+            .send_modify(|passes| *passes += 1);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}

@@ -8,7 +8,7 @@ use domain::backup_run::{BackupRun, BackupRunCommand, RunStatus};
 use domain::ids::{BackupRunId, CustomerId};
 use domain::plan::Schedule;
 use domain::policy::retention::{self, ExpireReason, RunFacts, Verdict};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 
 use super::service::{backup_runs, load_customer, BackupError};
 use crate::state::AppState;

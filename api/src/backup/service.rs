@@ -18,7 +18,9 @@ use domain::plan::BackupPlan;
 use domain::policy::manifest::ManifestEntry;
 use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use futures::Stream;
-use projections::{Actor, CommandError, Metadata, StoreError};
+use journal::{Actor, CommandError, LogPosition, Metadata, StoreError};
+use projections::readmodels::backups::{self, BackupRunRow, RunKey};
+use projections::readmodels::ReadError;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -165,6 +167,7 @@ pub async fn set_backup_plan(
             expected_version,
         )
         .await?;
+    wait_for_backups(state, committed.last_position()).await;
     Ok(committed.version)
 }
 
@@ -278,6 +281,9 @@ pub struct RunOutcome {
     pub status: Option<RunStatus>,
     /// What the success recorded (change stats included).
     pub result: Option<RunResult>,
+    /// Where the report's last event is in the log (none when nothing was recorded).
+    #[serde(skip)]
+    pub position: Option<LogPosition>,
 }
 
 /// A ping's body once received (before any database work).
@@ -343,8 +349,12 @@ where
             (Some(slot), received)
         }
     };
-    let _permit = state.backup.ingest_permit(&state.pool).await;
-    record_report(state, identity, kind, client_run_id, received).await
+    let outcome = {
+        let _permit = state.backup.ingest_permit(&state.pool).await;
+        record_report(state, identity, kind, client_run_id, received).await?
+    };
+    wait_for_backups(state, outcome.position).await;
+    Ok(outcome)
 }
 
 /// Records a received report (under an ingest permit).
@@ -424,6 +434,7 @@ async fn record_report(
         recorded: !committed.events.is_empty(),
         status: committed.aggregate.status(),
         result: None,
+        position: committed.last_position(),
     })
 }
 
@@ -596,6 +607,7 @@ async fn record_success(
                 recorded: false,
                 status: run.status(),
                 result: run.result().cloned(),
+                position: None,
             })
         }
         Some(RunStatus::Failed | RunStatus::TimedOut) => {
@@ -668,6 +680,7 @@ async fn record_success(
                 recorded: true,
                 status: committed.aggregate.status(),
                 result: committed.aggregate.result().cloned(),
+                position: committed.last_position(),
             })
         }
         Ok(committed) => {
@@ -679,6 +692,7 @@ async fn record_success(
                 recorded: false,
                 status: committed.aggregate.status(),
                 result: committed.aggregate.result().cloned(),
+                position: None,
             })
         }
         Err(error) => {
@@ -847,6 +861,8 @@ pub struct RunView {
     pub message: Option<String>,
     pub result: Option<RunResult>,
     pub expired: bool,
+    /// When the first report of the run arrived (the read model's list order).
+    pub reported_at: Option<DateTime<Utc>>,
 }
 
 impl RunView {
@@ -856,7 +872,8 @@ impl RunView {
     }
 }
 
-/// Every run of the customer, newest first, folded from the log.
+/// Every run of the customer, newest first, folded from the log: the write side's view
+/// (retention decides on it); queries read the `backups` read model ([`run_page`]).
 pub async fn backup_runs(
     state: &AppState,
     customer_id: CustomerId,
@@ -896,6 +913,7 @@ pub async fn backup_runs(
                 message: run.message().map(str::to_owned),
                 result: run.result().cloned(),
                 expired: run.expired(),
+                reported_at: None,
             })
         })
         .collect();
@@ -928,6 +946,11 @@ pub struct StatusView {
     pub overdue_since: Option<DateTime<Utc>>,
     /// Why the status is `down`: `failed` (the latest run failed or timed out) or `overdue`.
     pub down_reason: Option<&'static str>,
+    /// While the latest finished runs failed: when the first of them (after the last success)
+    /// finished.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The latest run (by its first report), with its statistics.
+    pub last_run: Option<RunView>,
 }
 
 pub fn status_name(status: BackupStatus) -> &'static str {
@@ -970,57 +993,75 @@ pub(crate) async fn load_customer(
     Ok((customer, plan_set_at))
 }
 
-/// `backupStatus`: the schedule policy evaluated now.
+/// `backupStatus`: the `backups` read model's facts with the schedule policy evaluated now.
+/// Writers of backup facts (`setBackupPlan`, every report) wait for the read model before
+/// answering (read-your-writes), so this shows their effect at once.
 pub async fn backup_status(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<StatusView, BackupError> {
-    let (customer, plan_set_at) = load_customer(state, customer_id).await?;
-    let runs = backup_runs(state, customer_id).await?;
-    let last_success_at = runs
-        .iter()
-        .filter(|run| run.status == RunStatus::Succeeded)
-        .filter_map(|run| run.finished_at)
-        .max();
-    let running_since = runs
-        .iter()
-        .filter(|run| run.status == RunStatus::Running)
-        .filter_map(|run| run.started_at)
-        .min();
+    let known: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM customers WHERE customer_id = $1)")
+            .bind(customer_id.as_uuid())
+            .fetch_one(&state.pool)
+            .await?;
+    if !known {
+        return Err(BackupError::CustomerNotFound);
+    }
+    let row = backups::status(&state.pool, customer_id.as_uuid())
+        .await
+        .map_err(read_error)?;
     let mut view = StatusView {
         customer_id,
         status: "unmonitored",
-        plan: customer.backup_plan().cloned(),
+        plan: None,
         expected_at: None,
         late_at: None,
-        last_success_at,
-        running_since,
-        overdue_since: customer.backup_overdue_since(),
+        last_success_at: None,
+        running_since: None,
+        overdue_since: None,
         down_reason: None,
+        failing_since: None,
+        last_run: None,
     };
-    // The latest finished run failed after the last success: down at once, before the
-    // watchdog records the incident (`BackupFailed`), until the next success.
-    let latest_failure = runs
-        .iter()
-        .filter(|run| matches!(run.status, RunStatus::Failed | RunStatus::TimedOut))
-        .filter_map(|run| run.finished_at)
-        .max();
-    let failed = customer.backup_failed_since().is_some()
-        || latest_failure.is_some_and(|failed_at| last_success_at.is_none_or(|at| at < failed_at));
-    if let (Some(plan), Some(plan_set_at)) = (customer.backup_plan(), plan_set_at) {
+    let Some(row) = row else {
+        return Ok(view);
+    };
+    view.plan = row
+        .plan
+        .clone()
+        .map(serde_json::from_value::<BackupPlan>)
+        .transpose()
+        .map_err(|error| BackupError::Internal(format!("stored plan: {error}")))?;
+    view.last_success_at = row.last_success_at;
+    view.running_since = row.running_since;
+    view.overdue_since = row.overdue_since;
+    view.last_run = backups::last_run(&state.pool, customer_id.as_uuid())
+        .await
+        .map_err(read_error)?
+        .map(RunView::try_from)
+        .transpose()?;
+    if let Some(plan) = &view.plan {
         let report = schedule::evaluate(&ScheduleInput {
             plan,
-            plan_created_at: plan_set_at,
-            last_success_at,
-            running_since,
+            plan_created_at: row.plan_set_at.unwrap_or(row.updated_at),
+            last_success_at: row.last_success_at,
+            running_since: row.running_since,
             now: state.backup.now(),
         })
         .map_err(|error| BackupError::Internal(format!("stored plan: {error}")))?;
         view.status = status_name(report.status);
         view.expected_at = report.expected_at;
         view.late_at = report.late_at;
+        // The latest finished run failed after the last success: down at once, before the
+        // watchdog records the incident (`BackupFailed`), until the next success.
         let can_be_down = !matches!(report.status, BackupStatus::Paused | BackupStatus::Running);
-        if failed && can_be_down {
+        if row.failed() {
+            view.failing_since = backups::failing_since(&state.pool, &row)
+                .await
+                .map_err(read_error)?;
+        }
+        if row.failed() && can_be_down {
             view.status = status_name(BackupStatus::Down);
             view.down_reason = Some("failed");
         } else if report.status == BackupStatus::Down {
@@ -1028,4 +1069,105 @@ pub async fn backup_status(
         }
     }
     Ok(view)
+}
+
+fn read_error(error: ReadError) -> BackupError {
+    match error {
+        ReadError::Database(error) => error.into(),
+        other => BackupError::Internal(format!("backups read model: {other}")),
+    }
+}
+
+impl TryFrom<BackupRunRow> for RunView {
+    type Error = BackupError;
+
+    fn try_from(row: BackupRunRow) -> Result<Self, BackupError> {
+        let status = match row.status.as_str() {
+            "running" => RunStatus::Running,
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "timed_out" => RunStatus::TimedOut,
+            other => {
+                return Err(BackupError::Internal(format!(
+                    "backups read model: run status {other}"
+                )))
+            }
+        };
+        let result = row
+            .result
+            .map(serde_json::from_value::<RunResult>)
+            .transpose()
+            .map_err(|error| BackupError::Internal(format!("stored run result: {error}")))?;
+        Ok(Self {
+            run_id: BackupRunId(row.run_id),
+            client_run_id: row.client_run_id,
+            status,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+            duration_secs: row.duration_secs.and_then(|secs| u64::try_from(secs).ok()),
+            exit_status: row.exit_status,
+            message: row.message,
+            result,
+            expired: row.expired,
+            reported_at: Some(row.reported_at),
+        })
+    }
+}
+
+/// Which runs a page lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunList {
+    All,
+    Expired,
+}
+
+/// A page of runs from the `backups` read model, newest first (`backupRuns`,
+/// `expiredBackupRuns`): see [`backups::runs_page`] for the keyset; also the total count.
+pub async fn run_page(
+    state: &AppState,
+    customer_id: CustomerId,
+    list: RunList,
+    forward: bool,
+    after: Option<RunKey>,
+    before: Option<RunKey>,
+    limit: i64,
+) -> Result<(Vec<RunView>, i64), BackupError> {
+    let expired_only = list == RunList::Expired;
+    let rows = backups::runs_page(
+        &state.pool,
+        customer_id.as_uuid(),
+        expired_only,
+        forward,
+        after,
+        before,
+        limit,
+    )
+    .await
+    .map_err(read_error)?;
+    let total = backups::runs_count(&state.pool, customer_id.as_uuid(), expired_only)
+        .await
+        .map_err(read_error)?;
+    let runs = rows
+        .into_iter()
+        .map(RunView::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok((runs, total))
+}
+
+/// How long a writer of backup facts waits for the `backups` read model to show them.
+const READ_YOUR_WRITES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits (bounded) until the `backups` read model has applied `position`; a timeout is logged
+/// and ignored (the write is committed either way).
+pub(crate) async fn wait_for_backups(state: &AppState, position: Option<LogPosition>) {
+    let Some(position) = position else {
+        return;
+    };
+    if let Err(error) = state
+        .projector
+        .wait_for(&["backups"], position, READ_YOUR_WRITES_TIMEOUT)
+        .await
+    {
+        tracing::debug!(%error, "the backups read model did not catch up in time");
+    }
 }

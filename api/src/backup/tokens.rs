@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use projections::EventStore;
+use journal::EventStore;
 
 const PREFIX: &str = "sci_";
 const ID_HEX: usize = 32;
@@ -128,7 +128,7 @@ pub enum AuthenticateError {
     #[error("the ingest token is not valid")]
     Unauthenticated,
     #[error(transparent)]
-    Store(#[from] projections::StoreError),
+    Store(#[from] journal::StoreError),
 }
 
 /// The token's id and customer, if the token is one we issued and the customer still accepts.
@@ -146,7 +146,7 @@ pub async fn authenticate(
     .bind(token_id.as_uuid())
     .fetch_optional(store.pool())
     .await
-    .map_err(projections::StoreError::Database)?;
+    .map_err(journal::StoreError::Database)?;
     let Some((stored_hash, customer_uuid)) = row else {
         return Err(AuthenticateError::Unauthenticated);
     };

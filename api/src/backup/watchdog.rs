@@ -28,7 +28,7 @@ use domain::plan::BackupPlan;
 use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use domain::request::{Request, RequestCommand, RequestError, RequestEvent};
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -47,6 +47,19 @@ pub fn follow_up_request_id(incident_event_id: Uuid) -> RequestId {
 }
 
 const READ_BATCH: i64 = 1_000;
+
+/// A finished pass of the watchdog (see [`super::Progress`]): everything it reconciled and
+/// every deadline it checked was decided on the log up to `position`, at `evaluated_at` or
+/// later, and the commands it sent are committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Passes this server's watchdog finished since it started.
+    pub count: u64,
+    /// The last log position the pass had folded.
+    pub position: LogPosition,
+    /// The backup clock's time when the pass began deciding.
+    pub evaluated_at: Option<DateTime<Utc>>,
+}
 
 /// Why the customer's backups are down.
 #[derive(Clone, Debug)]
@@ -348,8 +361,14 @@ async fn watch(
     let max_sleep = Duration::from_millis(state.backup.config.watchdog_max_sleep_ms.max(10));
     loop {
         read_new_events(state, &mut watchdog, &mut position, true).await?;
+        let evaluated_at = state.backup.now();
         reconcile(state, &mut watchdog).await;
         let next_deadline = check_deadlines(state, &mut watchdog, position).await;
+        state.backup.progress.watchdog.send_modify(|pass| {
+            pass.count += 1;
+            pass.position = position;
+            pass.evaluated_at = Some(evaluated_at);
+        });
         let now = state.backup.now();
         let sleep = next_deadline
             .and_then(|deadline| (deadline - now).to_std().ok())

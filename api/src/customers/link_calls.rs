@@ -30,7 +30,7 @@ use domain::call::{Call, CallCommand};
 use domain::customer::{Customer, CustomerEvent};
 use domain::ids::{CallId, CustomerId};
 use domain::values::PhoneNumber;
-use projections::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;

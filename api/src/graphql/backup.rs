@@ -9,13 +9,15 @@ use chrono::{DateTime, Utc};
 use domain::backup_run::{RunResult, RunStatus};
 use domain::ids::{CustomerId, IngestTokenId};
 use domain::plan::{BackupPlan, RetentionPolicy, Schedule};
-use projections::Actor;
+use journal::Actor;
 
+use super::connection::{page, CursorKey, Direction, Page, PageRequest};
 use super::context::{
     parse_id, require_admin, require_ingest_token, require_worker_or_token_of, state,
 };
 use super::error::ApiError;
-use crate::backup::service::{self, BackupError, Bytes, PingKind, RunView, StatusView};
+use crate::backup::service::{self, BackupError, Bytes, PingKind, RunList, RunView, StatusView};
+use projections::readmodels::backups::RunKey;
 
 impl From<BackupError> for ApiError {
     fn from(error: BackupError) -> Self {
@@ -145,6 +147,9 @@ pub struct BackupRunView {
     pub message: Option<String>,
     /// Marked by the retention policy: the storage side may delete it.
     pub expired: bool,
+    /// When the run's first report arrived (its start, or its end when never started): the
+    /// order of `backupRuns`.
+    pub reported_at: Option<DateTime<Utc>>,
     pub stats: Option<BackupRunStats>,
     /// The recorded result in full (manifest summary or tool statistics).
     pub result: Option<Json<serde_json::Value>>,
@@ -165,6 +170,7 @@ impl From<RunView> for BackupRunView {
                     .then(|| "the run timed out: no end was reported".to_owned())
             }),
             expired: run.expired,
+            reported_at: run.reported_at,
             stats: run.result.as_ref().and_then(stats_of),
             result: result_json(&run.result),
         }
@@ -187,6 +193,10 @@ pub struct BackupStatusView {
     /// Why the status is `down`: `failed` (the latest run failed or timed out, until the next
     /// success) or `overdue` (no success within the schedule and its grace).
     pub down_reason: Option<String>,
+    /// While down for reason `failed`: when the first failed run after the last success ended.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The latest run (by its first report) with its statistics; none before any report.
+    pub last_run: Option<BackupRunView>,
 }
 
 impl From<StatusView> for BackupStatusView {
@@ -205,6 +215,8 @@ impl From<StatusView> for BackupStatusView {
             running_since: view.running_since,
             overdue_since: view.overdue_since,
             down_reason: view.down_reason.map(str::to_owned),
+            failing_since: view.failing_since,
+            last_run: view.last_run.map(Into::into),
         }
     }
 }
@@ -335,29 +347,102 @@ impl BackupQuery {
             .into())
     }
 
-    /// A customer's runs, newest first (workers, or the customer's ingest token).
+    /// A customer's runs, newest first (workers, or the customer's ingest token): a Relay
+    /// connection (`first`/`after` walk towards older runs, `last`/`before` towards newer).
     async fn backup_runs(
         &self,
         context: &Context<'_>,
         customer_id: ID,
-    ) -> Result<Vec<BackupRunView>, ApiError> {
-        let customer: CustomerId = parse_id(&customer_id, "customerId")?;
-        require_worker_or_token_of(context, customer)?;
-        let runs = service::backup_runs(state(context)?, customer).await?;
-        Ok(runs.into_iter().map(Into::into).collect())
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<BackupRunView>, ApiError> {
+        run_connection(
+            context,
+            customer_id,
+            RunList::All,
+            PageRequest::parse(first, after, last, before)?,
+        )
+        .await
     }
 
-    /// The runs retention marked expired: what the storage side may delete, newest first.
+    /// The runs retention marked expired: what the storage side may delete, newest first; a
+    /// Relay connection like `backupRuns`.
     async fn expired_backup_runs(
         &self,
         context: &Context<'_>,
         customer_id: ID,
-    ) -> Result<Vec<BackupRunView>, ApiError> {
-        let customer: CustomerId = parse_id(&customer_id, "customerId")?;
-        require_worker_or_token_of(context, customer)?;
-        let runs = service::expired_backup_runs(state(context)?, customer).await?;
-        Ok(runs.into_iter().map(Into::into).collect())
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<BackupRunView>, ApiError> {
+        run_connection(
+            context,
+            customer_id,
+            RunList::Expired,
+            PageRequest::parse(first, after, last, before)?,
+        )
+        .await
     }
+}
+
+fn run_key(cursor: &CursorKey, field: &str) -> Result<RunKey, ApiError> {
+    let invalid = || ApiError::validation(field, "is not a valid cursor");
+    Ok(RunKey {
+        reported_at: DateTime::parse_from_rfc3339(&cursor.sort)
+            .map_err(|_| invalid())?
+            .with_timezone(&Utc),
+        run_id: cursor.id.parse().map_err(|_| invalid())?,
+    })
+}
+
+fn run_cursor(run: &RunView) -> CursorKey {
+    CursorKey {
+        sort: run
+            .reported_at
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .unwrap_or_default(),
+        id: run.run_id.to_string(),
+    }
+}
+
+/// A page of the customer's runs from the `backups` read model (keyset over
+/// `(reportedAt, id)`, newest first).
+async fn run_connection(
+    context: &Context<'_>,
+    customer_id: ID,
+    list: RunList,
+    request: PageRequest,
+) -> Result<Page<BackupRunView>, ApiError> {
+    let customer: CustomerId = parse_id(&customer_id, "customerId")?;
+    require_worker_or_token_of(context, customer)?;
+    let after = request
+        .after
+        .as_ref()
+        .map(|cursor| run_key(cursor, "after"))
+        .transpose()?;
+    let before = request
+        .before
+        .as_ref()
+        .map(|cursor| run_key(cursor, "before"))
+        .transpose()?;
+    let (runs, total) = service::run_page(
+        state(context)?,
+        customer,
+        list,
+        request.direction == Direction::Forward,
+        after,
+        before,
+        request.fetch_limit(),
+    )
+    .await?;
+    let rows = runs
+        .into_iter()
+        .map(|run| (run_cursor(&run), BackupRunView::from(run)))
+        .collect();
+    Ok(page(&request, rows, total))
 }
 
 #[derive(Default)]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use async_graphql::{Context, ID};
 use domain::ids::{CustomerId, WorkerId};
 use domain::values::Role;
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use uuid::Uuid;
 
 use super::error::ApiError;

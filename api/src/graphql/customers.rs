@@ -5,7 +5,7 @@ use chrono::Utc;
 use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{EmailAddress, PersonName, PhoneNumber};
-use projections::Committed;
+use journal::Committed;
 
 use super::claims::{self, with_claims, ClaimKind};
 use super::context::{metadata, parse_id, require_admin, require_worker, state};

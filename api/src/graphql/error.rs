@@ -7,7 +7,7 @@
 
 use async_graphql::ErrorExtensions as _;
 use domain::values::ValueError;
-use projections::{CommandError, StoreError};
+use journal::{CommandError, StoreError};
 
 /// Why an API operation failed.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Json, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use projections::{LogNotifier, LogPosition, LogReader, StoredEvent, TailBatch};
+use journal::{LogNotifier, LogPosition, LogReader, StoredEvent, TailBatch};
 use tokio::sync::{broadcast, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 

@@ -11,12 +11,12 @@ use std::time::Duration;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::values::{PhoneNumber, Role};
+use journal::LogPosition;
 use projections::readmodels::calls::CallRow;
 use projections::readmodels::customers::CustomerRow;
 use projections::readmodels::requests::RequestRow;
 use projections::readmodels::workers::{like_pattern, WorkerRow};
 use projections::readmodels::{customers as customer_model, queue};
-use projections::LogPosition;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 

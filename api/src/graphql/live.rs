@@ -22,7 +22,7 @@ use domain::request::{Request, RequestEvent};
 use domain::worker::{Worker, WorkerEvent};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
-use projections::{LogPosition, StoredEvent};
+use journal::{LogPosition, StoredEvent};
 use uuid::Uuid;
 
 use super::calls::CallView;
@@ -98,8 +98,13 @@ pub struct Offer {
     /// The customer's open and pending requests, oldest due first (at most 20).
     pub open_requests: Vec<RequestView>,
     /// The customer's backup status (`new`, `up`, `grace`, `down`, `paused`, `running`), when
-    /// they have a backup plan.
+    /// they have backup facts.
+    #[graphql(deprecation = "use `backup { status }`")]
     pub backup_status: Option<String>,
+    /// The customer's backup health (as `backupStatus(customerId:)`: status, last success, the
+    /// last run with its statistics, overdue/failing since, next expected run), when they have
+    /// backup facts.
+    pub backup: Option<super::backup::BackupStatusView>,
 }
 
 /// A message of `offers`: the first has no offer and names the log position followed from.
@@ -133,7 +138,7 @@ async fn screen_pop(
     };
     let mut customer = None;
     let mut open_requests = Vec::new();
-    let mut backup_status = None;
+    let mut backup = None;
     if let Some(customer_id) = customer_id {
         let (loaded, version) = state
             .store
@@ -142,12 +147,11 @@ async fn screen_pop(
         if loaded.is_registered() && !loaded.is_erased() {
             customer = Some(CustomerView::from_aggregate(customer_id, version, &loaded));
             open_requests = open_requests_of(state, customer_id).await?;
-            backup_status = sqlx::query_scalar::<_, String>(
-                "SELECT status FROM backup_status WHERE customer_id = $1",
-            )
-            .bind(customer_id.as_uuid())
-            .fetch_optional(&state.pool)
-            .await?;
+            let health = crate::backup::service::backup_status(state, customer_id)
+                .await
+                .map_err(ApiError::from)?;
+            backup = (health.status != "unmonitored" || health.last_run.is_some())
+                .then(|| super::backup::BackupStatusView::from(health));
         }
     }
     Ok(Offer {
@@ -157,7 +161,8 @@ async fn screen_pop(
         caller_name: call.caller_name().map(ToOwned::to_owned),
         customer,
         open_requests,
-        backup_status,
+        backup_status: backup.as_ref().map(|health| health.status.clone()),
+        backup,
     })
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::ids::{CallId, CustomerId, RequestId, WorkerId};
 use domain::request::{Request, RequestCommand, RequestStatus};
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::Committed;
+use journal::Committed;
 
 use super::calls::{customer_object, visible_call, worker_object, CallView};
 use super::context::{metadata, parse_id, require_worker, state, Me};
@@ -346,6 +346,22 @@ impl RequestMutation {
             request_type: input.request_type.map(Into::into),
             assignee,
             due_at: input.due_at.as_deref().map(parse_due).transpose()?,
+            by: Some(me.id),
+            at: state(context)?.backup.now(),
+        };
+        run(context, &me, id, command, expected_version).await
+    }
+
+    /// Open → pending (waiting on the customer or a third party; the due date still runs).
+    async fn set_request_pending(
+        &self,
+        context: &Context<'_>,
+        id: ID,
+        expected_version: Option<i64>,
+    ) -> Result<RequestView, ApiError> {
+        let me = require_worker(context)?;
+        let id: RequestId = parse_id(&id, "id")?;
+        let command = RequestCommand::SetPending {
             by: Some(me.id),
             at: state(context)?.backup.now(),
         };

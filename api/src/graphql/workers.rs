@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
 use domain::worker::{Presence, Worker, WorkerCommand};
-use projections::Committed;
+use journal::Committed;
 
 use super::claims::{self, with_claims, ClaimKind};
 use super::context::{metadata, parse_id, request, require_admin, require_worker, state};

@@ -18,7 +18,7 @@ use domain::customer::CustomerEvent;
 use domain::ids::{CustomerId, WorkerId};
 use domain::values::Role;
 use domain::worker::WorkerEvent;
-use projections::{LogNotifier, LogPosition, StoredEvent};
+use journal::{LogNotifier, LogPosition, StoredEvent};
 use serde::Serialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;

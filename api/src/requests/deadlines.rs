@@ -20,7 +20,7 @@ use cqrs_es::Aggregate;
 use domain::ids::RequestId;
 use domain::request::{Request, RequestCommand, RequestEvent};
 use domain::sla::AlertState;
-use projections::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use chrono::{TimeDelta, Utc};
 use domain::call::{CallCommand, CallEvent, CallState, OfferFailure};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{MissReason, WorkerCommand};
-use projections::{Actor, Metadata, StoredEvent};
+use journal::{Actor, Metadata, StoredEvent};
 use tracing::Instrument as _;
 
 use super::session::Session;
@@ -75,6 +75,11 @@ impl Lanes {
             requests.await;
         });
         self.0.insert(call_id, lane);
+    }
+
+    /// Whether every request so far has been answered.
+    pub fn all_done(&self) -> bool {
+        self.0.values().all(|lane| lane.is_finished())
     }
 
     /// Waits until the call's requests so far have been answered.

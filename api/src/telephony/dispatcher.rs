@@ -6,7 +6,7 @@ use domain::call::{CallCommand, CallState, OfferFailure, RejectReason};
 use domain::ids::{CallId, WorkerId};
 use domain::policy::routing::{assign, expired, next_expiry, stranded};
 use domain::worker::{Presence, WorkerCommand};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use tracing::Instrument as _;
 
 use super::session::Session;

@@ -11,7 +11,7 @@ use domain::call::{Call, CallCommand, CallState, OfferFailure};
 use domain::ids::{CallId, WorkerId};
 use domain::policy::routing::{verdict_on_arrival, ArrivalRejection, ArrivalVerdict};
 use domain::worker::WorkerCommand;
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use tracing::Instrument as _;
 
 use super::call_id_for_channel;

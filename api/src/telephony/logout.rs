@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ids::WorkerId;
 use domain::worker::{Presence, WorkerCommand, WorkerError};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 

@@ -54,7 +54,21 @@ pub use directory::{
 pub struct AriLink(
     std::sync::Arc<std::sync::atomic::AtomicU8>,
     std::sync::Arc<std::sync::atomic::AtomicU64>,
+    std::sync::Arc<std::sync::Mutex<SessionStep>>,
 );
+
+/// The last step this server's session finished (observable progress, so that a test waits
+/// for the session to have handled everything instead of sleeping; nothing decides on it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStep {
+    /// Steps finished since the server started (one per input handled: ARI events, a log
+    /// notification or poll, a timer).
+    pub count: u64,
+    /// The log position the session's view had folded (and reacted to).
+    pub position: journal::LogPosition,
+    /// No call-control request of the session was still in flight.
+    pub requests_done: bool,
+}
 
 /// A state of [`AriLink`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +92,19 @@ impl AriLink {
         if state == AriLinkState::Connected {
             self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+
+    /// Records a finished session step.
+    pub fn step_done(&self, position: journal::LogPosition, requests_done: bool) {
+        let mut step = self.2.lock().unwrap_or_else(|poison| poison.into_inner());
+        step.count += 1;
+        step.position = position;
+        step.requests_done = requests_done;
+    }
+
+    /// The last session step finished (see [`SessionStep`]).
+    pub fn last_step(&self) -> SessionStep {
+        *self.2.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// How many times this server's events WebSocket connected (every term, every reconnection).

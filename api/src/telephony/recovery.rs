@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use anyhow::Context as _;
 use chrono::Utc;
 use domain::call::{CallCommand, CallState, OfferFailure, OfferOutcome};
-use projections::{Actor, Metadata};
+use journal::{Actor, Metadata};
 
 use super::control::CallMedia;
 use super::session::Session;

@@ -14,10 +14,9 @@ use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::{Worker, WorkerCommand, WorkerError, WorkerEvent};
 use futures::TryStreamExt as _;
-use projections::store::{PairCommand, PairError};
-use projections::{
+use journal::{
     Actor, CommandError, Committed, EventStore, LogNotifier, LogPosition, LogReader, Metadata,
-    StoredEvent,
+    PairCommand, PairError, StoredEvent,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -207,6 +206,10 @@ impl Session {
                         session.dirty = true;
                         session.read_log = true;
                         seen = (notifier.notifications(), session.own_appends);
+                    } else if notified == ours {
+                        // All ours: accounted for, so that the next quiet poll reads the log
+                        // (and the view's position reaches the head, see `AriLink::last_step`).
+                        seen = (notifier.notifications(), session.own_appends);
                     }
                     Ok(())
                 }
@@ -224,6 +227,9 @@ impl Session {
             if let Err(error) = session.settle().await {
                 break Err(error);
             }
+            session
+                .link
+                .step_done(session.position, session.lanes.all_done());
         };
         stream_cancel.cancel();
         let _ = stream_task.await;

@@ -37,7 +37,7 @@ pub enum BackupRunEvent {
     /// Log text for the run (at most [`MAX_TEXT_CHARS`](super::MAX_TEXT_CHARS) characters).
     ///
     /// Version 2 added `truncated`: whether the client sent more than that and the rest was
-    /// cut off. Stored version-1 payloads are upcast (`projections::upcast`) with `truncated`
+    /// cut off. Stored version-1 payloads are upcast (`journal::upcast`) with `truncated`
     /// true exactly when the text is `MAX_TEXT_CHARS` long (v1 cut texts to that length).
     LogAppended {
         text: String,

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// A row of `backup_runs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -533,4 +533,102 @@ pub async fn runs(
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()?)
+}
+
+/// Where a keyset page of runs starts: after (or before) this `(reported_at, run_id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunKey {
+    pub reported_at: DateTime<Utc>,
+    pub run_id: Uuid,
+}
+
+impl RunKey {
+    pub fn of(row: &BackupRunRow) -> Self {
+        Self {
+            reported_at: row.reported_at,
+            run_id: row.run_id,
+        }
+    }
+}
+
+/// A page of a customer's runs in list order (newest first: `reported_at DESC, run_id DESC`),
+/// by keyset on the `backup_runs_customer` index. `newer_first` walks the list forward (rows
+/// after `after` and before `before` in list order); otherwise backward from `before` (rows
+/// are then returned oldest first, as fetched). At most `limit` rows (clamped to 1..=101).
+pub async fn runs_page(
+    pool: &PgPool,
+    customer_id: Uuid,
+    expired_only: bool,
+    forward: bool,
+    after: Option<RunKey>,
+    before: Option<RunKey>,
+    limit: i64,
+) -> Result<Vec<BackupRunRow>, ReadError> {
+    let order = if forward {
+        "reported_at DESC, run_id DESC"
+    } else {
+        "reported_at ASC, run_id ASC"
+    };
+    let values: Vec<Value> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(t) FROM backup_runs t WHERE customer_id = $1 AND (NOT $2 OR expired) \
+           AND ($3::timestamptz IS NULL OR (reported_at, run_id) < ($3, $4::uuid)) \
+           AND ($5::timestamptz IS NULL OR (reported_at, run_id) > ($5, $6::uuid)) \
+         ORDER BY {order} LIMIT $7"
+    ))
+    .bind(customer_id)
+    .bind(expired_only)
+    .bind(after.map(|key| key.reported_at))
+    .bind(after.map(|key| key.run_id))
+    .bind(before.map(|key| key.reported_at))
+    .bind(before.map(|key| key.run_id))
+    .bind(limit.clamp(1, 101))
+    .fetch_all(pool)
+    .await?;
+    Ok(values
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many runs the customer has (only expired ones with `expired_only`).
+pub async fn runs_count(
+    pool: &PgPool,
+    customer_id: Uuid,
+    expired_only: bool,
+) -> Result<i64, ReadError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM backup_runs WHERE customer_id = $1 AND (NOT $2 OR expired)",
+    )
+    .bind(customer_id)
+    .bind(expired_only)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The customer's latest run (by first report), if any.
+pub async fn last_run(pool: &PgPool, customer_id: Uuid) -> Result<Option<BackupRunRow>, ReadError> {
+    Ok(runs_page(pool, customer_id, false, true, None, None, 1)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// When the current failure incident began: the first run that failed (or timed out) after
+/// the last success; `None` when the latest finished run succeeded or none failed.
+pub async fn failing_since(
+    pool: &PgPool,
+    row: &BackupStatusRow,
+) -> Result<Option<DateTime<Utc>>, ReadError> {
+    if !row.failed() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT min(finished_at) FROM backup_runs WHERE customer_id = $1 \
+           AND status IN ('failed', 'timed_out') \
+           AND ($2::timestamptz IS NULL OR finished_at > $2)",
+    )
+    .bind(row.customer_id)
+    .bind(row.last_success_at)
+    .fetch_one(pool)
+    .await?)
 }

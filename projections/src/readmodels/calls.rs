@@ -23,7 +23,7 @@ use super::{
     ReadError,
 };
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// A row of `calls`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

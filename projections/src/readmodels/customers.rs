@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::workers::like_pattern;
 use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// A row of `customers`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

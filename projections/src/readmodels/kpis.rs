@@ -47,7 +47,7 @@ use uuid::Uuid;
 
 use super::{decode, load_rows, micros, unique, upsert_rows};
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// The pre-aggregation grain.
 pub const SLOT: TimeDelta = TimeDelta::minutes(15);

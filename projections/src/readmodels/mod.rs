@@ -31,7 +31,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::projector::ProjectionError;
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// Decodes the events of `aggregate_type` in `events`, with their aggregate id.
 pub(crate) fn decode<E: DomainEvent>(

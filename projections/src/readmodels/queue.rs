@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{decode, delete_rows, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
-use crate::store::StoredEvent;
+use journal::StoredEvent;
 
 /// A row of `queue_calls`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

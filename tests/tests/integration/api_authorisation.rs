@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 use domain::call::{Call, CallCommand};
 use domain::ids::{CallId, WorkerId};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::graphql::{
     bootstrap_admin, gql, login, register_customer, register_worker, unique_phone, Session,
@@ -180,8 +180,11 @@ const TABLE: &[Row] = &[
           document: "{ kpis(from: \"2026-01-01T00:00:00Z\", until: \"2026-01-02T00:00:00Z\", bucket: HOUR, timeZone: \"Europe/Paris\") { overdueNow } }",
           variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
     Row { operation: "history", kind: Kind::Query, needs: &[Need::Request],
-          document: "query($id: String!) { history(aggregateType: \"request\", aggregateId: $id) { position } }",
+          document: "query($id: String!) { history(aggregateType: \"request\", aggregateId: $id) { totalCount } }",
           variables: |t| json!({"id": t.request_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
+    Row { operation: "actorActivity", kind: Kind::Query, needs: &[],
+          document: "{ actorActivity(actor: \"system\", from: \"2026-01-01T00:00:00Z\", until: \"2027-01-01T00:00:00Z\") { totalCount } }",
+          variables: none, expect: [UNAUTH, FORBID, FORBID, OK] },
     Row { operation: "stateAt", kind: Kind::Query, needs: &[Need::Request],
           document: "query($id: String!) { stateAt(aggregateType: \"request\", aggregateId: $id, version: 1) { version } }",
           variables: |t| json!({"id": t.request_id}), expect: [UNAUTH, FORBID, FORBID, OK] },
@@ -192,10 +195,10 @@ const TABLE: &[Row] = &[
           document: "query($c: ID!) { backupStatus(customerId: $c) { status } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "backupRuns", kind: Kind::Query, needs: &[Need::Customer],
-          document: "query($c: ID!) { backupRuns(customerId: $c) { id } }",
+          document: "query($c: ID!) { backupRuns(customerId: $c) { totalCount } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "expiredBackupRuns", kind: Kind::Query, needs: &[Need::Customer],
-          document: "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }",
+          document: "query($c: ID!) { expiredBackupRuns(customerId: $c) { totalCount } }",
           variables: |t| json!({"c": t.customer_id}), expect: [UNAUTH, OK, OK, OK] },
     Row { operation: "setBackupPlan", kind: Kind::Mutation, needs: &[Need::Customer],
           document: "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 86400, graceSecs: 3600}) { status } }",
@@ -493,8 +496,8 @@ async fn wait_for_number(app: &TestApp, admin: &str, phone: &str) {
 /// What an ingest token may do: [its own customer's, another customer's] answers.
 const TOKEN_TABLE: &[(&str, &str, [&str; 2])] = &[
     ("backupStatus", "query($c: ID!) { backupStatus(customerId: $c) { status } }", [OK, FORBID]),
-    ("backupRuns", "query($c: ID!) { backupRuns(customerId: $c) { id } }", [OK, FORBID]),
-    ("expiredBackupRuns", "query($c: ID!) { expiredBackupRuns(customerId: $c) { id } }", [OK, FORBID]),
+    ("backupRuns", "query($c: ID!) { backupRuns(customerId: $c) { totalCount } }", [OK, FORBID]),
+    ("expiredBackupRuns", "query($c: ID!) { expiredBackupRuns(customerId: $c) { totalCount } }", [OK, FORBID]),
     ("reportBackupRun", "mutation { reportBackupRun(kind: START) { runId } }", [OK, OK]),
     ("setBackupPlan", "mutation($c: ID!) { setBackupPlan(customerId: $c, plan: {periodSecs: 60, graceSecs: 60}) { status } }", [FORBID, FORBID]),
     ("issueIngestToken", "mutation($c: ID!) { issueIngestToken(customerId: $c) { tokenId } }", [FORBID, FORBID]),

@@ -12,7 +12,7 @@ use domain::ids::{CustomerId, WorkerId};
 use domain::request::{Request, RequestCommand};
 use domain::sla::SlaPolicy;
 use domain::values::{Priority, RequestMessage, RequestType};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::backup::eventually;
 use tests::graphql::{bootstrap_admin, gql, register_customer, register_worker, Session};
@@ -478,4 +478,132 @@ async fn calls_show_outcome_offers_and_customer_and_filter_by_number_time_agent_
             assert!(call.is_null(), "{} sees {call}", session.email);
         }
     }
+}
+
+const PROJECTIONS: &str = "{ projections { name position lag rebuild { running requestedAt \
+    startedAt done total fraction rate etaSecs finishedAt error } } }";
+
+fn projection<'a>(answer: &'a Value, name: &str) -> &'a Value {
+    answer["projections"]
+        .as_array()
+        .and_then(|all| all.iter().find(|one| one["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn projections_show_a_rebuilds_progress_and_its_end() {
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    for n in 0..3 {
+        register_customer(
+            &app,
+            &admin.access_token,
+            &format!("Rebuilt {n}"),
+            &tests::graphql::unique_phone(),
+        )
+        .await;
+    }
+    let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    let before = gql(&app, Some(&admin.access_token), PROJECTIONS, json!({})).await;
+    before.data("projections");
+    let customers = projection(&before.body["data"], "customers");
+    assert!(customers["rebuild"].is_null(), "{customers}");
+
+    let started = gql(
+        &app,
+        Some(&admin.access_token),
+        "mutation { rebuildProjection(name: \"customers\") { projections } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        started.data("rebuildProjection")["projections"],
+        json!(["customers"])
+    );
+    // Shown at once (queued or running), then finished.
+    let at_once = gql(&app, Some(&admin.access_token), PROJECTIONS, json!({})).await;
+    let rebuild = &projection(&at_once.body["data"], "customers")["rebuild"];
+    assert!(rebuild["requestedAt"].is_string(), "{rebuild}");
+    eventually(30, "the rebuild ends", || async {
+        let answer = gql(&app, Some(&admin.access_token), PROJECTIONS, json!({})).await;
+        projection(&answer.body["data"], "customers")["rebuild"]["running"] == false
+    })
+    .await;
+    let ended = gql(&app, Some(&admin.access_token), PROJECTIONS, json!({})).await;
+    let last = projection(&ended.body["data"], "customers")["rebuild"].clone();
+    assert!(last["error"].is_null(), "{last}");
+    assert!(last["finishedAt"].is_string() && last["startedAt"].is_string());
+    let total = last["total"].as_i64().expect("total");
+    assert!(
+        total >= events,
+        "{last}: {events} events before the rebuild"
+    );
+    assert!(last["done"].as_i64().expect("done") >= total, "{last}");
+    assert_eq!(last["fraction"], 1.0);
+    assert!(last["etaSecs"].is_null());
+    let after = gql(&app, Some(&admin.access_token), PROJECTIONS, json!({})).await;
+    let requests = projection(&after.body["data"], "requests");
+    assert!(requests["name"].is_string() && requests["rebuild"].is_null());
+    app.stop().await;
+}
+
+/// `setRequestPending`: open → pending (shown and filtered as such), idempotent, solvable from
+/// pending, and refused with a rule code once solved.
+#[tokio::test]
+async fn a_request_can_be_set_pending_filtered_as_pending_and_solved_from_there() {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let ann = register_worker(&app, &admin, "ann@pending.fields.test", "AGENT", None).await;
+    let customer = register_customer(&app, &admin.access_token, "Pending SA", "+33633333302").await;
+    let request = open_request(
+        &app,
+        &ann.access_token,
+        json!({"customerId": customer, "message": "Waiting for the customer's logs",
+               "priority": "NORMAL", "type": "INCIDENT", "assigneeId": ann.worker_id}),
+    )
+    .await;
+    const PENDING: &str = "mutation($id: ID!) { setRequestPending(id: $id) { id status } }";
+
+    for _ in 0..2 {
+        let answer = gql(
+            &app,
+            Some(&ann.access_token),
+            PENDING,
+            json!({ "id": request }),
+        )
+        .await;
+        assert_eq!(
+            answer.data("setRequestPending"),
+            &json!({"id": request, "status": "PENDING"})
+        );
+    }
+    let listed = gql(
+        &app,
+        Some(&ann.access_token),
+        "{ requests(status: PENDING, first: 10) { nodes { id status } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        listed.data("requests")["nodes"],
+        json!([{"id": request, "status": "PENDING"}])
+    );
+
+    solve(&app, &ann.access_token, &request).await;
+    let refused = gql(
+        &app,
+        Some(&ann.access_token),
+        PENDING,
+        json!({ "id": request }),
+    )
+    .await;
+    assert_eq!(
+        refused.code(),
+        Some("INVALID_STATUS_TRANSITION"),
+        "{refused:?}"
+    );
 }

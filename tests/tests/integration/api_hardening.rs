@@ -273,6 +273,7 @@ async fn websockets_are_capped_per_worker_and_per_server_with_clear_codes() {
             Instant::now() < deadline,
             "the slot was never freed: {answer}"
         );
+        // sleep-ok: poll interval of a bounded wait (the slot is freed)
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
 
@@ -309,6 +310,7 @@ async fn a_bad_or_expired_token_at_connection_init_is_closed_4403() {
         .verify(&admin.access_token)
         .expect("a valid token");
     while chrono::Utc::now().timestamp() <= claims.exp {
+        // sleep-ok: poll interval of a bounded wait (the wall clock passed the token's exp)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (_, refused) = WsClient::connect(
@@ -365,6 +367,7 @@ async fn a_websocket_closes_when_its_token_expires_unless_the_client_reauthentic
     // Refresh 3 s after the first token was issued (2 s before it expires): the new one
     // expires 3 s later than the first.
     while chrono::Utc::now().timestamp() < first.iat + 3 {
+        // sleep-ok: poll interval of a bounded wait (the wall clock reached iat + 3)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let refreshed = gql(
@@ -385,6 +388,7 @@ async fn a_websocket_closes_when_its_token_expires_unless_the_client_reauthentic
     let pong = socket.next().await.expect("pong");
     assert_eq!(pong["type"], "pong", "{pong}");
     while chrono::Utc::now().timestamp() <= first_exp {
+        // sleep-ok: poll interval of a bounded wait (the wall clock passed the first exp)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(second_exp >= first_exp + 3);
@@ -558,6 +562,7 @@ async fn metrics_need_the_configured_token_and_scrapes_share_one_database_read()
             break;
         }
         assert!(Instant::now() < deadline, "the cache never expired");
+        // sleep-ok: poll interval of a bounded wait (the metrics cache expired)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -663,6 +668,7 @@ async fn agents_not_involved_do_not_see_waiting_callers_numbers() {
             break call;
         }
         assert!(Instant::now() < deadline, "the call never waited");
+        // sleep-ok: poll interval of a bounded wait (the call waits)
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(waiting["callerNumber"], "+15551239876", "{waiting}");

@@ -103,11 +103,15 @@ async fn an_agent_day_shows_in_the_request_list_the_kpis_and_the_history() {
     let history = gql(
         &app,
         Some(&admin.access_token),
-        "query($id: String!) { history(aggregateType: \"request\", aggregateId: $id) { sequence eventType metadata recordedAt } }",
+        "query($id: String!) { history(aggregateType: \"request\", aggregateId: $id) { totalCount nodes { sequence eventType metadata recordedAt } } }",
         json!({"id": request_id}),
     )
     .await;
-    let events = history.data("history").as_array().expect("events").clone();
+    assert_eq!(history.data("history")["totalCount"], 2);
+    let events = history.data("history")["nodes"]
+        .as_array()
+        .expect("events")
+        .clone();
     assert_eq!(events.len(), 2, "{events:?}");
     let actor = format!("worker:{}", agent.worker_id);
     for event in &events {
@@ -118,6 +122,82 @@ async fn an_agent_day_shows_in_the_request_list_the_kpis_and_the_history() {
         .as_str()
         .unwrap_or("")
         .contains("Solved"));
+
+    // Paged both ways: one event a page.
+    const HISTORY_PAGE: &str = "query($id: String!, $first: Int, $after: String, $last: Int, $before: String) { \
+        history(aggregateType: \"request\", aggregateId: $id, first: $first, after: $after, last: $last, before: $before) { \
+          pageInfo { hasNextPage hasPreviousPage endCursor startCursor } nodes { sequence } } }";
+    let page = |variables: Value| {
+        let app = &app;
+        let token = &admin.access_token;
+        async move {
+            gql(app, Some(token), HISTORY_PAGE, variables)
+                .await
+                .data("history")
+                .clone()
+        }
+    };
+    let first = page(json!({"id": request_id, "first": 1})).await;
+    assert_eq!(first["nodes"], json!([{"sequence": 1}]));
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let second =
+        page(json!({"id": request_id, "first": 1, "after": first["pageInfo"]["endCursor"]})).await;
+    assert_eq!(second["nodes"], json!([{"sequence": 2}]));
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+    let back =
+        page(json!({"id": request_id, "last": 1, "before": second["pageInfo"]["startCursor"]}))
+            .await;
+    assert_eq!(back["nodes"], json!([{"sequence": 1}]));
+    assert_eq!(back["pageInfo"]["hasPreviousPage"], false);
+
+    // What the agent did, between two times, as a connection in time order.
+    const ACTIVITY: &str = "query($actor: String!, $from: DateTime!, $until: DateTime!, $first: Int, $after: String) { \
+        actorActivity(actor: $actor, from: $from, until: $until, first: $first, after: $after) { \
+          totalCount pageInfo { hasNextPage endCursor } nodes { aggregateId eventType metadata recordedAt } } }";
+    let window =
+        json!({"actor": actor, "from": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"});
+    let activity = gql(&app, Some(&admin.access_token), ACTIVITY, window.clone()).await;
+    let done = activity.data("actorActivity")["nodes"]
+        .as_array()
+        .expect("activity")
+        .clone();
+    assert_eq!(activity.data("actorActivity")["totalCount"], done.len());
+    assert!(done
+        .iter()
+        .all(|event| event["metadata"]["actor"] == actor.as_str()));
+    let on_request: Vec<&Value> = done
+        .iter()
+        .filter(|event| event["aggregateId"] == request_id.as_str())
+        .collect();
+    assert_eq!(on_request.len(), 2, "{done:?}");
+    let mut one = window.clone();
+    one["first"] = json!(1);
+    let one_page = gql(&app, Some(&admin.access_token), ACTIVITY, one.clone()).await;
+    let one_page = one_page.data("actorActivity").clone();
+    assert_eq!(one_page["nodes"][0], done[0]);
+    one["after"] = one_page["pageInfo"]["endCursor"].clone();
+    let next = gql(&app, Some(&admin.access_token), ACTIVITY, one).await;
+    assert_eq!(next.data("actorActivity")["nodes"][0], done[1]);
+    // A window that ends before the work: nothing.
+    let mut early = window.clone();
+    early["until"] = json!("2000-01-02T00:00:00Z");
+    let none_done = gql(&app, Some(&admin.access_token), ACTIVITY, early).await;
+    assert_eq!(none_done.data("actorActivity")["totalCount"], 0);
+    for (field, value) in [
+        ("actor", json!("nobody")),
+        ("until", json!("1999-01-01T00:00:00Z")),
+    ] {
+        let mut bad = window.clone();
+        bad[field] = value;
+        let answer = gql(&app, Some(&admin.access_token), ACTIVITY, bad).await;
+        assert_eq!(
+            answer.code(),
+            Some("VALIDATION"),
+            "{field}: {:?}",
+            answer.body
+        );
+    }
 
     let state = gql(
         &app,
@@ -286,15 +366,20 @@ async fn a_backup_reported_with_an_ingest_token_is_listed_and_hidden_from_other_
     assert_eq!(succeeded["status"], "SUCCEEDED", "{succeeded}");
     assert_eq!(succeeded["stats"]["files"], 2);
 
-    let runs = "query($c: ID!) { backupRuns(customerId: $c) { id clientRunId status durationSecs stats { files bytes created } } }";
+    let runs = "query($c: ID!) { backupRuns(customerId: $c) { totalCount edges { node { id clientRunId status durationSecs stats { files bytes created } } } } }";
     let listed = gql(&app, Some(&my_token), runs, json!({"c": mine})).await;
-    let listed = listed.data("backupRuns").as_array().expect("runs").clone();
+    let listed = listed.data("backupRuns")["edges"]
+        .as_array()
+        .expect("runs")
+        .clone();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["clientRunId"], "night-1");
-    assert_eq!(listed[0]["stats"]["bytes"], 4216);
+    assert_eq!(listed[0]["node"]["clientRunId"], "night-1");
+    assert_eq!(listed[0]["node"]["stats"]["bytes"], 4216);
     let as_admin = gql(&app, Some(token), runs, json!({"c": mine})).await;
     assert_eq!(
-        as_admin.data("backupRuns").as_array().map(Vec::len),
+        as_admin.data("backupRuns")["edges"]
+            .as_array()
+            .map(Vec::len),
         Some(1)
     );
 

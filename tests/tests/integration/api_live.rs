@@ -6,7 +6,7 @@ use std::time::Duration;
 use ari_adapter::sim::Behaviour;
 use chrono::{DateTime, Utc};
 use domain::request::{Request, RequestCommand};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::{json, Value};
 use tests::graphql::{
     bootstrap_admin, gql, register_customer, register_worker, unique_phone, Session, WsClient,
@@ -15,7 +15,9 @@ use tests::telephony::{fast_queue, Telephony};
 use tests::TestApp;
 
 const OFFERS: &str = "subscription { offers { position offer { callId callerNumber \
-    customer { id name } openRequests { id status } backupStatus } } }";
+    customer { id name } openRequests { id status } backupStatus \
+    backup { status downReason failingSince expectedAt lastSuccessAt \
+      lastRun { clientRunId status exitStatus finishedAt } } } } }";
 
 async fn open_request(app: &TestApp, token: &str, customer_id: &str) -> String {
     let answer = gql(
@@ -70,6 +72,29 @@ async fn a_call_offered_to_an_agent_pops_the_caller_and_their_customer_on_that_a
     let phone = unique_phone();
     let customer = register_customer(app, &admin.access_token, "Pop & Sons", &phone).await;
     let request = open_request(app, &admin.access_token, &customer).await;
+    // A backup plan and a failed run: the pop shows the backup health, not one word.
+    gql(
+        app,
+        Some(&admin.access_token),
+        "mutation($c: ID!) { setBackupPlan(customerId: $c, \
+           plan: {periodSecs: 86400, graceSecs: 3600}) { status } }",
+        json!({"c": customer}),
+    )
+    .await
+    .data("setBackupPlan");
+    let issued = gql(
+        app,
+        Some(&admin.access_token),
+        "mutation($c: ID!) { issueIngestToken(customerId: $c) { token } }",
+        json!({"c": customer}),
+    )
+    .await;
+    let ingest = issued.data("issueIngestToken")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, _) = tests::backup::ping(app, &ingest, "/3?rid=pop-night", "disk full").await;
+    assert_eq!(status, 200);
 
     let mut mine = WsClient::connect_as(app, Some(&agent.access_token)).await;
     mine.subscribe("o", OFFERS, json!({})).await;
@@ -89,10 +114,22 @@ async fn a_call_offered_to_an_agent_pops_the_caller_and_their_customer_on_that_a
     assert_eq!(offer["callerNumber"], phone.as_str());
     assert_eq!(offer["customer"]["id"], customer.as_str());
     assert_eq!(offer["customer"]["name"], "Pop & Sons");
-    assert_eq!(
-        offer["openRequests"],
-        json!([{"id": request, "status": "OPEN"}])
+    // Ours, and perhaps the follow-up the failed backup run opens.
+    let open = offer["openRequests"].as_array().expect("open requests");
+    assert!(
+        open.contains(&json!({"id": request, "status": "OPEN"})),
+        "{message}"
     );
+    let backup = &offer["backup"];
+    assert_eq!(offer["backupStatus"], "down", "{message}");
+    assert_eq!(backup["status"], "down", "{message}");
+    assert_eq!(backup["downReason"], "failed");
+    assert_eq!(backup["lastRun"]["clientRunId"], "pop-night");
+    assert_eq!(backup["lastRun"]["status"], "FAILED");
+    assert_eq!(backup["lastRun"]["exitStatus"], 3);
+    assert_eq!(backup["failingSince"], backup["lastRun"]["finishedAt"]);
+    assert!(backup["lastSuccessAt"].is_null());
+    assert!(backup["expectedAt"].is_string(), "{message}");
     let nothing = theirs.next_within(Duration::from_millis(1500)).await;
     assert!(
         nothing.is_none(),

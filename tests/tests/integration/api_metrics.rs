@@ -45,6 +45,7 @@ async fn wait_metrics(app: &TestApp, expected: &[(&str, &str)]) -> String {
             Instant::now() < deadline,
             "never saw {missing:?} in:\n{text}"
         );
+        // sleep-ok: poll interval of a bounded wait (the metrics appear)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

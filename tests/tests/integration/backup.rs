@@ -11,12 +11,12 @@ use api::ServeConfig;
 use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
 use domain::plan::RetentionPolicy;
-use projections::Actor;
+use journal::Actor;
 use serde_json::json;
 use serde_json::Value;
 use tests::backup::{
-    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest, period_plan,
-    ping, register_admin, register_customer,
+    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest,
+    outbox_settled, period_plan, ping, register_admin, register_customer, watchdog_settled,
 };
 use tests::graphql::{bootstrap_admin, gql, WsClient};
 use tests::smtp::{ReceivedMail, SmtpServer};
@@ -212,7 +212,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
 
     clock.advance(Duration::from_secs(61));
     assert_eq!(status_now(&app).await, "grace");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(
         count_events(&app, "CustomerBackupOverdue").await,
         0,
@@ -256,7 +256,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     app.stop().await;
     clock.advance(Duration::from_secs(3_600));
     let app = TestApp::spawn_on(database, configure).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 1);
     assert_eq!(count_events(&app, "RequestOpened").await, 1);
 
@@ -286,7 +286,8 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     assert!(recovered_mails[0].data.contains("Downtime: 1h 00m"));
     assert_eq!(status_now(&app).await, "up");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    watchdog_settled(&[&app]).await;
+    outbox_settled(&app.pool).await;
     let overdue_mails = smtp
         .received()
         .into_iter()
@@ -341,7 +342,8 @@ async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on
     );
     assert_eq!(ping(&app, &token, "?rid=night-1", "").await.0, 200);
     let status_query = "query($id: ID!) { backupStatus(customerId: $id) { status downReason } \
-                        backupRuns(customerId: $id) { clientRunId status exitStatus message } }";
+                        backupRuns(customerId: $id, first: 1) \
+                        { edges { node { clientRunId status exitStatus message } } } }";
     let variables = json!({"id": customer.to_string()});
     let answer = gql(
         &app,
@@ -378,7 +380,7 @@ async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on
         answer.body
     );
     assert_eq!(answer.data("backupStatus")["downReason"], "failed");
-    let failed_run = answer.data("backupRuns")[0].clone();
+    let failed_run = answer.data("backupRuns")["edges"][0]["node"].clone();
     assert_eq!(failed_run["clientRunId"], "night-2");
     assert_eq!(failed_run["status"], "FAILED");
     let message = failed_run["message"].as_str().expect("message");
@@ -434,8 +436,14 @@ async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on
         variables.clone(),
     )
     .await;
-    assert_eq!(answer.data("backupRuns")[0]["exitStatus"], 3);
-    assert_eq!(answer.data("backupRuns")[0]["message"], "still locked");
+    assert_eq!(
+        answer.data("backupRuns")["edges"][0]["node"]["exitStatus"],
+        3
+    );
+    assert_eq!(
+        answer.data("backupRuns")["edges"][0]["node"]["message"],
+        "still locked"
+    );
 
     // The next success recovers (the watchdog folds the second failure before it).
     assert_eq!(ping(&app, &token, "?rid=night-4", "").await.0, 200);
@@ -462,6 +470,138 @@ async fn a_failed_run_goes_down_at_once_alerts_once_per_incident_and_recovers_on
     let answer = gql(&app, Some(&admin.access_token), status_query, variables).await;
     assert_eq!(answer.data("backupStatus")["status"], "up");
     assert_eq!(answer.data("backupStatus")["downReason"], Value::Null);
+    app.stop().await;
+}
+
+const HEALTH: &str = "query($c: ID!) { backupStatus(customerId: $c) { status downReason \
+    lastSuccessAt failingSince expectedAt \
+    lastRun { clientRunId status exitStatus finishedAt reportedAt stats { files bytes } } } }";
+
+const PAGE: &str = "query($c: ID!, $first: Int, $after: String, $last: Int, $before: String) { \
+    backupRuns(customerId: $c, first: $first, after: $after, last: $last, before: $before) { \
+      totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } \
+      edges { cursor node { clientRunId } } } }";
+
+fn client_run_ids(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| {
+            edge["node"]["clientRunId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn runs_page_newest_first_from_the_read_model_and_the_status_shows_each_report_at_once() {
+    tests::init_test_log();
+    let app = TestApp::spawn_with(|config| fast(config, None, None)).await;
+    let admin = bootstrap_admin(&app).await;
+    let customer = register_customer(&app.state, "Echo Books", "it@echo.example").await;
+    let plan = period_plan(86_400, 3_600, &[], RetentionPolicy::default());
+    let token = given_plan_and_token(&app.state, customer, plan).await;
+    let c = json!({"c": customer.to_string()});
+    let token_of_admin = admin.access_token.clone();
+    let health = |_: &TestApp| async {
+        gql(&app, Some(&token_of_admin), HEALTH, c.clone())
+            .await
+            .data("backupStatus")
+            .clone()
+    };
+    let before_any = health(&app).await;
+    assert_eq!(before_any["status"], "new");
+    assert!(before_any["lastRun"].is_null());
+
+    // Each report shows in the status the moment its ping is answered (read-your-writes).
+    let body = manifest(&[
+        entry("/data/a.txt", 100, 1_700_000_000, "aa"),
+        entry("/data/b.txt", 250, 1_700_000_000, "bb"),
+    ]);
+    assert_eq!(ping(&app, &token, "?rid=night-1", body).await.0, 200);
+    let up = health(&app).await;
+    assert_eq!(up["status"], "up", "{up}");
+    assert_eq!(up["lastRun"]["clientRunId"], "night-1");
+    assert_eq!(up["lastRun"]["stats"], json!({"files": 2, "bytes": 350}));
+    assert_eq!(up["lastSuccessAt"], up["lastRun"]["finishedAt"]);
+    assert!(up["failingSince"].is_null());
+    assert!(up["expectedAt"].is_string());
+
+    assert_eq!(ping(&app, &token, "?rid=night-2", "").await.0, 200);
+    assert_eq!(
+        ping(&app, &token, "/fail?rid=night-3", "disk full").await.0,
+        200
+    );
+    let failing = health(&app).await;
+    assert_eq!(failing["status"], "down", "{failing}");
+    assert_eq!(failing["downReason"], "failed");
+    assert_eq!(failing["lastRun"]["clientRunId"], "night-3");
+    assert_eq!(failing["failingSince"], failing["lastRun"]["finishedAt"]);
+    let first_failure = failing["failingSince"].clone();
+
+    assert_eq!(ping(&app, &token, "/3?rid=night-4", "again").await.0, 200);
+    let still = health(&app).await;
+    assert_eq!(still["lastRun"]["clientRunId"], "night-4");
+    assert_eq!(still["lastRun"]["exitStatus"], 3);
+    assert_eq!(
+        still["failingSince"], first_failure,
+        "the incident began at the first failure"
+    );
+
+    // Pages: newest first, forward with first/after, back with last/before.
+    let page = |mut variables: Value| {
+        variables["c"] = json!(customer.to_string());
+        let app = &app;
+        let token = &token_of_admin;
+        async move {
+            let answer = gql(app, Some(token), PAGE, variables).await;
+            answer.data("backupRuns").clone()
+        }
+    };
+    let first = page(json!({"first": 2})).await;
+    assert_eq!(first["totalCount"], 4);
+    assert_eq!(client_run_ids(&first), ["night-4", "night-3"]);
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
+    let second = page(json!({"first": 2, "after": first["pageInfo"]["endCursor"]})).await;
+    assert_eq!(client_run_ids(&second), ["night-2", "night-1"]);
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true);
+    let back = page(json!({"last": 2, "before": second["pageInfo"]["startCursor"]})).await;
+    assert_eq!(client_run_ids(&back), ["night-4", "night-3"]);
+    assert_eq!(back["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(back["pageInfo"]["hasNextPage"], true);
+    let all = page(json!({})).await;
+    assert_eq!(
+        client_run_ids(&all),
+        ["night-4", "night-3", "night-2", "night-1"]
+    );
+
+    // Bad paging arguments have stable codes.
+    for variables in [
+        json!({"c": customer.to_string(), "first": 101}),
+        json!({"c": customer.to_string(), "after": "not-a-cursor"}),
+        json!({"c": customer.to_string(), "first": 1, "last": 1}),
+    ] {
+        let answer = gql(&app, Some(&admin.access_token), PAGE, variables.clone()).await;
+        assert_eq!(
+            answer.code(),
+            Some("VALIDATION"),
+            "{variables}: {:?}",
+            answer.body
+        );
+    }
+    let unknown = gql(
+        &app,
+        Some(&admin.access_token),
+        HEALTH,
+        json!({"c": domain::ids::CustomerId::new().to_string()}),
+    )
+    .await;
+    assert_eq!(unknown.code(), Some("NOT_FOUND"));
     app.stop().await;
 }
 
@@ -589,10 +729,10 @@ async fn a_success_the_log_tail_cannot_return_yet_is_not_called_overdue() {
     );
     // Down by the first success (60 + 30 s ago), up by the second one (30 s ago).
     clock.advance(Duration::from_secs(30));
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
     long_transaction.rollback().await.expect("rollback");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    watchdog_settled(&[&app]).await;
     assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 0);
     assert_eq!(count_events(&app, "RequestOpened").await, 0);
     app.stop().await;
@@ -651,7 +791,8 @@ async fn an_alert_sent_while_the_smtp_server_is_down_is_delivered_once_when_it_i
         matches!(failed_attempts().await, Some((_, _, Some(_))))
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Every delivery of a row ends before the row is marked sent; no other row is pending.
+    outbox_settled(&app.pool).await;
     let delivered = smtp
         .received()
         .into_iter()

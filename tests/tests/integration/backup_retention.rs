@@ -11,9 +11,9 @@ use std::sync::Arc;
 use api::backup::{ClockHandle, ManualClock};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tests::backup::{eventually, ping};
+use tests::backup::{eventually, ping, watchdog_settled};
 use tests::graphql::{bootstrap_admin, gql, register_customer, unique_phone, Session};
-use tests::TestApp;
+use tests::{faults, wait, TestApp};
 
 const SUNDAYS: [&str; 12] = [
     "2019-09-01",
@@ -30,8 +30,19 @@ const SUNDAYS: [&str; 12] = [
     "2019-11-17",
 ];
 
-const RUNS: &str = "query($c: ID!) { backupRuns(customerId: $c) { id status finishedAt expired } \
-    expiredBackupRuns(customerId: $c) { id status finishedAt expired } }";
+const RUNS: &str = "query($c: ID!) { \
+    backupRuns(customerId: $c, first: 100) { edges { node { id status finishedAt expired } } } \
+    expiredBackupRuns(customerId: $c, first: 100) { edges { node { id status finishedAt expired } } } }";
+
+/// The nodes of a connection.
+fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an instant")
@@ -72,12 +83,8 @@ async fn runs(app: &TestApp, admin: &Session, customer: &str) -> Listed {
             run["status"].as_str().unwrap_or_default()
         )
     };
-    let all = answer.data("backupRuns").as_array().expect("runs").clone();
-    let listed = answer
-        .data("expiredBackupRuns")
-        .as_array()
-        .expect("expired runs")
-        .clone();
+    let all = nodes(answer.data("backupRuns"));
+    let listed = nodes(answer.data("expiredBackupRuns"));
     assert!(listed.iter().all(|run| run["expired"] == true));
     let sorted = |mut list: Vec<String>| {
         list.sort();
@@ -117,16 +124,17 @@ async fn expect_after_policy(
     kept: Vec<String>,
 ) -> Vec<String> {
     set_plan(app, admin, customer, retention.clone()).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut listed = runs(app, admin, customer).await;
-    while listed.kept != kept && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        listed = runs(app, admin, customer).await;
-    }
-    assert_eq!(listed.kept, kept, "{retention}");
-    // Nothing more expires later (the policy was applied once, completely), and
-    // `expiredBackupRuns` lists exactly the expired runs.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    wait::until(
+        &format!("the runs kept by {retention}: {kept:?}"),
+        std::time::Duration::from_secs(20),
+        || async { (runs(app, admin, customer).await.kept == kept).then_some(()) },
+    )
+    .await;
+    // Nothing more expires later (the policy was applied once, completely): the watchdog
+    // went over the whole log, the plan included, without writing anything more, and the
+    // read models have applied it all. `expiredBackupRuns` lists exactly the expired runs.
+    watchdog_settled(&[app]).await;
+    faults::wait_for_projections(&app.pool, std::time::Duration::from_secs(30)).await;
     let listed = runs(app, admin, customer).await;
     assert_eq!(listed.kept, kept, "{retention}");
     assert_eq!(listed.expired_list, listed.expired, "{retention}");

@@ -11,7 +11,7 @@ use api::backup::{ClockHandle, ManualClock};
 use api::ServeConfig;
 use chrono::Utc;
 use domain::plan::RetentionPolicy;
-use projections::Actor;
+use journal::Actor;
 use tests::backup::{eventually, given_plan_and_token, period_plan, ping, register_customer};
 use tests::smtp::{ReceivedMail, SmtpServer, SmtpTls, TestCertificate};
 use tests::TestApp;

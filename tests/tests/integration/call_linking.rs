@@ -42,6 +42,7 @@ async fn wait_listed(tel: &Telephony, customer: &str, expected: &[String]) {
             std::time::Instant::now() < deadline,
             "calls listed under the customer: {listed:?}, expected {expected:?}"
         );
+        // sleep-ok: poll interval of a bounded wait (the calls are listed)
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -57,6 +57,7 @@ async fn wait_ready(address: &str) {
             }
         }
         assert!(Instant::now() < deadline, "/readyz never turned 200");
+        // sleep-ok: poll interval of a bounded wait (/readyz is 200)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -72,6 +73,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
             Instant::now() < deadline,
             "the server did not stop after SIGTERM"
         );
+        // sleep-ok: poll interval of a bounded wait (the process exited)
         std::thread::sleep(Duration::from_millis(50));
     }
 }

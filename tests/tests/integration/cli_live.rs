@@ -101,6 +101,7 @@ fn watch_ready(address: String, stop: CancellationToken) -> JoinHandle<(u64, Vec
             }
             tokio::select! {
                 _ = stop.cancelled() => {}
+                // sleep-ok: probe pacing until the test stops the prober
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
         }
@@ -117,6 +118,7 @@ async fn wait_for_acknowledgements(ledger: &Ledger, more: usize, what: &str) {
             Instant::now() < deadline,
             "{what}: the server acknowledged no more writes within 20 s"
         );
+        // sleep-ok: poll interval of a bounded wait (more acknowledgements)
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -272,6 +274,7 @@ async fn a_killed_postmaster_is_started_again_by_the_server_within_5_seconds() {
             "not ready again within 5 s of the kill:\n{}",
             server.log()
         );
+        // sleep-ok: poll interval of a bounded wait (restarted and ready)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!("ready again {:?} after the kill", killed_at.elapsed());

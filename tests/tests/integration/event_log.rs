@@ -7,7 +7,7 @@ use chrono::Utc;
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
-use projections::{
+use journal::{
     Actor, CommandError, EventStore, LogPosition, LogReader, Metadata, NewEvent, StoreError,
 };
 use serde_json::json;
@@ -34,7 +34,7 @@ fn event(aggregate_id: &str, sequence: i64) -> NewEvent {
 }
 
 /// Reads everything currently readable after `from`.
-async fn read_all(reader: &LogReader, mut from: LogPosition) -> Vec<projections::StoredEvent> {
+async fn read_all(reader: &LogReader, mut from: LogPosition) -> Vec<journal::StoredEvent> {
     let mut all = Vec::new();
     loop {
         let batch = reader.read_after(from, 1000).await.expect("read");
@@ -115,6 +115,7 @@ async fn a_tailing_reader_sees_every_event_of_twenty_concurrent_appenders_exactl
             assert!(tokio::time::Instant::now() < deadline, "tail timed out");
             let batch = reader.read_after(checkpoint, 500).await.expect("read");
             if batch.is_empty() {
+                // sleep-ok: poll interval of a bounded wait (the tail saw every event)
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 continue;
             }

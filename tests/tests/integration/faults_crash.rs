@@ -46,12 +46,15 @@ async fn sigkilled_under_load_the_server_loses_and_duplicates_nothing_it_acknowl
         let before = ledger.acknowledged();
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         while ledger.acknowledged() < before + 3 && std::time::Instant::now() < deadline {
+            // sleep-ok: poll interval of a bounded wait (a few acknowledgements)
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // sleep-ok: scenario: under load for a random while, then kill -9 whatever is in flight
         tokio::time::sleep(Duration::from_millis(rng.gen_range(100..2000))).await;
         server.kill9();
         *target.lock().expect("target") = None;
         acknowledged_between_kills.push(ledger.acknowledged() - before);
+        // sleep-ok: scenario: a random moment to kill at
         tokio::time::sleep(Duration::from_millis(rng.gen_range(0..300))).await;
         server = ServerProcess::spawn(&spec);
         *target.lock().expect("target") = Some(server.address.clone());
@@ -61,6 +64,7 @@ async fn sigkilled_under_load_the_server_loses_and_duplicates_nothing_it_acknowl
     let before = ledger.acknowledged();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while ledger.acknowledged() < before + 20 && std::time::Instant::now() < deadline {
+        // sleep-ok: poll interval of a bounded wait (more acknowledgements)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     stop.cancel();

@@ -107,6 +107,7 @@ async fn probe_while_down(
         assert_eq!(healthz.status(), 200, "/healthz: the process is alive");
         probes += 3;
         assert!(server.is_alive(), "the server died:\n{}", server.log());
+        // sleep-ok: probe pacing while the database is down (bounded by its duration)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     probes
@@ -174,6 +175,7 @@ async fn postgres_stopped_fast_or_immediate_mid_load_is_unavailable_then_recover
         let before = ledger.acknowledged();
         let deadline = Instant::now() + Duration::from_secs(30);
         while ledger.acknowledged() < before + 10 && Instant::now() < deadline {
+            // sleep-ok: poll interval of a bounded wait (more acknowledgements)
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let cluster = &postgres;
@@ -185,6 +187,7 @@ async fn postgres_stopped_fast_or_immediate_mid_load_is_unavailable_then_recover
         let before = ledger.acknowledged();
         let deadline = Instant::now() + Duration::from_secs(30);
         while ledger.acknowledged() < before + 10 && Instant::now() < deadline {
+            // sleep-ok: poll interval of a bounded wait (more acknowledgements)
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         acknowledged_after.push((mode, ledger.acknowledged() - before));
@@ -202,6 +205,7 @@ async fn postgres_stopped_fast_or_immediate_mid_load_is_unavailable_then_recover
                 "after the {mode} restart the leaders' advisory locks are {held:?}, before \
                  {leaders:?}; {listening_now} LISTEN sessions, before {listening}"
             );
+            // sleep-ok: poll interval of a bounded wait (leaders' locks and LISTEN back)
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }

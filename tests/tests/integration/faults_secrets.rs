@@ -196,8 +196,8 @@ async fn passwords_hashes_jwts_and_ingest_tokens_never_reach_events_read_models_
         .expect("token")
         .to_owned();
     call(&server, Some(&admin_jwt), "mutation { logout }", json!({})).await;
-    // Give the mail outbox time to render the welcome mails.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The welcome mails are rendered and written (to mail files: no SMTP server here).
+    tests::backup::outbox_settled(&pool).await;
     faults::wait_for_projections(&pool, Duration::from_secs(30)).await;
     let status = server.terminate();
     assert!(status.success(), "clean exit: {status}");

@@ -30,6 +30,7 @@ mod faults_fuzz;
 mod faults_postgres;
 mod faults_racing;
 mod faults_secrets;
+mod no_fixed_sleeps;
 mod projections;
 mod request_deadlines;
 mod schema_comments;

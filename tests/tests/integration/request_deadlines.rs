@@ -202,6 +202,7 @@ async fn raised_at(app: &TestApp, request: &str, event_type: &str) -> DateTime<U
             std::time::Instant::now() < deadline,
             "{event_type} never raised: {events:?}"
         );
+        // sleep-ok: poll interval of a bounded wait (the deadline event is raised)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

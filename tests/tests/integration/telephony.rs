@@ -7,7 +7,7 @@ use std::time::Duration;
 use ari_adapter::sim::Behaviour;
 use domain::call::{AbandonedDuring, CallState, EndedBy, OfferOutcome, RejectReason};
 use domain::worker::Presence;
-use projections::Actor;
+use journal::Actor;
 use tests::telephony::{fast_queue, Telephony};
 
 fn answers() -> Behaviour {
@@ -806,7 +806,7 @@ async fn restart_while_callers_leave(hold_watermark: bool) {
     sim.caller_hangs_up(&leaving).expect("caller hangs up");
     sim.clear_requests();
 
-    let restarted = tests::telephony::Instance::spawn_in(postgres, &database, |config| {
+    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
         tests::telephony::use_sim(config, &sim, &queue)
     })
     .await;
@@ -853,7 +853,7 @@ async fn restart_while_callers_leave(hold_watermark: bool) {
     let talking_leg = api::telephony::agent_leg_id(talking_call, 1);
     assert!(requests.contains(&format!("DELETE /channels/{talking_leg}")));
     assert_eq!(
-        projections::EventStore::new(pool)
+        journal::EventStore::new(pool)
             .load("call", &talking_call.to_string())
             .await
             .expect("events")
@@ -918,7 +918,7 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
                 at: chrono::Utc::now(),
             },
             &(),
-            &projections::Metadata::new(Actor::Worker(third)),
+            &journal::Metadata::new(Actor::Worker(third)),
             None,
         )
         .await

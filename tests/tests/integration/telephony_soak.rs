@@ -18,7 +18,7 @@ use chrono::Utc;
 use domain::call::{CallCommand, CallEvent};
 use domain::ids::{CallId, WorkerId};
 use domain::worker::WorkerEvent;
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::json;
@@ -397,6 +397,7 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
                     .await;
             }
         }
+        // sleep-ok: soak pacing: callers act every 10 ms
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let run_time = started.elapsed();
@@ -512,6 +513,7 @@ async fn a_500_call_random_soak_with_a_killed_and_a_stopped_leader_ends_every_ca
         if kpis == expected || Instant::now() > deadline {
             break kpis;
         }
+        // sleep-ok: poll interval of a bounded wait (the KPIs match)
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(kpis, expected, "kpis vs the call log");
@@ -619,6 +621,7 @@ async fn settle(
             Instant::now() < deadline,
             "calls never ended: {open:#?}; agents left with a call: {busy:?}; timeline {timeline:#?}"
         );
+        // sleep-ok: poll interval of a bounded wait (every call ended)
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -651,6 +654,7 @@ async fn wait_for_read_model(
         if &statuses == expected || Instant::now() > deadline {
             return statuses;
         }
+        // sleep-ok: poll interval of a bounded wait (the read model matches)
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

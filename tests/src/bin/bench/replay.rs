@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use futures::StreamExt;
+use journal::EventStore;
 use projections::readmodels::calls::{self, CallFilter};
 use projections::readmodels::kpis::{self, BucketSize, KpiFilters};
 use projections::readmodels::requests::{self, RequestFilter, RequestSort};
 use projections::readmodels::Page;
 use projections::rebuild::rebuild_named;
-use projections::EventStore;
 use serde_json::json;
 use sqlx::PgPool;
 use tests::history::{self, HistoryConfig};

@@ -17,7 +17,7 @@ use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{PersonName, PhoneNumber};
 use futures::{SinkExt as _, StreamExt as _};
-use projections::{Actor, EventStore, Metadata};
+use journal::{Actor, EventStore, Metadata};
 use serde_json::json;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -80,6 +80,7 @@ where
             tasks.push(tokio::spawn(append(n)));
             n += 1;
         }
+        // sleep-ok: benchmark load pacing
         tokio::time::sleep(Duration::from_micros(500)).await;
     }
     for task in tasks {
@@ -170,6 +171,7 @@ async fn raw_listen_notify(pool: &PgPool, seconds: u64) -> anyhow::Result<Latenc
         })
         .await?;
     }
+    // sleep-ok: benchmark scenario timing
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = fan_out.send((-1, Instant::now()));
     listening.abort();
@@ -270,6 +272,7 @@ async fn subscriptions(server: &BenchServer, seconds: u64) -> anyhow::Result<Lat
         }));
     }
     // Let every subscription reach the live tail before measuring.
+    // sleep-ok: benchmark scenario timing
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let store = EventStore::new(server.pool.clone());
@@ -311,6 +314,7 @@ async fn subscriptions(server: &BenchServer, seconds: u64) -> anyhow::Result<Lat
         .await?;
     }
     // Give the subscribers time to drain, then stop them.
+    // sleep-ok: benchmark scenario timing
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.cancel();
     let mut received = Vec::new();

@@ -41,6 +41,7 @@ pub async fn run(quick: bool, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
         .await;
     }
     // Let the server see every agent available.
+    // sleep-ok: benchmark scenario timing
     tokio::time::sleep(Duration::from_secs(1)).await;
     tel.sim.clear_requests();
 
@@ -70,10 +71,12 @@ pub async fn run(quick: bool, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
         placed.push((api::telephony::agent_leg_id(call_id, 1), before));
         hang_ups.push_back((channel, before + hold));
     }
+    // sleep-ok: benchmark scenario timing (calls held)
     tokio::time::sleep(hold + Duration::from_millis(500)).await;
     for (channel, _) in hang_ups {
         let _ = tel.sim.caller_hangs_up(&channel);
     }
+    // sleep-ok: benchmark scenario timing
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let dials: HashMap<String, Instant> = tel

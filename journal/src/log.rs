@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{LogPosition, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
+use crate::event::{LogPosition, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
 
 /// Reads the log.
 #[derive(Clone)]

@@ -10,8 +10,9 @@ use domain::request::Request;
 use domain::worker::Worker;
 use serde_json::Value;
 
+use crate::event::{StoredEvent, EVENT_COLUMNS};
 use crate::metadata::Actor;
-use crate::store::{EventStore, StoreError, StoredEvent, EVENT_COLUMNS};
+use crate::store::{EventStore, StoreError};
 
 /// Why an audit read failed.
 #[derive(Debug, thiserror::Error)]

@@ -3,12 +3,14 @@
 //! applied to every event the store loads and every event the projector reads
 //! ([`EventStore::upcast`]).
 //!
-//! [`EventStore::with_upcasters`]: crate::store::EventStore::with_upcasters
-//! [`EventStore::upcast`]: crate::store::EventStore::upcast
+//! [`EventStore::with_upcasters`]: crate::EventStore::with_upcasters
+//! [`EventStore::upcast`]: crate::EventStore::upcast
 
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 use domain::backup_run::MAX_TEXT_CHARS;
 use serde_json::Value;
+
+use crate::event::StoredEvent;
 
 /// Every upcaster, in the order they apply.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
@@ -38,6 +40,31 @@ impl EventUpcaster for BackupRunLogAppendedV1 {
         event.event_version = "2".to_owned();
         event
     }
+}
+
+/// Applies `upcasters`, in order, to one stored event.
+pub(crate) fn upcast_with(
+    upcasters: &[Box<dyn EventUpcaster>],
+    mut event: StoredEvent,
+) -> StoredEvent {
+    for upcaster in upcasters {
+        if upcaster.can_upcast(&event.event_type, &event.event_version) {
+            let serialized = SerializedEvent::new(
+                event.aggregate_id.clone(),
+                usize::try_from(event.sequence).unwrap_or_default(),
+                event.aggregate_type.clone(),
+                event.event_type.clone(),
+                event.event_version.clone(),
+                event.payload.clone(),
+                event.metadata.clone(),
+            );
+            let upcast = upcaster.upcast(serialized);
+            event.event_type = upcast.event_type;
+            event.event_version = upcast.event_version;
+            event.payload = upcast.payload;
+        }
+    }
+    event
 }
 
 #[cfg(test)]

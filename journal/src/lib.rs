@@ -1,0 +1,29 @@
+//! The event log in PostgreSQL: the only way events are written and the way they are read
+//! back. Commands run here ([`EventStore::execute`]: load or cached state, the domain's pure
+//! `handle`, one appending statement that also notifies readers); readers follow the log in
+//! gap-safe order ([`LogReader`], [`LogNotifier`], [`LogTail`]); every event carries its
+//! [`Metadata`]; old event versions are upcast on read ([`upcast`]); audit reads fold an
+//! aggregate's history ([`audit`]). cqrs-es works over the same log ([`repository`]).
+//!
+//! Architecture Invariant: the log is append-only. This crate never updates or deletes an
+//! event, never writes a read model or any table but `events` (read models belong to
+//! `projections`), and never decides a business rule (the domain does). A reader never skips
+//! an event: it reads only below the watermark of transactions still in progress.
+
+pub mod append;
+pub mod audit;
+mod cache;
+pub mod event;
+pub mod execute;
+mod group_commit;
+pub mod log;
+pub mod metadata;
+pub mod repository;
+pub mod store;
+pub mod upcast;
+
+pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
+pub use execute::{CommandError, Committed, PairCommand, PairError};
+pub use log::{LogNotifier, LogReader, LogTail, TailBatch};
+pub use metadata::{Actor, Metadata};
+pub use store::{EventStore, StoreError};
