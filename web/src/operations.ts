@@ -231,16 +231,25 @@ export const IssueIngestTokenMutation = graphql(`
   }
 `);
 
+export const AuditEventFragment = graphql(`
+  fragment AuditEvent on LogEvent {
+    position
+    eventId
+    eventType
+    aggregateType
+    aggregateId
+    sequence
+    payload
+    metadata
+    recordedAt
+  }
+`);
+
 export const HistoryQuery = graphql(`
-  query History($aggregateType: String!, $aggregateId: String!) {
-    history(aggregateType: $aggregateType, aggregateId: $aggregateId) {
-      position
-      eventId
-      eventType
-      sequence
-      payload
-      metadata
-      recordedAt
+  query History($aggregateType: String!, $aggregateId: String!, $after: String) {
+    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {
+      nodes { ...AuditEvent }
+      pageInfo { hasNextPage endCursor }
     }
   }
 `);

@@ -44,7 +44,8 @@ type Documents = {
     "\n  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {\n    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }\n  }\n": typeof types.EraseCustomerDocument,
     "\n  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {\n    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }\n  }\n": typeof types.SetBackupPlanDocument,
     "\n  mutation IssueIngestToken($customerId: ID!) {\n    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }\n  }\n": typeof types.IssueIngestTokenDocument,
-    "\n  query History($aggregateType: String!, $aggregateId: String!) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId) {\n      position\n      eventId\n      eventType\n      sequence\n      payload\n      metadata\n      recordedAt\n    }\n  }\n": typeof types.HistoryDocument,
+    "\n  fragment AuditEvent on LogEvent {\n    position\n    eventId\n    eventType\n    aggregateType\n    aggregateId\n    sequence\n    payload\n    metadata\n    recordedAt\n  }\n": typeof types.AuditEventFragmentDoc,
+    "\n  query History($aggregateType: String!, $aggregateId: String!, $after: String) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HistoryDocument,
     "\n  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {\n    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {\n      version\n      recordedAt\n      state\n    }\n  }\n": typeof types.StateAtDocument,
 };
 const documents: Documents = {
@@ -77,7 +78,8 @@ const documents: Documents = {
     "\n  mutation EraseCustomer($id: ID!, $expectedVersion: Int) {\n    eraseCustomer(id: $id, expectedVersion: $expectedVersion) { id erased }\n  }\n": types.EraseCustomerDocument,
     "\n  mutation SetBackupPlan($customerId: ID!, $plan: BackupPlanInput!) {\n    setBackupPlan(customerId: $customerId, plan: $plan) { customerId status expectedAt }\n  }\n": types.SetBackupPlanDocument,
     "\n  mutation IssueIngestToken($customerId: ID!) {\n    issueIngestToken(customerId: $customerId) { tokenId token hashPrefix }\n  }\n": types.IssueIngestTokenDocument,
-    "\n  query History($aggregateType: String!, $aggregateId: String!) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId) {\n      position\n      eventId\n      eventType\n      sequence\n      payload\n      metadata\n      recordedAt\n    }\n  }\n": types.HistoryDocument,
+    "\n  fragment AuditEvent on LogEvent {\n    position\n    eventId\n    eventType\n    aggregateType\n    aggregateId\n    sequence\n    payload\n    metadata\n    recordedAt\n  }\n": types.AuditEventFragmentDoc,
+    "\n  query History($aggregateType: String!, $aggregateId: String!, $after: String) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HistoryDocument,
     "\n  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {\n    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {\n      version\n      recordedAt\n      state\n    }\n  }\n": types.StateAtDocument,
 };
 
@@ -200,7 +202,11 @@ export function graphql(source: "\n  mutation IssueIngestToken($customerId: ID!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query History($aggregateType: String!, $aggregateId: String!) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId) {\n      position\n      eventId\n      eventType\n      sequence\n      payload\n      metadata\n      recordedAt\n    }\n  }\n"): typeof import('./graphql').HistoryDocument;
+export function graphql(source: "\n  fragment AuditEvent on LogEvent {\n    position\n    eventId\n    eventType\n    aggregateType\n    aggregateId\n    sequence\n    payload\n    metadata\n    recordedAt\n  }\n"): typeof import('./graphql').AuditEventFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query History($aggregateType: String!, $aggregateId: String!, $after: String) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): typeof import('./graphql').HistoryDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -171,11 +171,37 @@ export type BackupRunView = {
    * status), or why the system failed it (timed out).
    */
   message?: Maybe<Scalars['String']['output']>;
+  /**
+   * When the run's first report arrived (its start, or its end when never started): the
+   * order of `backupRuns`.
+   */
+  reportedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The recorded result in full (manifest summary or tool statistics). */
   result?: Maybe<Scalars['JSON']['output']>;
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   stats?: Maybe<BackupRunStats>;
   status: BackupRunStatus;
+};
+
+export type BackupRunViewConnection = {
+  __typename?: 'BackupRunViewConnection';
+  /** A list of edges. */
+  edges: Array<BackupRunViewEdge>;
+  /** A list of nodes. */
+  nodes: Array<BackupRunView>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many items match the filters, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type BackupRunViewEdge = {
+  __typename?: 'BackupRunViewEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: BackupRunView;
 };
 
 /** A customer's backup monitoring status. */
@@ -188,6 +214,10 @@ export type BackupStatusView = {
    */
   downReason?: Maybe<Scalars['String']['output']>;
   expectedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** While down for reason `failed`: when the first failed run after the last success ended. */
+  failingSince?: Maybe<Scalars['DateTime']['output']>;
+  /** The latest run (by its first report) with its statistics; none before any report. */
+  lastRun?: Maybe<BackupRunView>;
   lastSuccessAt?: Maybe<Scalars['DateTime']['output']>;
   lateAt?: Maybe<Scalars['DateTime']['output']>;
   overdueSince?: Maybe<Scalars['DateTime']['output']>;
@@ -429,6 +459,27 @@ export type LogEvent = {
   sequence: Scalars['Int']['output'];
 };
 
+export type LogEventConnection = {
+  __typename?: 'LogEventConnection';
+  /** A list of edges. */
+  edges: Array<LogEventEdge>;
+  /** A list of nodes. */
+  nodes: Array<LogEvent>;
+  /** Information to aid in pagination. */
+  pageInfo: PageInfo;
+  /** How many items match the filters, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An edge in a connection. */
+export type LogEventEdge = {
+  __typename?: 'LogEventEdge';
+  /** A cursor for use in pagination */
+  cursor: Scalars['String']['output'];
+  /** The item at the end of the edge */
+  node: LogEvent;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -495,6 +546,8 @@ export type Mutation = {
   setAvailability: Worker;
   /** Sets a customer's backup plan (admins); answers the status under the new plan. */
   setBackupPlan: BackupStatusView;
+  /** Open → pending (waiting on the customer or a third party; the due date still runs). */
+  setRequestPending: Request;
   /** Makes a worker an admin or an agent (admin). The last active admin cannot be demoted. */
   setWorkerRole: Worker;
   /** Open or pending → solved. */
@@ -609,6 +662,12 @@ export type MutationSetBackupPlanArgs = {
 };
 
 
+export type MutationSetRequestPendingArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationSetWorkerRoleArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
@@ -646,8 +705,15 @@ export type MutationUpdateWorkerArgs = {
 export type Offer = {
   __typename?: 'Offer';
   /**
+   * The customer's backup health (as `backupStatus(customerId:)`: status, last success, the
+   * last run with its statistics, overdue/failing since, next expected run), when they have
+   * backup facts.
+   */
+  backup?: Maybe<BackupStatusView>;
+  /**
    * The customer's backup status (`new`, `up`, `grace`, `down`, `paused`, `running`), when
-   * they have a backup plan.
+   * they have backup facts.
+   * @deprecated use `backup { status }`
    */
   backupStatus?: Maybe<Scalars['String']['output']>;
   callId: Scalars['ID']['output'];
@@ -730,12 +796,26 @@ export type ProjectionStatusView = {
   name: Scalars['String']['output'];
   /** The global position of the last event applied. */
   position: Scalars['Int']['output'];
+  /**
+   * The latest rebuild of this read model (`rebuildProjection`), from whichever instance
+   * runs it: progress while it runs, its end after; none before the first rebuild.
+   */
+  rebuild?: Maybe<RebuildStatusView>;
 };
 
 export type Query = {
   __typename?: 'Query';
-  /** A customer's runs, newest first (workers, or the customer's ingest token). */
-  backupRuns: Array<BackupRunView>;
+  /**
+   * What one actor did in `[from, until)` (admins), oldest first: `actor` is
+   * `worker:<id>`, `ingest_token:<id>`, `ari` or `system` (as `metadata.actor` holds it).
+   * A Relay connection in `(recordedAt, position)` order over the `events_actor` index.
+   */
+  actorActivity: LogEventConnection;
+  /**
+   * A customer's runs, newest first (workers, or the customer's ingest token): a Relay
+   * connection (`first`/`after` walk towards older runs, `last`/`before` towards newer).
+   */
+  backupRuns: BackupRunViewConnection;
   /** A customer's backup status (workers, or the customer's ingest token). */
   backupStatus: BackupStatusView;
   /** A call: admins see every call, agents the calls offered to or taken by them. */
@@ -756,14 +836,18 @@ export type Query = {
   customerByNumber?: Maybe<Customer>;
   /** Live customers (any worker); `search` matches name or email. */
   customers: CustomerConnection;
-  /** The runs retention marked expired: what the storage side may delete, newest first. */
-  expiredBackupRuns: Array<BackupRunView>;
+  /**
+   * The runs retention marked expired: what the storage side may delete, newest first; a
+   * Relay connection like `backupRuns`.
+   */
+  expiredBackupRuns: BackupRunViewConnection;
   /**
    * Every event of one aggregate, oldest first (admins): who (metadata.actor) changed what
    * (payload), when (recordedAt). `aggregateType`: worker, customer, call, request,
-   * backup_run.
+   * backup_run. A Relay connection in sequence order (`first`/`after` forward in time,
+   * `last`/`before` back), at most 100 a page.
    */
-  history: Array<LogEvent>;
+  history: LogEventConnection;
   /**
    * KPIs of `[from, until)` (admins). `timeZone` is an IANA name (`Europe/Paris`); buckets
    * follow its calendar, DST included. Optional filters: one queue (calls only), one agent
@@ -804,8 +888,23 @@ export type Query = {
 };
 
 
+export type QueryActorActivityArgs = {
+  actor: Scalars['String']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  from: Scalars['DateTime']['input'];
+  last?: InputMaybe<Scalars['Int']['input']>;
+  until: Scalars['DateTime']['input'];
+};
+
+
 export type QueryBackupRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   customerId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -855,13 +954,21 @@ export type QueryCustomersArgs = {
 
 
 export type QueryExpiredBackupRunsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   customerId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
 export type QueryHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   aggregateId: Scalars['String']['input'];
   aggregateType: Scalars['String']['input'];
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -954,6 +1061,29 @@ export type RebuildStarted = {
   __typename?: 'RebuildStarted';
   /** The projections being rebuilt, in order. */
   projections: Array<Scalars['String']['output']>;
+};
+
+/** A rebuild's progress: a progress bar is `done / total`. */
+export type RebuildStatusView = {
+  __typename?: 'RebuildStatusView';
+  /** Events read from the log and applied so far. */
+  done: Scalars['Int']['output'];
+  /** Why it failed (the live tables are then untouched). */
+  error?: Maybe<Scalars['String']['output']>;
+  /** Seconds left at the current rate, while running. */
+  etaSecs?: Maybe<Scalars['Float']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** `done / total` between 0 and 1; 1 once finished without error. */
+  fraction?: Maybe<Scalars['Float']['output']>;
+  /** Events per second so far. */
+  rate?: Maybe<Scalars['Float']['output']>;
+  requestedAt: Scalars['DateTime']['output'];
+  /** True from the request until it ends (queued behind another rebuild included). */
+  running: Scalars['Boolean']['output'];
+  /** When reading the log began; none while queued. */
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Events in the log when the rebuild began (more may come: `done` may pass it). */
+  total?: Maybe<Scalars['Int']['output']>;
 };
 
 export type RegisterCustomerInput = {
@@ -1501,13 +1631,16 @@ export type IssueIngestTokenMutationVariables = Exact<{
 
 export type IssueIngestTokenMutation = { __typename?: 'Mutation', issueIngestToken: { __typename?: 'IssuedIngestToken', tokenId: string, token: string, hashPrefix: string } };
 
+export type AuditEventFragment = { __typename?: 'LogEvent', position: number, eventId: string, eventType: string, aggregateType: string, aggregateId: string, sequence: number, payload: unknown, metadata: unknown, recordedAt: string };
+
 export type HistoryQueryVariables = Exact<{
   aggregateType: Scalars['String']['input'];
   aggregateId: Scalars['String']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
 }>;
 
 
-export type HistoryQuery = { __typename?: 'Query', history: Array<{ __typename?: 'LogEvent', position: number, eventId: string, eventType: string, sequence: number, payload: unknown, metadata: unknown, recordedAt: string }> };
+export type HistoryQuery = { __typename?: 'Query', history: { __typename?: 'LogEventConnection', nodes: Array<{ __typename?: 'LogEvent', position: number, eventId: string, eventType: string, aggregateType: string, aggregateId: string, sequence: number, payload: unknown, metadata: unknown, recordedAt: string }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
 
 export type StateAtQueryVariables = Exact<{
   aggregateType: Scalars['String']['input'];
@@ -1537,7 +1670,19 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const AuditEventFragmentDoc = new TypedDocumentString(`
+    fragment AuditEvent on LogEvent {
+  position
+  eventId
+  eventType
+  aggregateType
+  aggregateId
+  sequence
+  payload
+  metadata
+  recordedAt
+}
+    `, {"fragmentName":"AuditEvent"}) as unknown as TypedDocumentString<AuditEventFragment, unknown>;
 export const LoginDocument = new TypedDocumentString(`
     mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -1881,18 +2026,33 @@ export const IssueIngestTokenDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<IssueIngestTokenMutation, IssueIngestTokenMutationVariables>;
 export const HistoryDocument = new TypedDocumentString(`
-    query History($aggregateType: String!, $aggregateId: String!) {
-  history(aggregateType: $aggregateType, aggregateId: $aggregateId) {
-    position
-    eventId
-    eventType
-    sequence
-    payload
-    metadata
-    recordedAt
+    query History($aggregateType: String!, $aggregateId: String!, $after: String) {
+  history(
+    aggregateType: $aggregateType
+    aggregateId: $aggregateId
+    first: 100
+    after: $after
+  ) {
+    nodes {
+      ...AuditEvent
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
   }
 }
-    `) as unknown as TypedDocumentString<HistoryQuery, HistoryQueryVariables>;
+    fragment AuditEvent on LogEvent {
+  position
+  eventId
+  eventType
+  aggregateType
+  aggregateId
+  sequence
+  payload
+  metadata
+  recordedAt
+}`) as unknown as TypedDocumentString<HistoryQuery, HistoryQueryVariables>;
 export const StateAtDocument = new TypedDocumentString(`
     query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {
   stateAt(

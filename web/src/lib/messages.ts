@@ -212,6 +212,7 @@ export const en = {
   'audit.showAsOf': 'Show the state as of',
   'audit.stateTitle': 'State at version {version} ({time})',
   'audit.stateJson': 'State',
+  'audit.more': 'Later events: next page',
   error: 'Error: {message}',
   loading: 'Loading…',
 } as const;
@@ -429,6 +430,7 @@ export const fr: Record<MessageKey, string> = {
   'audit.showAsOf': 'Afficher l’état à cette date',
   'audit.stateTitle': 'État à la version {version} ({time})',
   'audit.stateJson': 'État',
+  'audit.more': 'Événements suivants : page suivante',
   error: 'Erreur : {message}',
   loading: 'Chargement…',
 };

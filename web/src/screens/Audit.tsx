@@ -6,9 +6,9 @@ import { useApi } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
 import { AGGREGATE_TYPES, auditTarget, metadataOf } from '../lib/audit';
 import { HistoryQuery, StateAtQuery } from '../operations';
-import type { HistoryQuery as HistoryData, StateAtQuery as StateData } from '../gql/graphql';
+import type { AuditEventFragment, StateAtQuery as StateData } from '../gql/graphql';
 
-type Event = HistoryData['history'][number];
+type Event = AuditEventFragment;
 type State = StateData['stateAt'];
 
 function describe(failure: unknown): string {
@@ -23,19 +23,23 @@ export function Audit() {
   const [type, setType] = useState(initial.type);
   const [id, setId] = useState(initial.id);
   const [events, setEvents] = useState<Event[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
   const [state, setState] = useState<State | null>(null);
   const [at, setAt] = useState('');
   const [error, setError] = useState<string | null>(null);
   const isAdmin = api.session.get()?.worker.role === 'ADMIN';
 
-  const load = async (aggregateType: string, aggregateId: string) => {
-    setState(null);
+  // `after`: the next page of the same aggregate, appended (the history is a connection).
+  const load = async (aggregateType: string, aggregateId: string, after?: string) => {
+    if (!after) setState(null);
     try {
-      const answer = await api.request(HistoryQuery, { aggregateType, aggregateId });
-      setEvents(answer.history);
+      const answer = await api.request(HistoryQuery, { aggregateType, aggregateId, after });
+      const page = answer.history;
+      setEvents((previous) => (after && previous ? [...previous, ...page.nodes] : page.nodes));
+      setNext(page.pageInfo.hasNextPage ? (page.pageInfo.endCursor ?? null) : null);
       setError(null);
     } catch (failure) {
-      setEvents(null);
+      if (!after) setEvents(null);
       setError(describe(failure));
     }
   };
@@ -146,6 +150,11 @@ export function Audit() {
                 })}
               </tbody>
             </table>
+          )}
+          {next && (
+            <button type="button" onClick={() => void load(type, id.trim(), next)}>
+              {t('audit.more')}
+            </button>
           )}
           <form className="actions" onSubmit={submitAt}>
             <label>
