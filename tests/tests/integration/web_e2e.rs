@@ -13,6 +13,7 @@ use domain::call::CallState;
 use domain::worker::Presence;
 use tests::graphql::{self, ADMIN_EMAIL, PASSWORD};
 use tests::telephony::{agent_endpoint, fast_queue, Telephony};
+use tests::wait;
 use tokio::io::AsyncReadExt as _;
 
 fn web_dir() -> PathBuf {
@@ -190,20 +191,20 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
     // the browser; a second caller waits once the first call is connected, and is offered to
     // the agent after the wrap-up.
     let driver = async {
-        wait_until(
-            BROWSER_WAIT,
+        wait::until_true(
             "the agent available (from the browser)",
+            BROWSER_WAIT,
             || async { *tel.worker(agent_id).await.presence() == Presence::Available },
         )
         .await;
-        wait_until(
-            BROWSER_WAIT,
+        wait::until_true(
             "the desk seen Available (the browser's signal)",
+            BROWSER_WAIT,
             || async { signals.path().join("agent-available").exists() },
         )
         .await;
         let (_, first) = tel.place_call(&caller);
-        wait_until(BROWSER_WAIT, "the first call connected", || async {
+        wait::until_true("the first call connected", BROWSER_WAIT, || async {
             matches!(tel.call(first).await.state(), CallState::Connected { .. })
         })
         .await;
@@ -223,21 +224,5 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
         Ok(Ok(status)) if status.success() => {}
         Ok(status) => panic!("Playwright failed ({status:?}):\n{log}"),
         Err(_) => panic!("Playwright did not finish within {RUN_LIMIT:?}:\n{log}"),
-    }
-}
-
-/// Polls `condition` until it holds; fails the test after `limit`.
-async fn wait_until<F, Fut>(limit: Duration, what: &str, condition: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
