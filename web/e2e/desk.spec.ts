@@ -27,6 +27,8 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await expect(pop).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
   await expect(pop).toContainText(env('SAVECORP_E2E_CALLER'));
   await expect(pop.getByText('New', { exact: true })).toBeVisible();
+  // The backup health from the offer: a plan, no run yet.
+  await expect(pop.getByTestId('backup-health')).toContainText('no success yet');
   await expect(pop.getByRole('heading', { name: 'On the call' })).toBeVisible();
   await expect(pop.getByRole('timer')).toHaveText(/Talk time \d+:\d\d/);
   await expectAccessible(agent, 'agent desk on a call');
@@ -60,7 +62,11 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await expect(row).toContainText('Open');
   await agent.screenshot({ path: 'test-results/screenshots/desk.png', fullPage: true });
 
-  // French, then a status change from the list.
+  // Pending (waiting on the customer), then in French, solved from the list.
+  await row.getByRole('button', { name: 'Set pending' }).click();
+  await expect(row).toContainText('Pending');
+  await expect(row.getByRole('button', { name: 'Set pending' })).toHaveCount(0);
+  await expectAccessible(agent, 'agent desk with a pending request');
   await agent.getByLabel('Language').selectOption('fr');
   await expect(agent.getByRole('heading', { name: 'Mes demandes' })).toBeVisible();
   await row.getByRole('button', { name: 'Résoudre' }).click();

@@ -83,5 +83,25 @@ test('an admin onboards a backup customer, its first ping turns it green, the au
   await expect(state).toContainText('Birch Bakery');
   await expect(state).not.toContainText('Birch Bakery Ltd');
   await expectAccessible(admin, 'audit');
+
+  // What the admin did: the actor of the registration, over the last day, paged.
+  const actor = (await history.getByRole('row', { name: /Registered/ }).first().getByRole('cell').nth(2).textContent())?.trim() ?? '';
+  expect(actor).toMatch(/^worker:/);
+  const activityForm = admin.getByRole('form', { name: 'What an actor did' });
+  await activityForm.getByLabel('Actor', { exact: true }).fill(actor);
+  await activityForm.getByRole('button', { name: 'Show the activity' }).click();
+  const activity = admin.getByTestId('activity');
+  await expect(activity).toContainText(/Registered/);
+  await expect(activity.getByRole('link', { name: /customer/ }).first()).toBeVisible();
+  await expectAccessible(admin, 'audit with an actor activity');
+
+  // The read models: rebuild the customers' one and watch its progress bar finish.
+  const models = admin.getByTestId('read-models');
+  await expect(models.getByRole('row', { name: /customers/ })).toBeVisible();
+  await models.getByRole('button', { name: 'Rebuild customers' }).click();
+  await expect(admin.getByTestId('rebuild-customers')).toContainText(/Rebuilt \(\d+ events\)/);
+  await expect(models.getByRole('progressbar', { name: 'Rebuild of customers' })).toHaveAttribute('value', '100');
+  await expect(models.getByRole('button', { name: 'Rebuild customers' })).toBeEnabled();
+  await expectAccessible(admin, 'audit with read models rebuilt');
   await admin.screenshot({ path: 'test-results/screenshots/audit.png', fullPage: true });
 });

@@ -65,7 +65,7 @@ export const OffersSubscription = graphql(`
         offeredAt
         callerNumber
         callerName
-        backupStatus
+        backup { status lastSuccessAt overdueSince failingSince downReason expectedAt }
         customer { id name phones email erased }
         openRequests { id message status priority dueAt }
       }
@@ -112,6 +112,9 @@ export const MyRequestsQuery = graphql(`
 
 export const SolveRequestMutation = graphql(`
   mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }
+`);
+export const SetRequestPendingMutation = graphql(`
+  mutation SetRequestPending($id: ID!) { setRequestPending(id: $id) { id status } }
 `);
 export const ReopenRequestMutation = graphql(`
   mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }
@@ -261,5 +264,33 @@ export const StateAtQuery = graphql(`
       recordedAt
       state
     }
+  }
+`);
+
+export const ActorActivityQuery = graphql(`
+  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {
+    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {
+      nodes { ...AuditEvent }
+      pageInfo { hasNextPage endCursor }
+      totalCount
+    }
+  }
+`);
+
+export const ProjectionsQuery = graphql(`
+  query Projections {
+    logHead
+    projections {
+      name
+      position
+      lag
+      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }
+    }
+  }
+`);
+
+export const RebuildProjectionMutation = graphql(`
+  mutation RebuildProjection($name: String) {
+    rebuildProjection(name: $name) { projections }
   }
 `);

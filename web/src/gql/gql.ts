@@ -21,12 +21,13 @@ type Documents = {
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": typeof types.MyStateDocument,
     "\n  mutation SetAvailability($state: AvailabilityState!, $reason: String) {\n    setAvailability(state: $state, reason: $reason) {\n      id\n      presence { state reason since }\n    }\n  }\n": typeof types.SetAvailabilityDocument,
     "\n  query QueueSettings {\n    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }\n  }\n": typeof types.QueueSettingsDocument,
-    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": typeof types.OffersDocument,
+    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backup { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": typeof types.OffersDocument,
     "\n  query RecentCalls($customerId: ID!) {\n    calls(customerId: $customerId, last: 5) {\n      nodes { id state queuedAt talkSecs outcome }\n    }\n  }\n": typeof types.RecentCallsDocument,
     "\n  mutation HangUp($callId: ID!) {\n    hangUpCall(callId: $callId) { id state }\n  }\n": typeof types.HangUpDocument,
     "\n  mutation OpenRequest($input: OpenRequestInput!) {\n    openRequest(input: $input) { id status dueAt }\n  }\n": typeof types.OpenRequestDocument,
     "\n  query MyRequests($assigneeId: ID!) {\n    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {\n      nodes {\n        id\n        version\n        message\n        status\n        priority\n        type\n        dueAt\n        customer { id name }\n      }\n    }\n  }\n": typeof types.MyRequestsDocument,
     "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n": typeof types.SolveRequestDocument,
+    "\n  mutation SetRequestPending($id: ID!) { setRequestPending(id: $id) { id status } }\n": typeof types.SetRequestPendingDocument,
     "\n  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }\n": typeof types.ReopenRequestDocument,
     "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": typeof types.CloseRequestDocument,
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": typeof types.WallboardDocument,
@@ -47,6 +48,9 @@ type Documents = {
     "\n  fragment AuditEvent on LogEvent {\n    position\n    eventId\n    eventType\n    aggregateType\n    aggregateId\n    sequence\n    payload\n    metadata\n    recordedAt\n  }\n": typeof types.AuditEventFragmentDoc,
     "\n  query History($aggregateType: String!, $aggregateId: String!, $after: String) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.HistoryDocument,
     "\n  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {\n    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {\n      version\n      recordedAt\n      state\n    }\n  }\n": typeof types.StateAtDocument,
+    "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": typeof types.ActorActivityDocument,
+    "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": typeof types.ProjectionsDocument,
+    "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": typeof types.RebuildProjectionDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -55,12 +59,13 @@ const documents: Documents = {
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": types.MyStateDocument,
     "\n  mutation SetAvailability($state: AvailabilityState!, $reason: String) {\n    setAvailability(state: $state, reason: $reason) {\n      id\n      presence { state reason since }\n    }\n  }\n": types.SetAvailabilityDocument,
     "\n  query QueueSettings {\n    queueStatus { settings { offerTimeoutSecs wrapUpSecs } }\n  }\n": types.QueueSettingsDocument,
-    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": types.OffersDocument,
+    "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backup { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n": types.OffersDocument,
     "\n  query RecentCalls($customerId: ID!) {\n    calls(customerId: $customerId, last: 5) {\n      nodes { id state queuedAt talkSecs outcome }\n    }\n  }\n": types.RecentCallsDocument,
     "\n  mutation HangUp($callId: ID!) {\n    hangUpCall(callId: $callId) { id state }\n  }\n": types.HangUpDocument,
     "\n  mutation OpenRequest($input: OpenRequestInput!) {\n    openRequest(input: $input) { id status dueAt }\n  }\n": types.OpenRequestDocument,
     "\n  query MyRequests($assigneeId: ID!) {\n    requests(assigneeId: $assigneeId, sortBy: DUE_AT, first: 50) {\n      nodes {\n        id\n        version\n        message\n        status\n        priority\n        type\n        dueAt\n        customer { id name }\n      }\n    }\n  }\n": types.MyRequestsDocument,
     "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n": types.SolveRequestDocument,
+    "\n  mutation SetRequestPending($id: ID!) { setRequestPending(id: $id) { id status } }\n": types.SetRequestPendingDocument,
     "\n  mutation ReopenRequest($id: ID!) { reopenRequest(id: $id) { id status } }\n": types.ReopenRequestDocument,
     "\n  mutation CloseRequest($id: ID!) { closeRequest(id: $id) { id status } }\n": types.CloseRequestDocument,
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": types.WallboardDocument,
@@ -81,6 +86,9 @@ const documents: Documents = {
     "\n  fragment AuditEvent on LogEvent {\n    position\n    eventId\n    eventType\n    aggregateType\n    aggregateId\n    sequence\n    payload\n    metadata\n    recordedAt\n  }\n": types.AuditEventFragmentDoc,
     "\n  query History($aggregateType: String!, $aggregateId: String!, $after: String) {\n    history(aggregateType: $aggregateType, aggregateId: $aggregateId, first: 100, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.HistoryDocument,
     "\n  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {\n    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {\n      version\n      recordedAt\n      state\n    }\n  }\n": types.StateAtDocument,
+    "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": types.ActorActivityDocument,
+    "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": types.ProjectionsDocument,
+    "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": types.RebuildProjectionDocument,
 };
 
 /**
@@ -110,7 +118,7 @@ export function graphql(source: "\n  query QueueSettings {\n    queueStatus { se
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backupStatus\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n"): typeof import('./graphql').OffersDocument;
+export function graphql(source: "\n  subscription Offers($fromPosition: Int) {\n    offers(fromPosition: $fromPosition) {\n      position\n      offer {\n        callId\n        offeredAt\n        callerNumber\n        callerName\n        backup { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n        customer { id name phones email erased }\n        openRequests { id message status priority dueAt }\n      }\n    }\n  }\n"): typeof import('./graphql').OffersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -131,6 +139,10 @@ export function graphql(source: "\n  query MyRequests($assigneeId: ID!) {\n    r
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation SolveRequest($id: ID!) { solveRequest(id: $id) { id status } }\n"): typeof import('./graphql').SolveRequestDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetRequestPending($id: ID!) { setRequestPending(id: $id) { id status } }\n"): typeof import('./graphql').SetRequestPendingDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -211,6 +223,18 @@ export function graphql(source: "\n  query History($aggregateType: String!, $agg
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query StateAt($aggregateType: String!, $aggregateId: String!, $version: Int, $at: DateTime) {\n    stateAt(aggregateType: $aggregateType, aggregateId: $aggregateId, version: $version, at: $at) {\n      version\n      recordedAt\n      state\n    }\n  }\n"): typeof import('./graphql').StateAtDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n"): typeof import('./graphql').ActorActivityDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n"): typeof import('./graphql').ProjectionsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n"): typeof import('./graphql').RebuildProjectionDocument;
 
 
 export function graphql(source: string) {

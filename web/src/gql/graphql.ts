@@ -1474,7 +1474,7 @@ export type OffersSubscriptionVariables = Exact<{
 }>;
 
 
-export type OffersSubscription = { __typename?: 'Subscription', offers: { __typename?: 'OfferMessage', position: number, offer?: { __typename?: 'Offer', callId: string, offeredAt: string, callerNumber: string, callerName?: string | null, backupStatus?: string | null, customer?: { __typename?: 'Customer', id: string, name?: string | null, phones: Array<string>, email?: string | null, erased: boolean } | null, openRequests: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> } | null } };
+export type OffersSubscription = { __typename?: 'Subscription', offers: { __typename?: 'OfferMessage', position: number, offer?: { __typename?: 'Offer', callId: string, offeredAt: string, callerNumber: string, callerName?: string | null, backup?: { __typename?: 'BackupStatusView', status: string, lastSuccessAt?: string | null, overdueSince?: string | null, failingSince?: string | null, downReason?: string | null, expectedAt?: string | null } | null, customer?: { __typename?: 'Customer', id: string, name?: string | null, phones: Array<string>, email?: string | null, erased: boolean } | null, openRequests: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> } | null } };
 
 export type RecentCallsQueryVariables = Exact<{
   customerId: Scalars['ID']['input'];
@@ -1510,6 +1510,13 @@ export type SolveRequestMutationVariables = Exact<{
 
 
 export type SolveRequestMutation = { __typename?: 'Mutation', solveRequest: { __typename?: 'Request', id: string, status: RequestStatus } };
+
+export type SetRequestPendingMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type SetRequestPendingMutation = { __typename?: 'Mutation', setRequestPending: { __typename?: 'Request', id: string, status: RequestStatus } };
 
 export type ReopenRequestMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -1652,6 +1659,28 @@ export type StateAtQueryVariables = Exact<{
 
 export type StateAtQuery = { __typename?: 'Query', stateAt: { __typename?: 'AggregateStateView', version: number, recordedAt?: string | null, state: unknown } };
 
+export type ActorActivityQueryVariables = Exact<{
+  actor: Scalars['String']['input'];
+  from: Scalars['DateTime']['input'];
+  until: Scalars['DateTime']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ActorActivityQuery = { __typename?: 'Query', actorActivity: { __typename?: 'LogEventConnection', totalCount: number, nodes: Array<{ __typename?: 'LogEvent', position: number, eventId: string, eventType: string, aggregateType: string, aggregateId: string, sequence: number, payload: unknown, metadata: unknown, recordedAt: string }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+
+export type ProjectionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProjectionsQuery = { __typename?: 'Query', logHead: number, projections: Array<{ __typename?: 'ProjectionStatusView', name: string, position: number, lag: number, rebuild?: { __typename?: 'RebuildStatusView', running: boolean, requestedAt: string, startedAt?: string | null, done: number, total?: number | null, fraction?: number | null, rate?: number | null, etaSecs?: number | null, finishedAt?: string | null, error?: string | null } | null }> };
+
+export type RebuildProjectionMutationVariables = Exact<{
+  name?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type RebuildProjectionMutation = { __typename?: 'Mutation', rebuildProjection: { __typename?: 'RebuildStarted', projections: Array<string> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1766,7 +1795,14 @@ export const OffersDocument = new TypedDocumentString(`
       offeredAt
       callerNumber
       callerName
-      backupStatus
+      backup {
+        status
+        lastSuccessAt
+        overdueSince
+        failingSince
+        downReason
+        expectedAt
+      }
       customer {
         id
         name
@@ -1842,6 +1878,14 @@ export const SolveRequestDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SolveRequestMutation, SolveRequestMutationVariables>;
+export const SetRequestPendingDocument = new TypedDocumentString(`
+    mutation SetRequestPending($id: ID!) {
+  setRequestPending(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<SetRequestPendingMutation, SetRequestPendingMutationVariables>;
 export const ReopenRequestDocument = new TypedDocumentString(`
     mutation ReopenRequest($id: ID!) {
   reopenRequest(id: $id) {
@@ -2067,3 +2111,62 @@ export const StateAtDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<StateAtQuery, StateAtQueryVariables>;
+export const ActorActivityDocument = new TypedDocumentString(`
+    query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {
+  actorActivity(
+    actor: $actor
+    from: $from
+    until: $until
+    first: 50
+    after: $after
+  ) {
+    nodes {
+      ...AuditEvent
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    totalCount
+  }
+}
+    fragment AuditEvent on LogEvent {
+  position
+  eventId
+  eventType
+  aggregateType
+  aggregateId
+  sequence
+  payload
+  metadata
+  recordedAt
+}`) as unknown as TypedDocumentString<ActorActivityQuery, ActorActivityQueryVariables>;
+export const ProjectionsDocument = new TypedDocumentString(`
+    query Projections {
+  logHead
+  projections {
+    name
+    position
+    lag
+    rebuild {
+      running
+      requestedAt
+      startedAt
+      done
+      total
+      fraction
+      rate
+      etaSecs
+      finishedAt
+      error
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ProjectionsQuery, ProjectionsQueryVariables>;
+export const RebuildProjectionDocument = new TypedDocumentString(`
+    mutation RebuildProjection($name: String) {
+  rebuildProjection(name: $name) {
+    projections
+  }
+}
+    `) as unknown as TypedDocumentString<RebuildProjectionMutation, RebuildProjectionMutationVariables>;

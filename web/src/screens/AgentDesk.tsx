@@ -16,6 +16,7 @@ import {
   ReopenRequestMutation,
   SetAvailabilityMutation,
   SolveRequestMutation,
+  SetRequestPendingMutation,
 } from '../operations';
 
 type Offer = NonNullable<OffersData['offers']['offer']>;
@@ -251,10 +252,11 @@ function CallHeader(props: {
 }
 
 function CustomerCard({ offer }: { offer: Offer }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const customer = offer.customer;
   if (!customer) return <p>{t('offer.unknownCaller')}</p>;
-  const backup = offer.backupStatus;
+  const backup = offer.backup;
+  const when = (iso: string) => new Date(iso).toLocaleString(language);
   return (
     <div className="customer" aria-label={t('customer.title')} role="group">
       <h3>{customer.name}</h3>
@@ -268,11 +270,32 @@ function CustomerCard({ offer }: { offer: Offer }) {
           </>
         )}
         <dt>{t('customer.backup')}</dt>
-        <dd>
-          {backup ? (
-            <span className={`badge backup-${backup}`}>
-              {isBackupStatus(backup) ? t(`backup.${backup}`) : backup}
-            </span>
+        <dd data-testid="backup-health">
+          {backup && backup.status !== 'unmonitored' ? (
+            <>
+              <span className={`badge backup-${backup.status}`}>
+                {isBackupStatus(backup.status) ? t(`backup.${backup.status}`) : backup.status}
+              </span>{' '}
+              {backup.lastSuccessAt ? (
+                <span>
+                  {t('customer.lastSuccess')} <time dateTime={backup.lastSuccessAt}>{when(backup.lastSuccessAt)}</time>
+                </span>
+              ) : (
+                <span>{t('customer.neverSucceeded')}</span>
+              )}
+              {backup.failingSince && (
+                <span>
+                  {' · '}
+                  {t('customer.failingSince')} <time dateTime={backup.failingSince}>{when(backup.failingSince)}</time>
+                </span>
+              )}
+              {!backup.failingSince && backup.overdueSince && (
+                <span>
+                  {' · '}
+                  {t('customer.overdueSince')} <time dateTime={backup.overdueSince}>{when(backup.overdueSince)}</time>
+                </span>
+              )}
+            </>
           ) : (
             t('customer.noBackupPlan')
           )}
@@ -465,6 +488,11 @@ function MyRequests({ workerId, version }: { workerId: string; version: number }
                     {(request.status === 'OPEN' || request.status === 'PENDING') && (
                       <button type="button" onClick={() => void act(() => api.request(SolveRequestMutation, { id: request.id }))}>
                         {t('requests.solve')}
+                      </button>
+                    )}
+                    {request.status === 'OPEN' && (
+                      <button type="button" onClick={() => void act(() => api.request(SetRequestPendingMutation, { id: request.id }))}>
+                        {t('requests.pending')}
                       </button>
                     )}
                     {request.status === 'SOLVED' && (

@@ -6,6 +6,8 @@ import { useApi } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
 import { AGGREGATE_TYPES, auditTarget, metadataOf } from '../lib/audit';
 import { HistoryQuery, StateAtQuery } from '../operations';
+import { ActorActivity } from './ActorActivity';
+import { ReadModels } from './ReadModels';
 import type { AuditEventFragment, StateAtQuery as StateData } from '../gql/graphql';
 
 type Event = AuditEventFragment;
@@ -183,6 +185,8 @@ export function Audit() {
           </pre>
         </section>
       )}
+      <ActorActivity />
+      <ReadModels />
     </div>
   );
 }
