@@ -19,3 +19,15 @@ export function metadataOf(metadata: unknown): { actor: string; correlation: str
   const text = (value: unknown) => (typeof value === 'string' && value ? value : '—');
   return { actor: text(record.actor), correlation: text(record.correlation_id) };
 }
+
+/** `datetime-local` text of an instant in the browser's time zone, to the second. */
+export function localInput(at: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+}
+
+/** A rebuild's progress bar value (0–100): a finished rebuild without error is full. */
+export function rebuildPercent(rebuild: { running: boolean; fraction?: number | null; error?: string | null }): number {
+  if (!rebuild.running && !rebuild.error) return 100;
+  return Math.max(0, Math.min(100, Math.round((rebuild.fraction ?? 0) * 100)));
+}

@@ -4,19 +4,13 @@ import { useState, type FormEvent } from 'react';
 import { ApiError } from '../lib/api';
 import { useApi } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
-import { metadataOf } from '../lib/audit';
+import { localInput, metadataOf } from '../lib/audit';
 import { ActorActivityQuery } from '../operations';
 import type { AuditEventFragment } from '../gql/graphql';
 
 function describe(failure: unknown): string {
   if (failure instanceof ApiError && failure.code) return `${failure.message} (${failure.code})`;
   return failure instanceof Error ? failure.message : String(failure);
-}
-
-/** `datetime-local` text of an instant, in the browser's time zone (to the second). */
-function localInput(at: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
 }
 
 export function ActorActivity() {

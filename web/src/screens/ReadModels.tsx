@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { ApiError } from '../lib/api';
 import { useApi } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
+import { rebuildPercent } from '../lib/audit';
 import { ProjectionsQuery, RebuildProjectionMutation } from '../operations';
 import type { ProjectionsQuery as ProjectionsData } from '../gql/graphql';
 
@@ -77,7 +78,7 @@ export function ReadModels() {
             <tbody>
               {data.projections.map((projection) => {
                 const rebuild = projection.rebuild;
-                const percent = Math.round((rebuild?.fraction ?? 0) * 100);
+                const percent = rebuild ? rebuildPercent(rebuild) : 0;
                 return (
                   <tr key={projection.name}>
                     <th scope="row">{projection.name}</th>
