@@ -17,3 +17,14 @@ export function sortBoard<T extends BoardRow>(rows: readonly T[]): T[] {
     (a, b) => rank(a.status) - rank(b.status) || a.name.localeCompare(b.name),
   );
 }
+
+/** What the pop's backup health line says besides the status: since when it fails (a failed
+ * run, first) or is overdue; null when neither. */
+export function backupTrouble(backup: {
+  failingSince?: string | null;
+  overdueSince?: string | null;
+}): { kind: 'failing' | 'overdue'; since: string } | null {
+  if (backup.failingSince) return { kind: 'failing', since: backup.failingSince };
+  if (backup.overdueSince) return { kind: 'overdue', since: backup.overdueSince };
+  return null;
+}

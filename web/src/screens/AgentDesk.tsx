@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi, useNow, useQuery, useSubscription } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
 import { dueStatus, formatDuration, secondsSince, secondsUntil } from '../lib/time';
+import { backupTrouble } from '../lib/backups';
 import type { MessageKey } from '../lib/messages';
 import type { OffersSubscription as OffersData, Priority, RequestType } from '../gql/graphql';
 import {
@@ -256,6 +257,7 @@ function CustomerCard({ offer }: { offer: Offer }) {
   const customer = offer.customer;
   if (!customer) return <p>{t('offer.unknownCaller')}</p>;
   const backup = offer.backup;
+  const trouble = backup ? backupTrouble(backup) : null;
   const when = (iso: string) => new Date(iso).toLocaleString(language);
   return (
     <div className="customer" aria-label={t('customer.title')} role="group">
@@ -283,16 +285,11 @@ function CustomerCard({ offer }: { offer: Offer }) {
               ) : (
                 <span>{t('customer.neverSucceeded')}</span>
               )}
-              {backup.failingSince && (
+              {trouble && (
                 <span>
                   {' · '}
-                  {t('customer.failingSince')} <time dateTime={backup.failingSince}>{when(backup.failingSince)}</time>
-                </span>
-              )}
-              {!backup.failingSince && backup.overdueSince && (
-                <span>
-                  {' · '}
-                  {t('customer.overdueSince')} <time dateTime={backup.overdueSince}>{when(backup.overdueSince)}</time>
+                  {t(trouble.kind === 'failing' ? 'customer.failingSince' : 'customer.overdueSince')}{' '}
+                  <time dateTime={trouble.since}>{when(trouble.since)}</time>
                 </span>
               )}
             </>
