@@ -5,27 +5,18 @@
 //! models (`projections`) and telephony (`ari-adapter`) together. It holds no business rule of
 //! its own: decisions are the domain's.
 
-pub mod admin_cli;
 pub mod app;
 pub mod auth;
 pub mod backup;
+pub mod claims;
 pub mod cli;
-pub mod config;
 pub mod customers;
-pub mod db;
-pub mod embedded_pg;
-pub mod export;
-pub mod graphiql;
-pub mod graphql;
-pub mod http;
 pub mod mail;
-pub mod metrics;
-pub mod projections_cli;
+pub mod platform;
 pub mod requests;
-pub mod services;
-pub mod state;
 pub mod telephony;
+pub mod transport;
 pub mod webapp;
 
 pub use app::Application;
-pub use config::ServeConfig;
+pub use platform::config::ServeConfig;

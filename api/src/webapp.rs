@@ -2,7 +2,7 @@
 //! route answer `index.html` (`no-cache`) to a page navigation (a GET accepting HTML), the
 //! hashed files under `/assets/` are cached for good (`immutable`), anything else is a 404 —
 //! a missing asset is never answered with the page. The security headers and the strict
-//! Content-Security-Policy of [`crate::http`] apply as to every response.
+//! Content-Security-Policy of [`crate::transport::http`] apply as to every response.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};

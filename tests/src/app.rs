@@ -16,7 +16,7 @@ pub struct TestApp {
     pub pool: PgPool,
     pub http: reqwest::Client,
     /// The server's shared state (service functions, clock, store).
-    pub state: api::state::AppState,
+    pub state: api::transport::state::AppState,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,

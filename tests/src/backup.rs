@@ -10,7 +10,7 @@ use domain::worker::{Worker, WorkerCommand};
 use journal::{Actor, Metadata};
 use serde_json::Value;
 
-use api::state::AppState;
+use api::transport::state::AppState;
 
 use crate::TestApp;
 

@@ -9,8 +9,8 @@ use journal::{Committed, EventStore, Metadata};
 use sqlx::PgPool;
 
 use super::password::{self, Password};
-use crate::graphql::claims::{with_claims, ClaimKind};
-use crate::graphql::error::ApiError;
+use super::AuthError;
+use crate::claims::{with_claims, ClaimKind};
 
 /// A worker to register.
 pub struct NewWorker {
@@ -32,18 +32,18 @@ pub async fn register_worker(
     store: &EventStore,
     new: NewWorker,
     metadata: &Metadata,
-) -> Result<(WorkerId, Committed<Worker>), ApiError> {
+) -> Result<(WorkerId, Committed<Worker>), AuthError> {
     let worker_id = WorkerId::new();
     let owner = worker_id.to_string();
     let key = email_key(&new.email);
     let hash = password::hash(&new.password)
         .await
-        .map_err(ApiError::Internal)?;
+        .map_err(AuthError::Internal)?;
     let mut values = vec![(ClaimKind::WorkerEmail, key.clone())];
     if let Some(endpoint) = &new.endpoint {
         values.push((ClaimKind::WorkerEndpoint, endpoint.to_string()));
     }
-    let committed = with_claims(pool, &owner, &values, async {
+    let committed = with_claims::<_, AuthError, _>(pool, &owner, &values, async {
         sqlx::query(
             "INSERT INTO credentials (worker_id, email_key, password_hash, role) \
              VALUES ($1, $2, $3, $4)",

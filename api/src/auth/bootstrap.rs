@@ -54,7 +54,7 @@ pub async fn create_admin(
     };
     let (worker_id, _) = register_worker(pool, &store, new, &Metadata::new(Actor::System))
         .await
-        .map_err(|error| anyhow::anyhow!("{} ({})", error.message(), error.code()))?;
+        .map_err(|error| anyhow::anyhow!("{}", error.describe()))?;
     tracing::info!(%worker_id, "admin created");
     Ok(Bootstrapped::Created(worker_id))
 }

@@ -8,7 +8,9 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod client_address;
+mod error;
 pub mod password;
+pub mod purge;
 pub mod rate_limit;
 pub mod sessions;
 pub mod tokens;
@@ -19,8 +21,9 @@ use std::time::Duration;
 use domain::ids::WorkerId;
 use domain::values::Role;
 
-use crate::config::AuthConfig;
+use crate::platform::config::AuthConfig;
 use client_address::ClientAddressPolicy;
+pub use error::AuthError;
 use rate_limit::Throttle;
 use tokens::TokenKeys;
 

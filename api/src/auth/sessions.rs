@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::password::{self, Password};
 use super::rate_limit;
 use super::tokens::{random_token, token_hash, AccessClaims};
+use super::AuthError;
 use super::{AuthService, Caller};
-use crate::graphql::error::ApiError;
 
 /// A session just opened or refreshed. The tokens are shown to the client once.
 #[derive(Clone)]
@@ -39,7 +39,7 @@ pub async fn identify(
     pool: &PgPool,
     auth: &AuthService,
     bearer: Option<&str>,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let Some(token) = bearer else {
         return Ok(Caller::Anonymous);
     };
@@ -52,7 +52,7 @@ pub async fn identify(
 /// The caller a token's verified `claims` prove now (as [`identify`], without the signature
 /// and expiry checks already done): for a connection that authenticated once, after a change
 /// to its worker's credentials.
-pub async fn standing(pool: &PgPool, claims: &AccessClaims) -> Result<Caller, ApiError> {
+pub async fn standing(pool: &PgPool, claims: &AccessClaims) -> Result<Caller, AuthError> {
     let row: Option<(String, bool, i32, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT c.role, c.active, c.session_epoch, s.revoked_at \
          FROM credentials c JOIN sessions s ON s.worker_id = c.worker_id \
@@ -66,7 +66,7 @@ pub async fn standing(pool: &PgPool, claims: &AccessClaims) -> Result<Caller, Ap
         Some((role, true, epoch, None)) if epoch == claims.epoch => Ok(Caller::Worker {
             id: WorkerId(claims.sub),
             role: Role::parse(&role)
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("bad role")))?,
+                .map_err(|_| AuthError::Internal(anyhow::anyhow!("bad role")))?,
             session_id: claims.sid,
         }),
         _ => Ok(Caller::Anonymous),
@@ -82,7 +82,7 @@ pub async fn login(
     email: &str,
     password: &str,
     address: Option<IpAddr>,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     let account_key = email.trim().to_lowercase();
     let per_account = rate_limit::login_key(&account_key, address);
     let per_address = rate_limit::address_key(address);
@@ -92,7 +92,7 @@ pub async fn login(
     ];
     if auth.throttle.acquire(pool, &keys).await?.is_err() {
         tracing::info!(client = ?address, "login refused: too many attempts");
-        return Err(ApiError::RateLimited);
+        return Err(AuthError::RateLimited);
     }
     let row: Option<(Uuid, String, String, bool, i32)> = sqlx::query_as(
         "SELECT worker_id, password_hash, role, active, session_epoch FROM credentials \
@@ -117,7 +117,7 @@ pub async fn login(
         }
         _ => {
             tracing::info!(client = ?address, "login failed");
-            Err(ApiError::Unauthenticated(LOGIN_FAILED))
+            Err(AuthError::Unauthenticated(LOGIN_FAILED))
         }
     }
 }
@@ -130,7 +130,7 @@ async fn issue(
     role: &str,
     epoch: i32,
     session_id: Uuid,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     let now = Utc::now();
     let access_ttl = TimeDelta::seconds(auth.config.access_token_secs.min(86_400 * 365) as i64);
     let refresh_ttl = TimeDelta::seconds(auth.config.refresh_token_secs.min(86_400 * 3650) as i64);
@@ -144,7 +144,7 @@ async fn issue(
         iat: now.timestamp(),
         exp: access_token_expires_at.timestamp(),
     };
-    let access_token = auth.keys.sign(&claims).map_err(ApiError::Internal)?;
+    let access_token = auth.keys.sign(&claims).map_err(AuthError::Internal)?;
     let refresh_token = random_token(32);
     let refresh_token_expires_at = now + refresh_ttl;
     sqlx::query(
@@ -170,7 +170,7 @@ pub async fn refresh(
     pool: &PgPool,
     auth: &AuthService,
     refresh_token: &str,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     let hash = token_hash(refresh_token);
     let mut transaction = pool.begin().await?;
     let row: Option<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
@@ -181,7 +181,7 @@ pub async fn refresh(
     .fetch_optional(&mut *transaction)
     .await?;
     let Some((session_id, expires_at, used_at)) = row else {
-        return Err(ApiError::Unauthenticated(REFRESH_FAILED));
+        return Err(AuthError::Unauthenticated(REFRESH_FAILED));
     };
     if used_at.is_some() {
         sqlx::query(
@@ -193,7 +193,7 @@ pub async fn refresh(
         .await?;
         transaction.commit().await?;
         tracing::warn!(%session_id, "a spent refresh token was presented again: session revoked");
-        return Err(ApiError::Unauthenticated(REFRESH_FAILED));
+        return Err(AuthError::Unauthenticated(REFRESH_FAILED));
     }
     let session: Option<(Uuid, String, i32)> = sqlx::query_as(
         "SELECT c.worker_id, c.role, c.session_epoch FROM sessions s \
@@ -204,10 +204,10 @@ pub async fn refresh(
     .fetch_optional(&mut *transaction)
     .await?;
     let Some((worker_id, role, epoch)) = session else {
-        return Err(ApiError::Unauthenticated(REFRESH_FAILED));
+        return Err(AuthError::Unauthenticated(REFRESH_FAILED));
     };
     if expires_at <= Utc::now() {
-        return Err(ApiError::Unauthenticated(REFRESH_FAILED));
+        return Err(AuthError::Unauthenticated(REFRESH_FAILED));
     }
     sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
         .bind(&hash)
@@ -218,7 +218,11 @@ pub async fn refresh(
 }
 
 /// Ends a session: its access tokens and refresh tokens stop working.
-pub async fn revoke_session(pool: &PgPool, session_id: Uuid, reason: &str) -> Result<(), ApiError> {
+pub async fn revoke_session(
+    pool: &PgPool,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<(), AuthError> {
     sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 \
          WHERE session_id = $1 AND revoked_at IS NULL",
@@ -235,7 +239,7 @@ pub async fn revoke_all_sessions(
     pool: &PgPool,
     worker_id: WorkerId,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     sqlx::query(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 \
          WHERE worker_id = $1 AND revoked_at IS NULL",
@@ -259,7 +263,7 @@ pub async fn change_password(
     current: &str,
     new: &Password,
     address: Option<IpAddr>,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     let per_worker = rate_limit::password_change_key(worker_id.as_uuid(), address);
     let per_address = rate_limit::address_key(address);
     let keys = [
@@ -268,7 +272,7 @@ pub async fn change_password(
     ];
     if auth.throttle.acquire(pool, &keys).await?.is_err() {
         tracing::info!(client = ?address, %worker_id, "password change refused: too many attempts");
-        return Err(ApiError::RateLimited);
+        return Err(AuthError::RateLimited);
     }
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT password_hash, role FROM credentials WHERE worker_id = $1 AND active",
@@ -277,19 +281,15 @@ pub async fn change_password(
     .fetch_optional(pool)
     .await?;
     let Some((stored_hash, role)) = row else {
-        return Err(ApiError::Unauthenticated("not logged in"));
+        return Err(AuthError::Unauthenticated("not logged in"));
     };
     if !password::verify(current, Some(stored_hash)).await {
         tracing::info!(client = ?address, %worker_id, "password change: wrong current password");
-        return Err(ApiError::Rule {
-            code: "WRONG_PASSWORD",
-            message: "the current password is wrong".into(),
-            field: Some("currentPassword"),
-        });
+        return Err(AuthError::WrongPassword);
     }
     auth.throttle.clear(pool, &per_worker).await?;
     auth.throttle.release(pool, &per_address).await?;
-    let hash = password::hash(new).await.map_err(ApiError::Internal)?;
+    let hash = password::hash(new).await.map_err(AuthError::Internal)?;
     let (epoch,): (i32,) = sqlx::query_as(
         "UPDATE credentials SET password_hash = $2, session_epoch = session_epoch + 1, \
          updated_at = now() WHERE worker_id = $1 RETURNING session_epoch",
@@ -309,7 +309,7 @@ pub async fn change_password(
 }
 
 /// Active admins other than `worker_id` (the fact the last-admin rule needs).
-pub async fn other_active_admins(pool: &PgPool, worker_id: WorkerId) -> Result<u32, ApiError> {
+pub async fn other_active_admins(pool: &PgPool, worker_id: WorkerId) -> Result<u32, AuthError> {
     let (count,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM credentials WHERE role = 'admin' AND active AND worker_id <> $1",
     )
@@ -320,7 +320,7 @@ pub async fn other_active_admins(pool: &PgPool, worker_id: WorkerId) -> Result<u
 }
 
 /// Mirrors a committed role change.
-pub async fn set_role(pool: &PgPool, worker_id: WorkerId, role: Role) -> Result<(), ApiError> {
+pub async fn set_role(pool: &PgPool, worker_id: WorkerId, role: Role) -> Result<(), AuthError> {
     sqlx::query("UPDATE credentials SET role = $2, updated_at = now() WHERE worker_id = $1")
         .bind(worker_id.as_uuid())
         .bind(role_text(role))
@@ -330,7 +330,7 @@ pub async fn set_role(pool: &PgPool, worker_id: WorkerId, role: Role) -> Result<
 }
 
 /// Mirrors a committed deactivation and ends the worker's sessions.
-pub async fn deactivate(pool: &PgPool, worker_id: WorkerId) -> Result<(), ApiError> {
+pub async fn deactivate(pool: &PgPool, worker_id: WorkerId) -> Result<(), AuthError> {
     sqlx::query("UPDATE credentials SET active = FALSE, updated_at = now() WHERE worker_id = $1")
         .bind(worker_id.as_uuid())
         .execute(pool)
@@ -343,7 +343,7 @@ pub async fn set_email(
     pool: &PgPool,
     worker_id: WorkerId,
     email_key: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     sqlx::query("UPDATE credentials SET email_key = $2, updated_at = now() WHERE worker_id = $1")
         .bind(worker_id.as_uuid())
         .bind(email_key)

@@ -38,7 +38,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::service::{self, BackupError, PingKind};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The ping routes (merged outside the global body-size limit: manifests are large, and their
 /// own limits apply while they stream).
@@ -485,7 +485,7 @@ impl StagedBody {
         let staging_failed = |error: std::io::Error| {
             BodyError::Staging(format!("staging the body in {}: {error}", dir.display()))
         };
-        create_private_dir(dir).map_err(staging_failed)?;
+        crate::platform::files::create_private_dir(dir).map_err(staging_failed)?;
         // Removed when dropped, whatever ends the reception.
         let mut staged = StagedBody {
             path: dir.join(format!("{}.body", uuid::Uuid::now_v7())),
@@ -534,16 +534,6 @@ impl Drop for StagedBody {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
-}
-
-/// Creates `dir` (and its parents) readable by the server's user only (0700).
-pub fn create_private_dir(dir: &FsPath) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 #[cfg(test)]

@@ -9,8 +9,6 @@
 //!   `backup_status`, …), each with a small error type.
 //! - [`watchdog`]: the process manager that sleeps until the next schedule deadline.
 //! - [`retention`]: the retention policy applied to a customer's finished runs.
-//! - [`purge`]: the periodic purge of spent tokens (revoked ingest tokens, expired refresh
-//!   tokens, ended sessions) after a retention period.
 //!
 //! Architecture Invariant: decisions are the domain's (schedule, diff, retention policies and
 //! aggregates); this module gathers facts, executes commands and never holds a token in clear
@@ -18,124 +16,23 @@
 
 pub mod ingest;
 pub mod manifest_store;
-pub mod purge;
 pub mod retention;
 pub mod service;
 pub mod tokens;
 pub mod watchdog;
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
 use domain::ids::CustomerId;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::platform::clock::{Clock, ClockHandle};
+
 pub use service::BackupError;
-
-/// Where "now" comes from: the system clock in production, a clock tests move by hand.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that follows the system clock plus an offset that tests move forward, or, once
-/// [`set`](ManualClock::set), stands still at a given instant until moved.
-#[derive(Debug, Default)]
-pub struct ManualClock {
-    offset: Mutex<TimeDelta>,
-    frozen: Mutex<Option<DateTime<Utc>>>,
-}
-
-impl ManualClock {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
-    }
-
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        let by = TimeDelta::from_std(by).unwrap_or(TimeDelta::zero());
-        if let Some(frozen) = self
-            .frozen
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .as_mut()
-        {
-            *frozen += by;
-            return;
-        }
-        let mut offset = self
-            .offset
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        *offset += by;
-    }
-}
-
-impl ManualClock {
-    /// Stops the clock at `at` (exact instants for the test); [`advance`](Self::advance) and
-    /// `set` move it from there.
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self
-            .frozen
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = Some(at);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        if let Some(frozen) = *self
-            .frozen
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-        {
-            return frozen;
-        }
-        let offset = *self
-            .offset
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        Utc::now() + offset
-    }
-}
-
-/// A shareable clock for the configuration (`None`: the system clock).
-#[derive(Clone, Default)]
-pub struct ClockHandle(pub Option<Arc<dyn Clock>>);
-
-impl ClockHandle {
-    pub fn of(clock: Arc<dyn Clock>) -> Self {
-        Self(Some(clock))
-    }
-
-    pub fn clock(&self) -> Arc<dyn Clock> {
-        self.0.clone().unwrap_or_else(|| Arc::new(SystemClock))
-    }
-}
-
-impl fmt::Debug for ClockHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "ClockHandle(custom)"
-        } else {
-            "ClockHandle(system)"
-        })
-    }
-}
 
 /// Backup monitoring settings.
 #[derive(Args, Clone, Debug)]
@@ -232,14 +129,11 @@ impl Default for BackupConfig {
     }
 }
 
-/// What the backup and mail services share (in `AppState`).
+/// What the backup services share (in `AppState`).
 #[derive(Clone)]
 pub struct BackupContext {
     pub clock: Arc<dyn Clock>,
     pub config: BackupConfig,
-    pub mail: crate::mail::MailSettings,
-    /// Wakes the mail sender when the outbox got new rows.
-    pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// The customers whose ping body is being received or processed by this server.
     pub uploads: UploadSlots,
     /// Where ping bodies are staged while they arrive (`<data_dir>/ingest`, mode 0700).
@@ -268,17 +162,16 @@ impl Default for Progress {
 }
 
 impl BackupContext {
-    pub fn new(config: BackupConfig, mail: crate::mail::MailSettings) -> Self {
-        let staging_dir = if mail.data_dir.as_os_str().is_empty() {
+    /// `data_dir`: the server's data folder (ping bodies are staged in `ingest/` there).
+    pub fn new(config: BackupConfig, data_dir: &std::path::Path) -> Self {
+        let staging_dir = if data_dir.as_os_str().is_empty() {
             std::env::temp_dir().join("savecorp-ingest")
         } else {
-            mail.data_dir.join("ingest")
+            data_dir.join("ingest")
         };
         Self {
             clock: config.clock.clock(),
             config,
-            mail,
-            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             uploads: UploadSlots::default(),
             staging_dir,
             ingest_permits: Arc::default(),
@@ -351,85 +244,6 @@ impl Drop for UploadSlot {
 
 impl Default for BackupContext {
     fn default() -> Self {
-        Self::new(
-            BackupConfig::default(),
-            crate::mail::MailSettings::default(),
-        )
-    }
-}
-
-/// A per-process advisory lock key (the watchdog and the outbox feeder run once per database).
-pub(crate) const WATCHDOG_LOCK_KEY: i64 = 0x5341_5645_0001;
-pub(crate) const OUTBOX_FEEDER_LOCK_KEY: i64 = 0x5341_5645_0002;
-
-/// Runs `body` as the one active instance of `name` per database: waits for the session
-/// advisory lock `key`, runs `body` with the lock's connection (it holds the lock as long as
-/// it keeps the connection; a `body` must end with an error when that session is lost, e.g. by
-/// pinging it each round: a restarted database drops the lock, and another instance may then
-/// lead), and after an error waits `retry` and leads again. Returns on shutdown or when `body`
-/// returns `Ok`.
-pub(crate) async fn lead<F, Fut>(
-    pool: &sqlx::PgPool,
-    key: i64,
-    name: &'static str,
-    retry: Duration,
-    shutdown: &tokio_util::sync::CancellationToken,
-    mut body: F,
-) where
-    F: FnMut(sqlx::PgConnection) -> Fut,
-    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
-{
-    loop {
-        let Some(lock) = wait_for_leadership(pool, key, retry, shutdown).await else {
-            return;
-        };
-        tracing::info!("{name} active");
-        let result = body(lock).await;
-        match result {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(%error, "{name} failed; restarting");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(retry) => {}
-                }
-            }
-        }
-    }
-}
-
-/// Waits until this instance holds the session advisory lock `key` (one active watchdog or
-/// outbox feeder per database); the lock lives as long as the returned connection. `None` when
-/// shut down first.
-pub(crate) async fn wait_for_leadership(
-    pool: &sqlx::PgPool,
-    key: i64,
-    retry: Duration,
-    shutdown: &tokio_util::sync::CancellationToken,
-) -> Option<sqlx::PgConnection> {
-    use sqlx::Connection as _;
-    loop {
-        let attempt = async {
-            let mut connection = sqlx::PgConnection::connect_with(&pool.connect_options()).await?;
-            let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-                .bind(key)
-                .fetch_one(&mut connection)
-                .await?;
-            if locked {
-                Ok::<_, sqlx::Error>(Some(connection))
-            } else {
-                let _ = connection.close().await;
-                Ok(None)
-            }
-        };
-        match attempt.await {
-            Ok(Some(connection)) => return Some(connection),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, key, "cannot try the leader lock"),
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return None,
-            _ = tokio::time::sleep(retry) => {}
-        }
+        Self::new(BackupConfig::default(), std::path::Path::new(""))
     }
 }

@@ -11,7 +11,7 @@ use domain::policy::retention::{self, ExpireReason, RunFacts, Verdict};
 use journal::{Actor, Metadata};
 
 use super::service::{backup_runs, load_customer, BackupError};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// Applies the customer's retention policy now; returns the runs newly expired.
 pub async fn apply_retention(

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::ingest::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// The customer of a `backup_run` event, as the `events_backup_run_customer` index has it.
 const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
@@ -101,9 +101,9 @@ impl BackupError {
 
 impl From<sqlx::Error> for BackupError {
     fn from(error: sqlx::Error) -> Self {
-        if crate::graphql::error::is_unavailable(&error) {
+        if crate::platform::db::is_unavailable(&error) {
             Self::Unavailable
-        } else if crate::graphql::error::is_unstorable_text(&error) {
+        } else if crate::platform::db::is_unstorable_text(&error) {
             Self::InvalidBody {
                 line: None,
                 message: "contains a character that cannot be stored (NUL)".into(),
@@ -621,7 +621,8 @@ async fn record_success(
     // one answer 409 at once rather than queue. The transaction only holds the lock (no writes,
     // no transaction id), so log readers are not held back.
     let mut lock = state.pool.begin().await?;
-    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock(8311, hashtext($1))")
+    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1, hashtext($2))")
+        .bind(crate::platform::leadership::keys::MANIFEST_UPLOAD)
         .bind(customer_id.to_string())
         .fetch_one(&mut *lock)
         .await?;

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::retention::apply_retention_with;
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// Namespace of follow-up request ids (v5 of the overdue or failed event id).
 const FOLLOW_UP_NAMESPACE: Uuid = Uuid::from_u128(0x7f1c_5a8e_2b7d_4c1e_9a55_3d0e_8b6f_0001);
@@ -332,9 +332,9 @@ impl Watchdog {
 /// Runs the watchdog until `shutdown`: waits to be the active instance, then watches.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    super::lead(
+    crate::platform::leadership::lead(
         &state.pool,
-        super::WATCHDOG_LOCK_KEY,
+        crate::platform::leadership::keys::WATCHDOG,
         "backup watchdog",
         retry,
         &shutdown,

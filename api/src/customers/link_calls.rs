@@ -5,7 +5,7 @@
 //! is linked to it (Call `LinkCustomer`), so `calls(customerId:)` shows it.
 //!
 //! - One instance is active per database (its own session advisory lock, as the request
-//!   deadline manager: `backup::lead`).
+//!   deadline manager: `platform::leadership::lead`).
 //! - It reads only the customer events that can add a number (the log below the readers'
 //!   watermark, filtered in SQL) after its checkpoint (`checkpoints`, name `call_linker`),
 //!   and moves the checkpoint after each event handled and to the readable head once caught
@@ -35,10 +35,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::state::AppState;
-
-/// The advisory lock of the active call linker.
-pub(crate) const CALL_LINKER_LOCK_KEY: i64 = 0x5341_5645_0005;
+use crate::transport::state::AppState;
 
 /// Its checkpoint's name in `checkpoints`.
 const CHECKPOINT: &str = "call_linker";
@@ -75,9 +72,9 @@ impl From<LinkError> for sqlx::Error {
 /// Runs the linker until `shutdown`.
 pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    crate::backup::lead(
+    crate::platform::leadership::lead(
         &state.pool,
-        CALL_LINKER_LOCK_KEY,
+        crate::platform::leadership::keys::CALL_LINKER,
         "call linker",
         retry,
         &shutdown,

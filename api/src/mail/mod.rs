@@ -99,6 +99,14 @@ impl std::fmt::Debug for MailSettings {
     }
 }
 
+/// What the mail services share: their settings, and the wake-up the outbox feeder gives the
+/// sender when it stored new messages.
+#[derive(Clone, Debug, Default)]
+pub struct MailContext {
+    pub settings: MailSettings,
+    pub wakeup: std::sync::Arc<tokio::sync::Notify>,
+}
+
 /// The URL with its password (if any) replaced by `***`; an unreadable URL is hidden whole.
 pub fn redacted_url(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -113,7 +121,7 @@ pub fn redacted_url(raw: &str) -> String {
 }
 
 impl MailSettings {
-    pub fn from_config(config: &crate::config::ServeConfig) -> Self {
+    pub fn from_config(config: &crate::platform::config::ServeConfig) -> Self {
         let public_url = config
             .backup
             .public_url

@@ -18,14 +18,14 @@ use domain::customer::CustomerEvent;
 use domain::ids::{CustomerId, WorkerId};
 use domain::values::Role;
 use domain::worker::WorkerEvent;
-use journal::{LogNotifier, LogPosition, StoredEvent};
+use journal::{LogNotifier, LogPosition, LogReader, StoredEvent};
 use serde::Serialize;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::templates::{self, Rendered};
-use crate::state::AppState;
+use super::MailContext;
 
 const CHECKPOINT: &str = "mail_outbox";
 const READ_BATCH: i64 = 500;
@@ -260,12 +260,23 @@ pub fn message_id(event_id: Uuid) -> String {
     format!("<{event_id}@savecorp.mail>")
 }
 
+/// What the feeder needs: the database, the log, the mail settings and the sender's wake-up,
+/// and how often a standby tries to take over.
+#[derive(Clone)]
+pub struct Feeder {
+    pub pool: PgPool,
+    pub reader: LogReader,
+    pub mail: MailContext,
+    pub leader_retry: Duration,
+}
+
 /// Runs the feeder until `shutdown`.
-pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
-    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    crate::backup::lead(
+pub async fn run(feeder: Feeder, notifier: LogNotifier, shutdown: CancellationToken) {
+    let state = feeder;
+    let retry = state.leader_retry;
+    crate::platform::leadership::lead(
         &state.pool,
-        crate::backup::OUTBOX_FEEDER_LOCK_KEY,
+        crate::platform::leadership::keys::OUTBOX_FEEDER,
         "mail outbox feeder",
         retry,
         &shutdown,
@@ -279,7 +290,7 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
 
 /// Feeds while `lock`'s session lives (see the watchdog: a lost session is a lost lock).
 async fn feed(
-    state: &AppState,
+    state: &Feeder,
     lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
@@ -303,8 +314,8 @@ async fn feed(
             break;
         }
     }
-    let poll = Duration::from_millis(state.backup.mail.config.mail_poll_ms.max(10));
-    let public_url = state.backup.mail.public_url.clone();
+    let poll = Duration::from_millis(state.mail.settings.config.mail_poll_ms.max(10));
+    let public_url = state.mail.settings.public_url.clone();
     loop {
         loop {
             let events = state.reader.read_after(position, READ_BATCH).await?;
@@ -318,7 +329,7 @@ async fn feed(
             let inserted = store_batch(&state.pool, &messages, last).await?;
             position = last;
             if inserted > 0 {
-                state.backup.mail_wakeup.notify_one();
+                state.mail.wakeup.notify_one();
             }
             if (events.len() as i64) < READ_BATCH {
                 break;

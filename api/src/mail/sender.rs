@@ -17,8 +17,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::MailSettings;
-use crate::state::AppState;
+use super::{MailContext, MailSettings};
 
 /// How long a claimed message is reserved for the sender that claimed it.
 const LEASE_SECS: i64 = 300;
@@ -53,7 +52,7 @@ fn transport(settings: &MailSettings) -> anyhow::Result<Transport> {
         }
         None => {
             // Mails name customers and their addresses: the server's user only.
-            crate::backup::ingest::create_private_dir(&settings.mail_dir)?;
+            crate::platform::files::create_private_dir(&settings.mail_dir)?;
             // Files written by older versions were world-readable.
             for entry in std::fs::read_dir(&settings.mail_dir)? {
                 let path = entry?.path();
@@ -171,9 +170,10 @@ fn tls_parameters(
         .map_err(|error| anyhow::anyhow!("SMTP TLS settings: {error}"))
 }
 
-/// Runs the sender until `shutdown`.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let settings = state.backup.mail.clone();
+/// Runs the sender until `shutdown`: sends what is due from `pool`'s outbox with `mail`'s
+/// settings, woken by `mail.wakeup` or every `mail_poll_ms`.
+pub async fn run(pool: PgPool, mail: MailContext, shutdown: CancellationToken) {
+    let settings = mail.settings.clone();
     let transport = match transport(&settings) {
         Ok(transport) => transport,
         Err(error) => {
@@ -183,7 +183,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
     };
     let poll = Duration::from_millis(settings.config.mail_poll_ms.max(10));
     loop {
-        match send_due(&state.pool, &settings, &transport).await {
+        match send_due(&pool, &settings, &transport).await {
             // A full batch: there may be more due right away.
             Ok(claimed) if claimed as i64 == CLAIM_BATCH => continue,
             Ok(_) => {}
@@ -191,7 +191,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = state.backup.mail_wakeup.notified() => {}
+            _ = mail.wakeup.notified() => {}
             _ = tokio::time::sleep(poll) => {}
         }
     }

@@ -23,10 +23,7 @@ use domain::sla::AlertState;
 use journal::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
 use tokio_util::sync::CancellationToken;
 
-use crate::state::AppState;
-
-/// The advisory lock of the active request-deadline manager.
-pub(crate) const REQUEST_DEADLINES_LOCK_KEY: i64 = 0x5341_5645_0003;
+use crate::transport::state::AppState;
 
 const READ_BATCH: i64 = 1_000;
 
@@ -141,9 +138,9 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
         return;
     }
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
-    crate::backup::lead(
+    crate::platform::leadership::lead(
         &state.pool,
-        REQUEST_DEADLINES_LOCK_KEY,
+        crate::platform::leadership::keys::REQUEST_DEADLINES,
         "request deadline alerts",
         retry,
         &shutdown,

@@ -26,7 +26,6 @@ mod control;
 mod directory;
 mod dispatcher;
 mod facts;
-mod leadership;
 mod logout;
 mod recovery;
 mod session;
@@ -40,8 +39,8 @@ use domain::ids::CallId;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::config::{QueueConfig, ServeConfig};
-use crate::state::AppState;
+use crate::platform::config::{QueueConfig, ServeConfig};
+use crate::transport::state::AppState;
 
 pub use directory::{
     customer_of_number, CustomerDirectory, NoCustomerDirectory, SqlCustomerDirectory,
@@ -213,7 +212,15 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             state.auth.config.default_country_code.clone(),
         ));
     loop {
-        let Some(mut lease) = leadership::Lease::acquire(&state.pool, &shutdown).await else {
+        let Some(mut lease) = crate::platform::leadership::Lease::acquire(
+            &state.pool,
+            crate::platform::leadership::keys::TELEPHONY,
+            "telephony",
+            STANDBY_POLL,
+            &shutdown,
+        )
+        .await
+        else {
             return;
         };
         tracing::info!(app = %config.app, "telephony leadership acquired");

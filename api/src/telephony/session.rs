@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::control::{CallMedia, Lanes};
 use super::view::{Folded, View};
 use super::{CustomerDirectory, TelephonyConfig};
-use crate::state::AppState;
+use crate::transport::state::AppState;
 
 /// How often the log is re-read when no commit notification arrives.
 const LOG_POLL: Duration = Duration::from_millis(250);

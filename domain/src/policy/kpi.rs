@@ -175,6 +175,20 @@ pub enum AgentActivity {
     Offline,
 }
 
+impl From<crate::worker::PresenceKind> for AgentActivity {
+    fn from(kind: crate::worker::PresenceKind) -> Self {
+        use crate::worker::PresenceKind;
+        match kind {
+            PresenceKind::Offline => Self::Offline,
+            PresenceKind::Available => Self::Available,
+            PresenceKind::Paused => Self::Paused,
+            PresenceKind::Offered => Self::Offered,
+            PresenceKind::OnCall => Self::OnCall,
+            PresenceKind::WrapUp => Self::WrapUp,
+        }
+    }
+}
+
 /// An agent spent `[start, end)` in `activity` (the current state ends at `now`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateInterval {

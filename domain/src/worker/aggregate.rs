@@ -33,7 +33,107 @@ pub enum Presence {
     },
 }
 
+/// A presence without its details: what the read models store (`workers.state`,
+/// `agent_state_intervals.activity`) and what KPIs count occupancy by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PresenceKind {
+    Offline,
+    Available,
+    Paused,
+    Offered,
+    OnCall,
+    WrapUp,
+}
+
+/// A stored presence keyword that is not one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown presence state {0:?}")]
+pub struct UnknownPresence(pub String);
+
+impl PresenceKind {
+    pub const ALL: [PresenceKind; 6] = [
+        Self::Offline,
+        Self::Available,
+        Self::Paused,
+        Self::Offered,
+        Self::OnCall,
+        Self::WrapUp,
+    ];
+
+    /// The stored keyword: `offline | available | paused | offered | on_call | wrap_up`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Offline => "offline",
+            Self::Available => "available",
+            Self::Paused => "paused",
+            Self::Offered => "offered",
+            Self::OnCall => "on_call",
+            Self::WrapUp => "wrap_up",
+        }
+    }
+}
+
+impl std::fmt::Display for PresenceKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PresenceKind {
+    type Err = UnknownPresence;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| UnknownPresence(text.to_owned()))
+    }
+}
+
 impl Presence {
+    /// Which presence this is.
+    pub fn kind(&self) -> PresenceKind {
+        match self {
+            Self::Offline => PresenceKind::Offline,
+            Self::Available => PresenceKind::Available,
+            Self::Paused { .. } => PresenceKind::Paused,
+            Self::Offered { .. } => PresenceKind::Offered,
+            Self::OnCall { .. } => PresenceKind::OnCall,
+            Self::WrapUp { .. } => PresenceKind::WrapUp,
+        }
+    }
+
+    /// The presence a worker event leads to (`None`: the event changes no presence): the one
+    /// answer the aggregate, the `workers` read model and the KPIs' state intervals use.
+    pub fn after(event: &WorkerEvent) -> Option<Presence> {
+        Some(match event {
+            WorkerEvent::Registered { .. }
+            | WorkerEvent::Deactivated { .. }
+            | WorkerEvent::WentOffline { .. }
+            | WorkerEvent::LoggedOut { .. } => Presence::Offline,
+            WorkerEvent::WentAvailable { .. }
+            | WorkerEvent::OfferWithdrawn { .. }
+            | WorkerEvent::WrapUpFinished { .. }
+            | WorkerEvent::CallEnded {
+                wrap_up_until: None,
+                ..
+            } => Presence::Available,
+            WorkerEvent::Paused { reason, .. } => Presence::Paused {
+                reason: reason.clone(),
+            },
+            WorkerEvent::OfferMissed { pause_reason, .. } => Presence::Paused {
+                reason: pause_reason.clone(),
+            },
+            WorkerEvent::Offered { call_id, .. } => Presence::Offered { call_id: *call_id },
+            WorkerEvent::OfferAnswered { call_id, .. } => Presence::OnCall { call_id: *call_id },
+            WorkerEvent::CallEnded {
+                wrap_up_until: Some(until),
+                ..
+            } => Presence::WrapUp { until: *until },
+            WorkerEvent::ProfileUpdated { .. } | WorkerEvent::RoleChanged { .. } => return None,
+        })
+    }
+
     /// The call the worker is ringing for or talking on.
     pub fn call_id(&self) -> Option<CallId> {
         match self {
@@ -348,13 +448,14 @@ impl Aggregate for Worker {
     }
 
     fn apply(&mut self, event: Self::Event) {
+        let presence = Presence::after(&event).map(|presence| (presence, event.at()));
         match event {
             WorkerEvent::Registered {
                 name,
                 email,
                 role,
                 endpoint,
-                at,
+                ..
             } => {
                 self.profile = Some(WorkerProfile {
                     name,
@@ -363,7 +464,6 @@ impl Aggregate for Worker {
                     endpoint,
                 });
                 self.active = true;
-                self.enter(Presence::Offline, at);
             }
             WorkerEvent::ProfileUpdated {
                 name,
@@ -388,39 +488,11 @@ impl Aggregate for Worker {
                     profile.role = to;
                 }
             }
-            WorkerEvent::Deactivated { at } => {
-                self.active = false;
-                self.enter(Presence::Offline, at);
-            }
-            WorkerEvent::WentAvailable { at, .. }
-            | WorkerEvent::OfferWithdrawn { at, .. }
-            | WorkerEvent::WrapUpFinished { at }
-            | WorkerEvent::CallEnded {
-                wrap_up_until: None,
-                at,
-                ..
-            } => self.enter(Presence::Available, at),
-            WorkerEvent::Paused { reason, at, .. } => self.enter(Presence::Paused { reason }, at),
-            WorkerEvent::WentOffline { at, .. } | WorkerEvent::LoggedOut { at } => {
-                self.enter(Presence::Offline, at)
-            }
-            WorkerEvent::Offered { call_id, at } => self.enter(Presence::Offered { call_id }, at),
-            WorkerEvent::OfferAnswered { call_id, at } => {
-                self.enter(Presence::OnCall { call_id }, at)
-            }
-            WorkerEvent::OfferMissed {
-                pause_reason, at, ..
-            } => self.enter(
-                Presence::Paused {
-                    reason: pause_reason,
-                },
-                at,
-            ),
-            WorkerEvent::CallEnded {
-                wrap_up_until: Some(until),
-                at,
-                ..
-            } => self.enter(Presence::WrapUp { until }, at),
+            WorkerEvent::Deactivated { .. } => self.active = false,
+            _ => {}
+        }
+        if let Some((presence, at)) = presence {
+            self.enter(presence, at);
         }
     }
 }

@@ -85,6 +85,28 @@ pub enum WorkerEvent {
     },
 }
 
+impl WorkerEvent {
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Self::Registered { at, .. }
+            | Self::ProfileUpdated { at, .. }
+            | Self::RoleChanged { at, .. }
+            | Self::Deactivated { at }
+            | Self::WentAvailable { at, .. }
+            | Self::Paused { at, .. }
+            | Self::WentOffline { at, .. }
+            | Self::Offered { at, .. }
+            | Self::OfferAnswered { at, .. }
+            | Self::OfferMissed { at, .. }
+            | Self::OfferWithdrawn { at, .. }
+            | Self::CallEnded { at, .. }
+            | Self::WrapUpFinished { at }
+            | Self::LoggedOut { at } => *at,
+        }
+    }
+}
+
 impl DomainEvent for WorkerEvent {
     fn event_type(&self) -> String {
         let name = match self {

@@ -16,7 +16,7 @@ mod event;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Presence, Worker, WorkerProfile};
+pub use aggregate::{Presence, PresenceKind, UnknownPresence, Worker, WorkerProfile};
 pub use command::{MissReason, WorkerCommand};
 pub use error::WorkerError;
 pub use event::WorkerEvent;

@@ -994,3 +994,40 @@ fn a_logged_out_worker_goes_offline_but_only_after_their_call() {
     assert_eq!(*worker.presence(), Presence::Offline);
     assert_eq!(worker.state_since(), Some(at(15)));
 }
+
+#[test]
+fn presence_after_an_event_is_the_presence_the_aggregate_enters_and_its_keyword_round_trips() {
+    let mut histories = vec![available(), offered(call(1)), on_call(call(1))];
+    histories.push(wrapping_up(call(2), at(110)));
+    let mut missed = offered(call(3));
+    missed.push(WorkerEvent::OfferMissed {
+        call_id: call(3),
+        reason: MissReason::NoAnswer,
+        pause_reason: reason("missed call"),
+        at: at(40),
+    });
+    histories.push(missed);
+    let mut updated = available();
+    updated.push(WorkerEvent::RoleChanged {
+        from: Role::Agent,
+        to: Role::Admin,
+        at: at(50),
+    });
+    histories.push(updated);
+    for history in histories {
+        let mut worker = Worker::default();
+        let mut expected = Presence::Offline;
+        for event in history {
+            if let Some(presence) = Presence::after(&event) {
+                expected = presence;
+            }
+            worker.apply(event);
+            assert_eq!(*worker.presence(), expected);
+        }
+    }
+    for kind in PresenceKind::ALL {
+        assert_eq!(kind.as_str().parse::<PresenceKind>(), Ok(kind));
+    }
+    assert_eq!(Presence::Offline.kind().as_str(), "offline");
+    assert!("sleeping".parse::<PresenceKind>().is_err());
+}

@@ -18,10 +18,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{
-    decode, keyword, load_rows, micros, secs_between, unique, upsert_rows, ListQuery, Page,
-    ReadError,
-};
+use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
+use super::{decode, keyword, load_rows, micros, secs_between, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -370,44 +368,99 @@ pub async fn offers(pool: &PgPool, call_id: Uuid) -> Result<Vec<CallOfferRow>, R
         .collect::<Result<_, _>>()?)
 }
 
-/// Filters of [`list`].
+/// Filters of [`list`] (each only in the SQL when given). A customer, an agent, a caller
+/// number or an outcome is an equality on the first column of `calls_customer`,
+/// `calls_agent`, `calls_caller_number` or `calls_outcome`, each ordered by `queued_at` next,
+/// so a page is an index range scan; without them, `calls_queued_at`.
 #[derive(Clone, Debug, Default)]
 pub struct CallFilter {
     pub customer_id: Option<Uuid>,
     pub agent_id: Option<Uuid>,
+    /// A status keyword (`queued`, `offered`, …).
     pub status: Option<String>,
+    /// An E.164 number.
+    pub caller_number: Option<String>,
+    /// Any of these outcome keywords.
+    pub outcomes: Option<Vec<String>>,
+    /// Inclusive.
     pub queued_from: Option<DateTime<Utc>>,
+    /// Exclusive.
     pub queued_until: Option<DateTime<Utc>>,
 }
 
-/// A page of calls ordered by `queued_at` (the only sort key).
+/// A page of calls ordered by `queued_at` (the only sort key): `calls` and the CSV export.
 pub async fn list(
     pool: &PgPool,
     filter: &CallFilter,
-    page: &Page,
-) -> Result<Vec<(CallRow, String)>, ReadError> {
-    super::list_page(
+    page: &PageQuery,
+) -> Result<Rows<CallRow>, ReadError> {
+    let mut conditions = Filter::new()
+        .maybe("customer_id = ?::uuid", filter.customer_id, Param::Uuid)
+        .maybe("agent_id = ?::uuid", filter.agent_id, Param::Uuid)
+        .maybe("status = ?::text", filter.status.clone(), Param::Text)
+        .maybe(
+            "caller_number = ?::text",
+            filter.caller_number.clone(),
+            Param::Text,
+        );
+    conditions = match filter.outcomes.as_deref() {
+        None => conditions,
+        Some([outcome]) => conditions.with("outcome = ?::text", Param::Text(outcome.clone())),
+        Some(outcomes) => conditions.with(
+            "outcome = ANY(?::text[])",
+            Param::TextList(outcomes.to_vec()),
+        ),
+    };
+    let conditions = conditions
+        .maybe(
+            "queued_at >= ?::timestamptz",
+            filter.queued_from,
+            Param::Time,
+        )
+        .maybe(
+            "queued_at < ?::timestamptz",
+            filter.queued_until,
+            Param::Time,
+        );
+    keyset::read(
         pool,
-        ListQuery {
+        ListSpec {
             table: "calls",
             id_column: "call_id",
-            sort_column: "queued_at",
-            sort_cast: "timestamptz",
-            filter:
-                "($3::uuid IS NULL OR customer_id = $3) AND ($4::uuid IS NULL OR agent_id = $4) \
-                     AND ($5::text IS NULL OR status = $5) \
-                     AND ($6::timestamptz IS NULL OR queued_at >= $6) \
-                     AND ($7::timestamptz IS NULL OR queued_at < $7)",
+            sort: "queued_at",
+            sort_type: SortType::Time,
         },
+        &conditions,
         page,
-        |query| {
-            query
-                .bind(filter.customer_id)
-                .bind(filter.agent_id)
-                .bind(filter.status.clone())
-                .bind(filter.queued_from)
-                .bind(filter.queued_until)
-        },
     )
     .await
+}
+
+/// Today's (UTC day) call figures for the wallboard.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DayTotals {
+    /// Calls queued.
+    pub offered: i64,
+    /// Calls connected.
+    pub answered: i64,
+    pub abandoned: i64,
+    /// Mean queue wait of the answered calls.
+    pub asa_secs: Option<f64>,
+}
+
+/// The figures of the calls queued since the start of today (UTC).
+pub async fn today(pool: &PgPool) -> Result<DayTotals, ReadError> {
+    let (offered, answered, abandoned, asa_secs): (i64, i64, i64, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), count(connected_at), count(*) FILTER (WHERE status = 'abandoned'), \
+         (avg(wait_secs) FILTER (WHERE connected_at IS NOT NULL))::float8 \
+         FROM calls WHERE queued_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(DayTotals {
+        offered,
+        answered,
+        abandoned,
+        asa_secs,
+    })
 }

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
 use super::workers::like_pattern;
-use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -317,37 +318,136 @@ pub async fn phones(pool: &PgPool, customer_id: Uuid) -> Result<Vec<String>, Rea
     .await?)
 }
 
-/// Sort keys of [`list`].
+/// The phone numbers of `customers`, each list sorted.
+pub async fn phones_of(
+    pool: &PgPool,
+    customers: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<String>>, ReadError> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT customer_id, number FROM customer_phones WHERE customer_id = ANY($1) \
+         ORDER BY customer_id, number",
+    )
+    .bind(customers)
+    .fetch_all(pool)
+    .await?;
+    let mut phones: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (customer, number) in rows {
+        phones.entry(customer).or_default().push(number);
+    }
+    Ok(phones)
+}
+
+/// The names of `customers` (the CSV exports; an erased customer has none).
+pub async fn names(pool: &PgPool, customers: &[Uuid]) -> Result<HashMap<Uuid, String>, ReadError> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT customer_id, name FROM customers \
+         WHERE customer_id = ANY($1) AND name IS NOT NULL",
+    )
+    .bind(customers)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Sort keys of [`list`] (indexes `customers_by_registered_at`, `customers_by_updated_at`,
+/// `customers_name`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CustomerSort {
     #[default]
     RegisteredAt,
     UpdatedAt,
+    /// Case-insensitive (`lower(name)`), then id.
+    Name,
 }
 
-/// A page of live (not erased) customers, optionally searched by name or email.
+/// The fewest digits a search term needs to be looked up among phone numbers.
+pub const PHONE_SEARCH_MIN_DIGITS: usize = 3;
+
+/// The `LIKE` patterns of the phone numbers a search term matches, when the term is written
+/// like a (part of a) phone number: digits, spaces and `+ ( ) . - /`, at least
+/// [`PHONE_SEARCH_MIN_DIGITS`] digits. Numbers are stored in E.164 (`+33612345678`), so the
+/// term matches the numbers holding its digits (after `+` or `00`); a national form (`06 12 34`) also matches
+/// without its trunk `0` (`612 34` is in `+33612345678`).
+pub fn phone_patterns(term: &str) -> Option<Vec<String>> {
+    let term = term.trim();
+    let phone_like = term
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_whitespace() || "+().-/".contains(c));
+    let mut digits: String = term.chars().filter(char::is_ascii_digit).collect();
+    if term.starts_with("00") {
+        // `00` is the international prefix, as `+`.
+        digits.replace_range(..2, "");
+    }
+    if !phone_like || digits.len() < PHONE_SEARCH_MIN_DIGITS {
+        return None;
+    }
+    let mut patterns = vec![format!("%{digits}%")];
+    let international = term.starts_with('+') || term.starts_with("00");
+    if let (false, Some(national)) = (international, digits.strip_prefix('0')) {
+        if national.len() >= PHONE_SEARCH_MIN_DIGITS {
+            patterns.push(format!("%{national}%"));
+        }
+    }
+    Some(patterns)
+}
+
+/// A page of live (not erased) customers; `search` matches the name or email (case-insensitive
+/// substring) or, written like a phone number ([`phone_patterns`]), a phone number.
 pub async fn list(
     pool: &PgPool,
     search: Option<&str>,
     sort: CustomerSort,
-    page: &Page,
-) -> Result<Vec<(CustomerRow, String)>, ReadError> {
-    let sort_column = match sort {
-        CustomerSort::RegisteredAt => "registered_at",
-        CustomerSort::UpdatedAt => "updated_at",
+    page: &PageQuery,
+) -> Result<Rows<CustomerRow>, ReadError> {
+    let (sort, sort_type) = match sort {
+        CustomerSort::RegisteredAt => ("registered_at", SortType::Time),
+        CustomerSort::UpdatedAt => ("updated_at", SortType::Time),
+        CustomerSort::Name => ("lower(name)", SortType::Text),
     };
-    let pattern = search.map(like_pattern);
-    super::list_page(
+    let mut conditions = Filter::new().fixed("NOT erased");
+    if let Some(term) = search {
+        let text = Param::Text(like_pattern(term));
+        conditions = match phone_patterns(term) {
+            None => conditions.with("name ILIKE ?::text OR email ILIKE ?::text", text),
+            Some(patterns) => conditions.with_all(
+                "name ILIKE ?1::text OR email ILIKE ?1::text OR customer_id IN \
+                 (SELECT p.customer_id FROM customer_phones p WHERE p.number LIKE ANY(?2::text[]))",
+                vec![text, Param::TextList(patterns)],
+            ),
+        };
+    }
+    keyset::read(
         pool,
-        ListQuery {
+        ListSpec {
             table: "customers",
             id_column: "customer_id",
-            sort_column,
-            sort_cast: "timestamptz",
-            filter: "NOT erased AND ($3::text IS NULL OR name ILIKE $3 OR email ILIKE $3)",
+            sort,
+            sort_type,
         },
+        &conditions,
         page,
-        |query| query.bind(pattern),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_term_written_like_a_phone_number_matches_the_numbers_holding_its_digits() {
+        assert_eq!(phone_patterns("+33 6 12"), Some(vec!["%33612%".to_owned()]));
+        assert_eq!(
+            phone_patterns("06.12.34"),
+            Some(vec!["%061234%".to_owned(), "%61234%".to_owned()])
+        );
+        assert_eq!(phone_patterns("0033 612"), Some(vec!["%33612%".to_owned()]));
+        assert_eq!(
+            phone_patterns("(555) 0100"),
+            Some(vec!["%5550100%".to_owned()])
+        );
+        assert_eq!(phone_patterns("12"), None, "too few digits");
+        assert_eq!(phone_patterns("Dupont 12345"), None, "not a number");
+        assert_eq!(phone_patterns("alice@example.com"), None);
+    }
 }

@@ -1,5 +1,7 @@
 //! The read models: one module per projection, each with its row types, its batch `apply`
-//! and its read functions (plain SQL, keyset pagination on allow-listed sort keys).
+//! and its read functions (plain SQL; lists through the one keyset engine of [`keyset`], on
+//! allow-listed, indexed sort keys). Every list, lookup, CSV export page and the wallboard read
+//! through these functions.
 //!
 //! | projection | tables | what for |
 //! |---|---|---|
@@ -18,6 +20,7 @@
 pub mod backups;
 pub mod calls;
 pub mod customers;
+pub mod keyset;
 pub mod kpis;
 pub mod queue;
 pub mod requests;
@@ -170,128 +173,14 @@ pub(crate) fn secs_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_seconds().max(0)
 }
 
-/// A page request: at most `first` rows (capped at 100) after the `after` cursor, ordered by an
-/// allow-listed sort key.
-#[derive(Clone, Debug, Default)]
-pub struct Page {
-    pub first: i64,
-    /// The cursor of the last row of the previous page ([`Cursor::encode`]).
-    pub after: Option<String>,
-}
-
-impl Page {
-    pub(crate) fn limit(&self) -> i64 {
-        self.first.clamp(1, 100)
-    }
-}
-
-/// A keyset cursor: the sort value and id of a row, as opaque text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cursor {
-    pub value: String,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        format!("{}|{}", self.id, self.value)
-    }
-
-    /// `None` for text that is not a cursor.
-    pub fn decode(text: &str) -> Option<Self> {
-        let (id, value) = text.split_once('|')?;
-        Some(Self {
-            id: id.parse().ok()?,
-            value: value.to_owned(),
-        })
-    }
-}
-
 /// Why a list read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("invalid cursor")]
-    InvalidCursor,
+    /// The cursor given as this argument (`after`, `before`) is not one of the list's.
+    #[error("{0}: invalid cursor")]
+    InvalidCursor(&'static str),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("read-model row does not decode: {0}")]
     Row(#[from] serde_json::Error),
-}
-
-/// Runs a keyset-paginated list of `table` ordered by the allow-listed `sort_column` (its text
-/// form compared as `sort_cast`), then `id_column`, with a WHERE `filter` whose parameters
-/// start at `$3`. Rows come back as their JSON form decoded into `R`, with their cursors.
-pub(crate) async fn list_page<R: DeserializeOwned>(
-    pool: &sqlx::PgPool,
-    query: ListQuery<'_>,
-    page: &Page,
-    bind: impl FnOnce(
-        sqlx::query::QueryScalar<'_, sqlx::Postgres, serde_json::Value, sqlx::postgres::PgArguments>,
-    ) -> sqlx::query::QueryScalar<
-        '_,
-        sqlx::Postgres,
-        serde_json::Value,
-        sqlx::postgres::PgArguments,
-    >,
-) -> Result<Vec<(R, String)>, ReadError> {
-    let cursor = match &page.after {
-        Some(text) => Some(Cursor::decode(text).ok_or(ReadError::InvalidCursor)?),
-        None => None,
-    };
-    let ListQuery {
-        table,
-        id_column,
-        sort_column,
-        sort_cast,
-        filter,
-    } = query;
-    // Two shapes, so neither holds a `$1 IS NULL OR …` that a cached generic plan could not
-    // turn into an index condition: the first page (both keys NULL, a one-time filter), and a
-    // later page whose row comparison is the start of an index range on (sort key, id).
-    let keyset = match cursor {
-        None => "$1::text IS NULL AND $2::uuid IS NULL".to_owned(),
-        Some(_) => {
-            format!("({sort_column}, {id_column}) > ($1::text::{sort_cast}, $2::uuid)")
-        }
-    };
-    let sql = format!(
-        "SELECT to_jsonb(t) FROM {table} t \
-         WHERE ({filter}) AND {keyset} \
-         ORDER BY {sort_column}, {id_column} LIMIT {limit}",
-        limit = page.limit()
-    );
-    let statement = sqlx::query_scalar::<_, serde_json::Value>(&sql)
-        .bind(cursor.as_ref().map(|cursor| cursor.value.clone()))
-        .bind(cursor.as_ref().map(|cursor| cursor.id));
-    let values = bind(statement).fetch_all(pool).await?;
-    values
-        .into_iter()
-        .map(|value| {
-            let cursor = Cursor {
-                value: json_text(&value[sort_column]),
-                id: value[id_column]
-                    .as_str()
-                    .and_then(|text| text.parse().ok())
-                    .unwrap_or_default(),
-            }
-            .encode();
-            Ok((serde_json::from_value(value)?, cursor))
-        })
-        .collect()
-}
-
-/// What [`list_page`] lists.
-pub(crate) struct ListQuery<'a> {
-    pub table: &'a str,
-    pub id_column: &'a str,
-    pub sort_column: &'a str,
-    pub sort_cast: &'a str,
-    pub filter: &'a str,
-}
-
-fn json_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }

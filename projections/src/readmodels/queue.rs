@@ -137,17 +137,37 @@ async fn apply(
     upsert_rows(connection, "queue_calls", &["call_id"], COLUMNS, &waiting).await
 }
 
-/// The waiting calls of `queue` (all queues when `None`), oldest first.
-pub async fn waiting(pool: &PgPool, queue: Option<&str>) -> Result<Vec<QueuedCallRow>, ReadError> {
-    let values: Vec<serde_json::Value> = sqlx::query_scalar(
-        "SELECT to_jsonb(t) FROM queue_calls t WHERE $1::text IS NULL OR queue = $1 \
-         ORDER BY queued_at, call_id",
-    )
-    .bind(queue)
-    .fetch_all(pool)
-    .await?;
+/// The waiting calls of every queue, oldest first (`queueStatus`).
+pub async fn waiting(pool: &PgPool) -> Result<Vec<QueuedCallRow>, ReadError> {
+    let values: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT to_jsonb(t) FROM queue_calls t ORDER BY queued_at, call_id")
+            .fetch_all(pool)
+            .await?;
     Ok(values
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()?)
+}
+
+/// The queue at a glance (the wallboard).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueSummary {
+    /// Calls waiting, ringing ones included.
+    pub waiting: i64,
+    /// Calls waiting whose offer is ringing.
+    pub ringing: i64,
+    pub oldest_queued_at: Option<DateTime<Utc>>,
+}
+
+/// How many calls wait and since when.
+pub async fn summary(pool: &PgPool) -> Result<QueueSummary, ReadError> {
+    let (waiting, ringing, oldest_queued_at): (i64, i64, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT count(*), count(ringing_agent), min(queued_at) FROM queue_calls")
+            .fetch_one(pool)
+            .await?;
+    Ok(QueueSummary {
+        waiting,
+        ringing,
+        oldest_queued_at,
+    })
 }

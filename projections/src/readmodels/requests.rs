@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
+use super::workers::like_pattern;
+use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -319,50 +321,106 @@ pub enum RequestSort {
     UpdatedAt,
 }
 
-/// Filters of [`list`].
+/// Filters of [`list`] (each only in the SQL when given).
 #[derive(Clone, Debug, Default)]
 pub struct RequestFilter {
     pub customer_id: Option<Uuid>,
     pub assignee: Option<Uuid>,
+    /// A status keyword (`open`, `pending`, `solved`, `closed`).
     pub status: Option<String>,
+    /// A priority keyword (`low`, `normal`, `high`, `urgent`).
     pub priority: Option<String>,
-    /// Only requests with an alert raised (`requestAlerts`).
+    /// Inclusive.
+    pub opened_from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub opened_until: Option<DateTime<Utc>>,
+    /// Inclusive.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub due_until: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of the message (LIKE wildcards are escaped).
+    pub search: Option<String>,
+    /// Only open or pending requests with an alert raised (`requestAlerts`).
     pub alerted: bool,
 }
 
-/// A page of requests with their cursors.
+/// A page of requests (`requests`, `requestAlerts`, the CSV export); each sort key has its
+/// `requests_by_<key>` index.
 pub async fn list(
     pool: &PgPool,
     filter: &RequestFilter,
     sort: RequestSort,
-    page: &Page,
-) -> Result<Vec<(RequestRow, String)>, ReadError> {
-    let sort_column = match sort {
+    page: &PageQuery,
+) -> Result<Rows<RequestRow>, ReadError> {
+    let sort = match sort {
         RequestSort::OpenedAt => "opened_at",
         RequestSort::DueAt => "due_at",
         RequestSort::UpdatedAt => "updated_at",
     };
-    super::list_page(
+    let mut conditions = Filter::new()
+        .maybe("customer_id = ?::uuid", filter.customer_id, Param::Uuid)
+        .maybe("assignee = ?::uuid", filter.assignee, Param::Uuid)
+        .maybe("status = ?::text", filter.status.clone(), Param::Text)
+        .maybe("priority = ?::text", filter.priority.clone(), Param::Text)
+        .maybe(
+            "opened_at >= ?::timestamptz",
+            filter.opened_from,
+            Param::Time,
+        )
+        .maybe(
+            "opened_at < ?::timestamptz",
+            filter.opened_until,
+            Param::Time,
+        )
+        .maybe("due_at >= ?::timestamptz", filter.due_from, Param::Time)
+        .maybe("due_at < ?::timestamptz", filter.due_until, Param::Time)
+        .maybe(
+            "message ILIKE ?::text",
+            filter.search.as_deref().map(like_pattern),
+            Param::Text,
+        );
+    if filter.alerted {
+        conditions = conditions.fixed("alert <> 'none' AND status IN ('open', 'pending')");
+    }
+    keyset::read(
         pool,
-        ListQuery {
+        ListSpec {
             table: "requests",
             id_column: "request_id",
-            sort_column,
-            sort_cast: "timestamptz",
-            filter:
-                "($3::uuid IS NULL OR customer_id = $3) AND ($4::uuid IS NULL OR assignee = $4) \
-                     AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR priority = $6) \
-                     AND (NOT $7 OR (alert <> 'none' AND status IN ('open', 'pending')))",
+            sort,
+            sort_type: SortType::Time,
         },
+        &conditions,
         page,
-        |query| {
-            query
-                .bind(filter.customer_id)
-                .bind(filter.assignee)
-                .bind(filter.status.clone())
-                .bind(filter.priority.clone())
-                .bind(filter.alerted)
-        },
     )
     .await
+}
+
+/// The open or pending requests of a customer, oldest due first (the screen pop).
+pub async fn active_of_customer(
+    pool: &PgPool,
+    customer_id: Uuid,
+    limit: i64,
+) -> Result<Vec<RequestRow>, ReadError> {
+    let values: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(t) FROM requests t WHERE customer_id = $1 \
+         AND status IN ('open', 'pending') ORDER BY due_at, request_id LIMIT $2",
+    )
+    .bind(customer_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(values
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many open or pending requests are past their due date now (the wallboard).
+pub async fn overdue_count(pool: &PgPool) -> Result<i64, ReadError> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM requests WHERE status IN ('open', 'pending') AND due_at < now()",
+    )
+    .fetch_one(pool)
+    .await?)
 }

@@ -11,13 +11,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::worker::{Worker, WorkerEvent};
+use domain::worker::{Presence, PresenceKind, Worker, WorkerEvent};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{decode, load_rows, micros, unique, upsert_rows, ListQuery, Page, ReadError};
+use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
+use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -54,13 +55,20 @@ impl WorkerRow {
         }
     }
 
-    fn enter(&mut self, state: &str, at: DateTime<Utc>) {
-        self.state = state.to_owned();
+    /// The row in `presence` (the domain's answer for the event) from `at`.
+    fn enter(&mut self, presence: &Presence, at: DateTime<Utc>) {
+        self.state = presence.kind().as_str().to_owned();
         self.state_since = micros(at);
-        self.pause_reason = None;
-        self.call_id = None;
-        self.wrap_up_until = None;
-        if state == "available" {
+        self.pause_reason = match presence {
+            Presence::Paused { reason } => Some(reason.as_str().to_owned()),
+            _ => None,
+        };
+        self.call_id = presence.call_id().map(|call_id| call_id.as_uuid());
+        self.wrap_up_until = match presence {
+            Presence::WrapUp { until } => Some(micros(*until)),
+            _ => None,
+        };
+        if *presence == Presence::Available {
             self.idle_since = Some(micros(at));
         }
     }
@@ -152,7 +160,7 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
                     .as_ref()
                     .map(|endpoint| endpoint.as_str().to_owned()),
                 active: true,
-                state: "offline".to_owned(),
+                state: PresenceKind::Offline.as_str().to_owned(),
                 pause_reason: None,
                 call_id: None,
                 wrap_up_until: None,
@@ -170,8 +178,10 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
         tracing::warn!(worker_id = %id, "worker event before registration; skipped");
         return;
     };
+    if let Some(presence) = Presence::after(&event) {
+        row.enter(&presence, event.at());
+    }
     match event {
-        WorkerEvent::Registered { .. } => {}
         WorkerEvent::ProfileUpdated {
             name,
             email,
@@ -189,38 +199,8 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
             }
         }
         WorkerEvent::RoleChanged { to, .. } => row.role = to.as_str().to_owned(),
-        WorkerEvent::Deactivated { at } => {
-            row.active = false;
-            row.enter("offline", at);
-        }
-        WorkerEvent::WentAvailable { at, .. }
-        | WorkerEvent::OfferWithdrawn { at, .. }
-        | WorkerEvent::WrapUpFinished { at }
-        | WorkerEvent::CallEnded {
-            wrap_up_until: None,
-            at,
-            ..
-        } => row.enter("available", at),
-        WorkerEvent::Paused { reason, at, .. } => {
-            row.enter("paused", at);
-            row.pause_reason = Some(reason.as_str().to_owned());
-        }
-        WorkerEvent::OfferMissed {
-            pause_reason, at, ..
-        } => {
-            row.enter("paused", at);
-            row.pause_reason = Some(pause_reason.as_str().to_owned());
-        }
-        WorkerEvent::WentOffline { at, .. } | WorkerEvent::LoggedOut { at } => {
-            row.enter("offline", at)
-        }
-        WorkerEvent::Offered { call_id, at } => {
-            row.enter("offered", at);
-            row.call_id = Some(call_id.as_uuid());
-        }
-        WorkerEvent::OfferAnswered { call_id, at } => {
-            row.enter("on_call", at);
-            row.call_id = Some(call_id.as_uuid());
+        WorkerEvent::Deactivated { .. } => row.active = false,
+        WorkerEvent::OfferAnswered { at, .. } => {
             let day = at.date_naive();
             if row.calls_day == Some(day) {
                 row.calls_today += 1;
@@ -229,14 +209,7 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
                 row.calls_today = 1;
             }
         }
-        WorkerEvent::CallEnded {
-            wrap_up_until: Some(until),
-            at,
-            ..
-        } => {
-            row.enter("wrap_up", at);
-            row.wrap_up_until = Some(micros(until));
-        }
+        _ => {}
     }
 }
 
@@ -250,56 +223,87 @@ pub async fn get(pool: &PgPool, worker_id: Uuid) -> Result<Option<WorkerRow>, Re
     Ok(value.map(serde_json::from_value).transpose()?)
 }
 
-/// Sort keys of [`list`].
+/// Sort keys of [`list`] (indexes `workers_by_name`, `workers_by_state_since`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WorkerSort {
     #[default]
     Name,
     StateSince,
-    IdleSince,
 }
 
-/// Filters of [`list`].
+/// Filters of [`list`] (each only in the SQL when given).
 #[derive(Clone, Debug, Default)]
 pub struct WorkerFilter {
+    /// A presence state keyword (`offline`, `available`, …).
     pub state: Option<String>,
     pub active: Option<bool>,
     /// Case-insensitive substring of the name or email (LIKE wildcards are escaped).
     pub search: Option<String>,
 }
 
-/// A page of workers with their cursors.
+/// A page of workers (`workers`).
 pub async fn list(
     pool: &PgPool,
     filter: &WorkerFilter,
     sort: WorkerSort,
-    page: &Page,
-) -> Result<Vec<(WorkerRow, String)>, ReadError> {
-    let (sort_column, sort_cast) = match sort {
-        WorkerSort::Name => ("name", "text"),
-        WorkerSort::StateSince => ("state_since", "timestamptz"),
-        WorkerSort::IdleSince => ("idle_since", "timestamptz"),
+    page: &PageQuery,
+) -> Result<Rows<WorkerRow>, ReadError> {
+    let (sort, sort_type) = match sort {
+        WorkerSort::Name => ("name", SortType::Text),
+        WorkerSort::StateSince => ("state_since", SortType::Time),
     };
-    let search = filter.search.as_deref().map(like_pattern);
-    super::list_page(
+    let conditions = Filter::new()
+        .maybe("state = ?::text", filter.state.clone(), Param::Text)
+        .maybe("active = ?::bool", filter.active, Param::Bool)
+        .maybe(
+            "name ILIKE ?::text OR email ILIKE ?::text",
+            filter.search.as_deref().map(like_pattern),
+            Param::Text,
+        );
+    keyset::read(
         pool,
-        ListQuery {
+        ListSpec {
             table: "workers",
             id_column: "worker_id",
-            sort_column,
-            sort_cast,
-            filter: "($3::text IS NULL OR state = $3) AND ($4::bool IS NULL OR active = $4) \
-                     AND ($5::text IS NULL OR name ILIKE $5 OR email ILIKE $5)",
+            sort,
+            sort_type,
         },
+        &conditions,
         page,
-        |query| {
-            query
-                .bind(filter.state.clone())
-                .bind(filter.active)
-                .bind(search)
-        },
     )
     .await
+}
+
+/// The active workers by name, then id (the wallboard).
+pub async fn active_by_name(pool: &PgPool) -> Result<Vec<WorkerRow>, ReadError> {
+    let values: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(t) FROM workers t WHERE active ORDER BY name, worker_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(values
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many active workers are in each presence state (states nobody is in are absent).
+pub async fn active_by_state(pool: &PgPool) -> Result<Vec<(String, i64)>, ReadError> {
+    Ok(sqlx::query_as(
+        "SELECT state, count(*) FROM workers WHERE active GROUP BY state ORDER BY state",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The names of `workers` (the CSV exports).
+pub async fn names(pool: &PgPool, workers: &[Uuid]) -> Result<HashMap<Uuid, String>, ReadError> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT worker_id, name FROM workers WHERE worker_id = ANY($1)")
+            .bind(workers)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// `%text%` with `%`, `_` and `\` escaped, for ILIKE.

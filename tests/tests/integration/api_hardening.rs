@@ -423,7 +423,7 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("referrer-policy", "no-referrer"),
     (
         "content-security-policy",
-        api::http::CONTENT_SECURITY_POLICY,
+        api::transport::http::CONTENT_SECURITY_POLICY,
     ),
 ];
 
@@ -453,7 +453,7 @@ async fn every_response_carries_the_security_headers() {
             );
         }
     }
-    let policy = api::http::CONTENT_SECURITY_POLICY;
+    let policy = api::transport::http::CONTENT_SECURITY_POLICY;
     assert!(policy.contains("frame-ancestors 'none'"));
     assert!(policy.contains("default-src 'none'"));
     assert!(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"));

@@ -403,3 +403,140 @@ async fn a_backup_reported_with_an_ingest_token_is_listed_and_hidden_from_other_
     assert_eq!(forged.code(), Some("UNAUTHENTICATED"));
     app.stop().await;
 }
+
+const CUSTOMERS_BY: &str =
+    "query($search: String, $sort: CustomerSort!, $first: Int, $after: String, $last: Int,
+        $before: String) {
+  customers(search: $search, sortBy: $sort, first: $first, after: $after, last: $last,
+      before: $before) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { name phones } }
+  }
+}";
+
+/// Every name of `customers(sortBy: NAME)` (with `search`), walked two at a time forward and
+/// backward.
+async fn by_name(app: &TestApp, token: &str, search: &str) -> (Vec<String>, Vec<String>, Value) {
+    let mut forward = Vec::new();
+    let mut after: Option<String> = None;
+    let mut total = Value::Null;
+    for _ in 0..10 {
+        let answer = gql(
+            app,
+            Some(token),
+            CUSTOMERS_BY,
+            json!({"search": search, "sort": "NAME", "first": 2, "after": after}),
+        )
+        .await;
+        let page = answer.data("customers").clone();
+        total = page["totalCount"].clone();
+        forward.extend(names(&page));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let mut backward: Vec<String> = Vec::new();
+    let mut before: Option<String> = None;
+    for _ in 0..10 {
+        let answer = gql(
+            app,
+            Some(token),
+            CUSTOMERS_BY,
+            json!({"search": search, "sort": "NAME", "last": 2, "before": before}),
+        )
+        .await;
+        let page = answer.data("customers").clone();
+        let mut names = names(&page);
+        names.extend(backward);
+        backward = names;
+        if page["pageInfo"]["hasPreviousPage"] != true {
+            break;
+        }
+        before = page["pageInfo"]["startCursor"].as_str().map(str::to_owned);
+    }
+    (forward, backward, total)
+}
+
+#[tokio::test]
+async fn customers_sort_by_name_ignoring_case_and_a_search_written_like_a_number_finds_phones() {
+    tests::init_test_log();
+    let app = TestApp::spawn().await;
+    let admin = bootstrap_admin(&app).await;
+    let token = admin.access_token.as_str();
+    // Registered out of order, in mixed case: byte order would give Bravo, Delta, alpha,
+    // charlie.
+    for (name, phone) in [
+        ("charlie Inc", "+15550100003"),
+        ("Delta GmbH", "+4930123456"),
+        ("alpha SA", "+33712345002"),
+        ("Bravo Ltd", "+33612340001"),
+    ] {
+        register_customer(&app, token, name, phone).await;
+    }
+    let expected = ["alpha SA", "Bravo Ltd", "charlie Inc", "Delta GmbH"].map(String::from);
+    let (forward, backward, total) = by_name(&app, token, "").await;
+    assert_eq!(forward, expected);
+    assert_eq!(backward, expected);
+    assert_eq!(total, 4);
+
+    // Every customer has the email it@customer.test: a text search still matches it.
+    let (all, _, _) = by_name(&app, token, "CUSTOMER.test").await;
+    assert_eq!(all, expected);
+
+    // A number as people type it: international, national (trunk 0), with punctuation, or
+    // some of its digits.
+    for (search, found) in [
+        ("+33 6 12 34", vec!["Bravo Ltd"]),
+        ("06.12.34.00.01", vec!["Bravo Ltd"]),
+        ("0033 7 12", vec!["alpha SA"]),
+        ("+1 (555) 0100", vec!["charlie Inc"]),
+        ("30 123", vec!["Delta GmbH"]),
+        ("345", vec!["alpha SA", "Delta GmbH"]),
+    ] {
+        let (forward, backward, total) = by_name(&app, token, search).await;
+        assert_eq!(forward, found, "search {search:?}");
+        assert_eq!(backward, found, "search {search:?} backward");
+        assert_eq!(total, found.len(), "search {search:?} totalCount");
+    }
+    // Fewer than three digits is not a number search (nobody's name or email holds "12"), and
+    // a number nobody has finds nobody.
+    for search in ["12", "+49 89 999"] {
+        let (forward, _, total) = by_name(&app, token, search).await;
+        assert!(forward.is_empty(), "search {search:?}: {forward:?}");
+        assert_eq!(total, 0);
+    }
+    // The phone numbers come with the customers found.
+    let answer = gql(
+        &app,
+        Some(token),
+        CUSTOMERS_BY,
+        json!({"search": "0612340001", "sort": "REGISTERED_AT"}),
+    )
+    .await;
+    assert_eq!(
+        answer.data("customers")["edges"][0]["node"]["phones"],
+        json!(["+33612340001"])
+    );
+
+    // A cursor of a text sort key is no cursor of a time sort key: refused, not an internal
+    // error.
+    let by_name_page = gql(
+        &app,
+        Some(token),
+        CUSTOMERS_BY,
+        json!({"sort": "NAME", "first": 1}),
+    )
+    .await;
+    let name_cursor = by_name_page.data("customers")["pageInfo"]["endCursor"].clone();
+    let mixed = gql(
+        &app,
+        Some(token),
+        CUSTOMERS_BY,
+        json!({"sort": "REGISTERED_AT", "first": 1, "after": name_cursor}),
+    )
+    .await;
+    assert_eq!(mixed.code(), Some("VALIDATION"));
+    app.stop().await;
+}

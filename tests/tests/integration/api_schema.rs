@@ -3,5 +3,5 @@
 
 #[test]
 fn the_graphql_schema_matches_the_committed_contract() {
-    insta::assert_snapshot!("graphql_schema", api::graphql::sdl());
+    insta::assert_snapshot!("graphql_schema", api::transport::graphql::sdl());
 }

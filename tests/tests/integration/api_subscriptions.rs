@@ -142,7 +142,7 @@ async fn a_connection_holds_a_limited_number_of_subscriptions_and_refuses_oversi
     let app = TestApp::spawn().await;
     let admin = bootstrap_admin(&app).await;
     let mut client = WsClient::connect_as(&app, Some(&admin.access_token)).await;
-    let limit = api::graphql::events::MAX_SUBSCRIPTIONS_PER_CONNECTION;
+    let limit = api::transport::graphql::events::MAX_SUBSCRIPTIONS_PER_CONNECTION;
     for n in 0..=limit {
         client
             .subscribe(&format!("s{n}"), EVENTS, json!({"from": 0}))
@@ -166,7 +166,7 @@ async fn a_connection_holds_a_limited_number_of_subscriptions_and_refuses_oversi
     );
 
     let oversized = json!({"id": "big", "type": "subscribe", "payload": {"query": EVENTS,
-        "variables": {"from": 0, "pad": "p".repeat(api::http::MAX_WEBSOCKET_MESSAGE_BYTES + 1)}}});
+        "variables": {"from": 0, "pad": "p".repeat(api::transport::http::MAX_WEBSOCKET_MESSAGE_BYTES + 1)}}});
     client.send_text(oversized.to_string()).await;
     let mut closed = false;
     for _ in 0..64 {

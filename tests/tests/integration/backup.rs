@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::backup::retention;
 use api::backup::service::{self, Bytes, PingKind};
-use api::backup::{retention, ClockHandle, ManualClock};
+use api::platform::clock::{ClockHandle, ManualClock};
 use api::ServeConfig;
 use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
@@ -667,7 +668,7 @@ async fn mail_files_and_their_folder_are_readable_by_the_server_user_only() {
     service::issue_ingest_token(&app.state, Actor::System, customer)
         .await
         .expect("token issued");
-    let mail_dir = app.state.backup.mail.mail_dir.clone();
+    let mail_dir = app.state.mail.settings.mail_dir.clone();
     let mail_files = || {
         std::fs::read_dir(&mail_dir)
             .map(|entries| {
@@ -1137,10 +1138,12 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     let postgres = tests::TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let auth = api::auth::AuthService::new(
-        api::auth::tokens::TokenKeys::from_secret(api::config::TEST_JWT_SECRET.as_bytes()),
-        api::config::AuthConfig::default(),
+        api::auth::tokens::TokenKeys::from_secret(
+            api::platform::config::TEST_JWT_SECRET.as_bytes(),
+        ),
+        api::platform::config::AuthConfig::default(),
     );
-    let state = api::state::AppState::new(postgres.pool(&database, 4).await, auth);
+    let state = api::transport::state::AppState::new(postgres.pool(&database, 4).await, auth);
     let customer = register_customer(&state, "Echo Storage", "echo@storage.example").await;
     let token = service::issue_ingest_token(&state, Actor::System, customer)
         .await

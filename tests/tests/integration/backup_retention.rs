@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use api::backup::{ClockHandle, ManualClock};
+use api::platform::clock::{ClockHandle, ManualClock};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use tests::backup::{eventually, ping, watchdog_settled};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::backup::service;
-use api::backup::{ClockHandle, ManualClock};
+use api::platform::clock::{ClockHandle, ManualClock};
 use api::ServeConfig;
 use chrono::Utc;
 use domain::plan::RetentionPolicy;

@@ -82,7 +82,9 @@ fn check(findings: &mut Findings, case: &Case, result: Result<(u16, Vec<u8>), St
         Ok(answer) => answer,
         // Any body over the server's limit, generated so or grown by a mutation, or a log
         // text over the log limit: refused before it is read, the connection may be cut.
-        Err(_) if case.oversized || case.body.len() > api::http::MAX_BODY_BYTES => return,
+        Err(_) if case.oversized || case.body.len() > api::transport::http::MAX_BODY_BYTES => {
+            return
+        }
         Err(_) if is_log_ping(&case.path) && case.body.len() > MAX_TEXT_BODY_BYTES => return,
         Err(error) => {
             findings.failures.push(format!(

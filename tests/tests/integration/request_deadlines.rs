@@ -210,12 +210,12 @@ async fn raised_at(app: &TestApp, request: &str, event_type: &str) -> DateTime<U
 #[tokio::test]
 async fn a_high_priority_request_is_due_soon_only_for_the_last_quarter_of_its_allowance() {
     tests::init_test_log();
-    let clock = api::backup::ManualClock::new();
+    let clock = api::platform::clock::ManualClock::new();
     clock.set(start());
     let app = TestApp::spawn_with({
         let clock = clock.clone();
         move |config| {
-            config.backup.clock = api::backup::ClockHandle::of(clock);
+            config.backup.clock = api::platform::clock::ClockHandle::of(clock);
             config.backup.leader_retry_ms = 100;
             config.requests.request_alerts = true;
             // The default cap (24 h); the manager looks again often, the clock moves by hand.

@@ -7,9 +7,9 @@ use chrono::TimeDelta;
 use futures::StreamExt;
 use journal::EventStore;
 use projections::readmodels::calls::{self, CallFilter};
+use projections::readmodels::keyset::{Key, PageQuery};
 use projections::readmodels::kpis::{self, BucketSize, KpiFilters};
 use projections::readmodels::requests::{self, RequestFilter, RequestSort};
-use projections::readmodels::Page;
 use projections::rebuild::rebuild_named;
 use serde_json::json;
 use sqlx::PgPool;
@@ -244,7 +244,7 @@ pub async fn p4(
     .await?;
 
     // Walks ten pages from the start, then starts again.
-    let mut cursor: Option<String> = None;
+    let mut cursor: Option<Key> = None;
     let mut calls_pages = Vec::new();
     for round in 0..rounds + rounds / 10 {
         if round % 10 == 0 {
@@ -254,16 +254,13 @@ pub async fn p4(
         let page = calls::list(
             pool,
             &CallFilter::default(),
-            &Page {
-                first: 20,
-                after: cursor.clone(),
-            },
+            &PageQuery::after(20, cursor.clone()),
         )
         .await?;
         if round >= rounds / 10 {
             calls_pages.push(started.elapsed());
         }
-        cursor = page.last().map(|(_, cursor)| cursor.clone());
+        cursor = page.rows.get(19).map(|(key, _)| key.clone());
     }
     let calls_pages = Latencies::new(calls_pages);
 
@@ -274,15 +271,7 @@ pub async fn p4(
     let calls_filtered = time(rounds, |_| {
         let answered = answered.clone();
         async move {
-            calls::list(
-                pool,
-                &answered,
-                &Page {
-                    first: 20,
-                    after: None,
-                },
-            )
-            .await?;
+            calls::list(pool, &answered, &PageQuery::first(20)).await?;
             Ok(())
         }
     })
@@ -294,16 +283,7 @@ pub async fn p4(
             RequestSort::DueAt,
             RequestSort::UpdatedAt,
         ][round % 3];
-        requests::list(
-            pool,
-            &RequestFilter::default(),
-            sort,
-            &Page {
-                first: 20,
-                after: None,
-            },
-        )
-        .await?;
+        requests::list(pool, &RequestFilter::default(), sort, &PageQuery::first(20)).await?;
         Ok(())
     })
     .await?;

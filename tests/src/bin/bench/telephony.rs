@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use api::config::QueueConfig;
+use api::platform::config::QueueConfig;
 use ari_adapter::sim::Behaviour;
 use tests::telephony::Telephony;
 

@@ -1,0 +1,100 @@
+//! `savecorp projections rebuild [NAME]` and `savecorp projections status`.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use journal::EventStore;
+use projections::projector;
+use projections::rebuild::{self, RebuildProgress};
+
+use crate::platform::config::DatabaseConfig;
+use crate::platform::db::Database;
+
+/// `savecorp projections …`.
+#[derive(Args, Debug)]
+pub struct ProjectionsArgs {
+    #[command(subcommand)]
+    pub command: ProjectionsCommand,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectionsCommand {
+    /// Rebuild one read model (or all) from the log into shadow tables and swap them in; the
+    /// server may keep running meanwhile.
+    Rebuild {
+        /// workers, customers, calls, queue, requests, backups or kpis; all when absent.
+        name: Option<String>,
+    },
+    /// Print each projection's checkpoint and lag (events behind the head of the log).
+    Status,
+}
+
+/// Runs a projections subcommand against the configured database.
+pub async fn run(command: ProjectionsCommand, config: &DatabaseConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "data folder {} cannot be created",
+            config.data_dir.display()
+        )
+    })?;
+    let database = Database::open(
+        config.database_url.as_deref(),
+        &config.data_dir,
+        config.db_connections.min(4),
+    )
+    .await?;
+    let result = run_on(command, &database).await;
+    database.close().await;
+    result
+}
+
+async fn run_on(command: ProjectionsCommand, database: &Database) -> anyhow::Result<()> {
+    match command {
+        ProjectionsCommand::Status => {
+            println!(
+                "{:<12} {:>12} {:>14} {:>10}",
+                "projection", "tx_id", "position", "lag"
+            );
+            for status in projector::status(&database.pool).await? {
+                println!(
+                    "{:<12} {:>12} {:>14} {:>10}",
+                    status.name, status.checkpoint.tx_id, status.checkpoint.position, status.lag
+                );
+            }
+            Ok(())
+        }
+        ProjectionsCommand::Rebuild { name } => {
+            database.migrate().await?;
+            let store =
+                EventStore::new(database.pool.clone()).with_upcasters(journal::upcast::upcasters());
+            let mut print = |progress: &RebuildProgress| {
+                let eta = progress
+                    .eta()
+                    .map_or("-".to_owned(), |eta| format!("{}s", eta.as_secs()));
+                eprint!(
+                    "\r{:<12} {:>9}/{:<9} {:>8.0} events/s  eta {:<8}",
+                    progress.projection,
+                    progress.done,
+                    progress.total,
+                    progress.rate(),
+                    eta
+                );
+                let _ = std::io::stderr().flush();
+            };
+            let reports = rebuild::rebuild_named(&store, name.as_deref(), &mut print).await?;
+            eprintln!();
+            for report in reports {
+                println!(
+                    "{} rebuilt: {} events in {:.1}s",
+                    report.projection,
+                    report.events,
+                    report.elapsed.as_secs_f64()
+                );
+            }
+            Ok(())
+        }
+    }
+}

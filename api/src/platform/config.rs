@@ -1,0 +1,636 @@
+//! Configuration, read once from flags and the environment (PRODUCT §11) and passed down.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the database is. Shared by every subcommand that needs it. Its `Debug` hides the
+/// URL's password.
+#[derive(Args, Clone)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL. Absent: an embedded cluster in the `pg/` folder of the data folder,
+    /// started with the PostgreSQL binaries found on this machine.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// The data folder: embedded PostgreSQL cluster, generated JWT secret, mail files.
+    #[arg(long, env = "SAVECORP_DATA_DIR", default_value = "./var")]
+    pub data_dir: PathBuf,
+
+    /// Connections in the server's pool.
+    #[arg(long, env = "SAVECORP_DB_CONNECTIONS", default_value_t = 16)]
+    pub db_connections: u32,
+}
+
+/// Everything `savecorp serve` needs. Its `Debug` hides every secret (passwords in URLs, the
+/// ARI password, the JWT secret, the first admin's password), so printing it cannot leak them.
+#[derive(Args, Clone)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "SAVECORP_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Asterisk ARI base URL, e.g. `http://127.0.0.1:8088/ari`. Absent: no telephony.
+    #[arg(long, env = "ARI_URL")]
+    pub ari_url: Option<String>,
+
+    /// ARI user.
+    #[arg(long, env = "ARI_USER", default_value = "asterisk")]
+    pub ari_user: String,
+
+    /// ARI password.
+    #[arg(long, env = "ARI_PASSWORD", hide_env_values = true, default_value = "")]
+    pub ari_password: String,
+
+    /// Stasis application name.
+    #[arg(long, env = "ARI_APP", default_value = "callcenter")]
+    pub ari_app: String,
+
+    #[command(flatten)]
+    pub queue: QueueConfig,
+
+    /// SMTP server: `smtp://[user:password@]host[:port]` (no TLS), `smtps://…` (implicit TLS,
+    /// port 465), `smtp://…?tls=required` (STARTTLS or no mail, port 587) or
+    /// `?tls=opportunistic` (STARTTLS when offered). Absent: mails go to `.eml` files in the
+    /// data folder.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Secret that signs access tokens. Absent: generated once and kept in the data folder.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub backup: Box<crate::backup::BackupConfig>,
+
+    #[command(flatten)]
+    pub mail: Box<crate::mail::MailConfig>,
+
+    #[command(flatten)]
+    pub requests: RequestConfig,
+
+    #[command(flatten)]
+    pub http: HttpConfig,
+}
+
+/// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct RequestConfig {
+    /// The longest due-soon window, in seconds: `due_soon` is raised when a quarter of a
+    /// request's allowance remains (urgent 1 h, high 6 h, normal 18 h, low 24 h; an explicit
+    /// due date: a quarter of the time from when it was set), but never earlier than this
+    /// before its due date. Applies to requests opened from now on (a request keeps the policy
+    /// it was opened with).
+    #[arg(long, env = "SAVECORP_REQUEST_DUE_SOON_SECS", default_value_t = 24 * 3600)]
+    pub request_due_soon_secs: u64,
+
+    /// Whether this server raises request `due_soon` / `overdue` alerts (one instance does at
+    /// a time, whatever the number of servers).
+    #[arg(long, env = "SAVECORP_REQUEST_ALERTS", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub request_alerts: bool,
+
+    /// Longest the request-deadline manager sleeps without looking again (a safety net: it
+    /// normally sleeps until the next deadline and is woken by new events), in milliseconds.
+    #[arg(
+        long,
+        env = "SAVECORP_REQUEST_ALERTS_MAX_SLEEP_MS",
+        default_value_t = 3_600_000
+    )]
+    pub request_alerts_max_sleep_ms: u64,
+}
+
+impl Default for RequestConfig {
+    fn default() -> Self {
+        Self {
+            request_due_soon_secs: 24 * 3600,
+            request_alerts: true,
+            request_alerts_max_sleep_ms: 3_600_000,
+        }
+    }
+}
+
+impl RequestConfig {
+    /// The SLA policy given to new requests: the product defaults with this due-soon cap.
+    pub fn sla(&self) -> domain::sla::SlaPolicy {
+        domain::sla::SlaPolicy {
+            due_soon_threshold_secs: self.request_due_soon_secs,
+            ..domain::sla::SlaPolicy::default()
+        }
+    }
+}
+
+/// Sessions, login throttling and input defaults of the API.
+#[derive(Args, Clone)]
+pub struct AuthConfig {
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "SAVECORP_ACCESS_TOKEN_SECS", default_value_t = 900)]
+    pub access_token_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (each refresh issues a new one).
+    #[arg(long, env = "SAVECORP_REFRESH_TOKEN_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_secs: u64,
+
+    /// Failed logins (and, separately, failed password changes) allowed per account from one
+    /// client address within the window before that address's attempts on that account are
+    /// refused (other addresses are not affected).
+    #[arg(long, env = "SAVECORP_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: u32,
+
+    /// Failed logins and password changes allowed per client address within the window,
+    /// whatever the account.
+    #[arg(
+        long,
+        env = "SAVECORP_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub login_failures_per_address: u32,
+
+    /// The throttling window (logins, password changes, wrong ingest tokens), in seconds.
+    #[arg(long, env = "SAVECORP_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+
+    /// Wrong ingest tokens (`/ping/{token}`) allowed per client address within the window;
+    /// after that, the address's pings are answered 429 until the window ends.
+    #[arg(
+        long,
+        env = "SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS",
+        default_value_t = 20
+    )]
+    pub ingest_token_failures_per_address: u32,
+
+    /// The header a reverse proxy writes the client address into (e.g. `X-Forwarded-For`,
+    /// `X-Real-IP`), read only on requests from `SAVECORP_TRUSTED_PROXIES`. Absent: the TCP
+    /// peer is the client (the header is never read).
+    #[arg(long, env = "SAVECORP_TRUSTED_PROXY_HEADER")]
+    pub trusted_proxy_header: Option<String>,
+
+    /// The proxies whose client-address header is believed: comma-separated addresses or
+    /// ranges (`10.0.0.0/8`).
+    #[arg(
+        long,
+        env = "SAVECORP_TRUSTED_PROXIES",
+        default_value = "127.0.0.1,::1"
+    )]
+    pub trusted_proxies: String,
+
+    /// The first admin's email, created on start when no admin exists (with
+    /// `SAVECORP_ADMIN_PASSWORD`).
+    #[arg(long, env = "SAVECORP_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// The first admin's password (with `SAVECORP_ADMIN_EMAIL`; prefer the environment to
+    /// the flag, which other users of the machine can see).
+    #[arg(long, env = "SAVECORP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Country code given to phone numbers written without one (`06 12 34 56 78`).
+    #[arg(long, env = "SAVECORP_DEFAULT_COUNTRY_CODE", default_value = "33")]
+    pub default_country_code: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_secs: 900,
+            refresh_token_secs: 30 * 24 * 3600,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_window_secs: 900,
+            ingest_token_failures_per_address: 20,
+            trusted_proxy_header: None,
+            trusted_proxies: "127.0.0.1,::1".into(),
+            admin_email: None,
+            admin_password: None,
+            default_country_code: "33".into(),
+        }
+    }
+}
+
+impl AuthConfig {
+    /// How the client address of a request is found (the trusted proxy settings, checked).
+    pub fn client_address_policy(
+        &self,
+    ) -> Result<crate::auth::client_address::ClientAddressPolicy, String> {
+        crate::auth::client_address::ClientAddressPolicy::parse(
+            self.trusted_proxy_header.as_deref(),
+            &self.trusted_proxies,
+        )
+    }
+}
+
+impl ServeConfig {
+    /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
+    /// request deadline alerts (a test that wants them turns them on: alerts would race tests
+    /// that count a request's events).
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        Self {
+            database: DatabaseConfig {
+                database_url: Some(database_url),
+                data_dir,
+                db_connections: 8,
+            },
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ari_url: None,
+            ari_user: "asterisk".into(),
+            ari_password: String::new(),
+            ari_app: "callcenter".into(),
+            queue: QueueConfig::default(),
+            smtp_url: None,
+            jwt_secret: Some(TEST_JWT_SECRET.into()),
+            auth: AuthConfig::default(),
+            backup: Box::default(),
+            mail: Box::default(),
+            requests: RequestConfig {
+                request_alerts: false,
+                ..RequestConfig::default()
+            },
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+/// The JWT secret of [`ServeConfig::for_tests`] (tests that sign tokens themselves use it).
+pub const TEST_JWT_SECRET: &str = "test-secret-not-for-production-0123456789";
+
+/// The shortest `JWT_SECRET` accepted, in bytes (HS256 keys shorter than its output are
+/// guessable offline from one token).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// A setting refused before anything starts: [`std::fmt::Display`] is the one line printed,
+/// naming the setting (never its value, which may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {setting}: {reason}")]
+pub struct InvalidSetting {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> InvalidSetting {
+    InvalidSetting {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl DatabaseConfig {
+    /// Checks what can be checked without connecting.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if let Some(url) = &self.database_url {
+            let parsed = url::Url::parse(url).map_err(|error| {
+                invalid(
+                    "DATABASE_URL",
+                    format!("not a URL ({error}); expected postgres://user:password@host/database"),
+                )
+            })?;
+            if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+                return Err(invalid(
+                    "DATABASE_URL",
+                    "expected postgres://user:password@host/database",
+                ));
+            }
+        }
+        if self.db_connections == 0 {
+            return Err(invalid("SAVECORP_DB_CONNECTIONS", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+impl ServeConfig {
+    /// Checks every setting before anything is started or created (`savecorp serve` exits
+    /// with status 2 on the first one refused).
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.database.validate()?;
+        if let Some(url) = &self.ari_url {
+            let expected = "expected http://host:port/ari (e.g. http://127.0.0.1:8088/ari)";
+            let parsed = url::Url::parse(url.trim_end_matches('/'))
+                .map_err(|error| invalid("ARI_URL", format!("not a URL ({error}); {expected}")))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.cannot_be_a_base()
+                || parsed.host_str().is_none_or(str::is_empty)
+            {
+                return Err(invalid("ARI_URL", expected));
+            }
+        }
+        if self.ari_app.trim().is_empty() {
+            return Err(invalid("ARI_APP", "must not be empty"));
+        }
+        if let Some(secret) = self.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(invalid(
+                    "JWT_SECRET",
+                    format!(
+                        "too short ({} bytes, at least {MIN_JWT_SECRET_BYTES}); use e.g. \
+                         `openssl rand -hex 32`, or leave it unset to have one generated",
+                        secret.len()
+                    ),
+                ));
+            }
+        }
+        let code = self.auth.default_country_code.as_str();
+        let digits = code.strip_prefix('+').unwrap_or(code);
+        if digits.is_empty()
+            || digits.len() > 3
+            || !digits.chars().all(|c| c.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return Err(invalid(
+                "SAVECORP_DEFAULT_COUNTRY_CODE",
+                "expected 1 to 3 digits not starting with 0 (e.g. 33), optionally after a +",
+            ));
+        }
+        for (setting, value) in [
+            ("SAVECORP_ACCESS_TOKEN_SECS", self.auth.access_token_secs),
+            ("SAVECORP_REFRESH_TOKEN_SECS", self.auth.refresh_token_secs),
+            ("SAVECORP_LOGIN_WINDOW_SECS", self.auth.login_window_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be at least 1"));
+            }
+        }
+        if self
+            .auth
+            .admin_email
+            .as_deref()
+            .is_some_and(|email| !email.is_empty())
+            && self.auth.admin_password.is_none()
+        {
+            return Err(invalid(
+                "SAVECORP_ADMIN_PASSWORD",
+                "missing (SAVECORP_ADMIN_EMAIL is set)",
+            ));
+        }
+        crate::mail::sender::check(&crate::mail::MailSettings::from_config(self)).map_err(
+            |error| {
+                let text = format!("{error:#}");
+                let reason = text.strip_prefix("SMTP_URL: ").unwrap_or(&text).to_owned();
+                invalid("SMTP_URL", reason)
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// The call queue's settings (PRODUCT §4.2).
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// How long an agent's phone rings before the offer counts as missed (whole seconds, ≥ 1:
+    /// ARI's dial timeout is in seconds).
+    #[arg(long, env = "SAVECORP_OFFER_TIMEOUT_SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub offer_timeout_secs: u32,
+
+    /// Wrap-up time after each call before the agent is Available again (0 = none).
+    #[arg(long, env = "SAVECORP_WRAP_UP_SECS", default_value_t = 10)]
+    pub wrap_up_secs: u32,
+
+    /// How long a caller waits at most before being rejected `max_wait_exceeded`.
+    #[arg(long, env = "SAVECORP_MAX_WAIT_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_wait_secs: u32,
+
+    /// Calls waiting (queued or ringing an agent) above which new callers are rejected
+    /// `queue_full`.
+    #[arg(long, env = "SAVECORP_MAX_QUEUE_LENGTH", default_value_t = 100)]
+    pub max_queue_length: usize,
+
+    /// Media played to a rejected caller before hanging up (e.g. `sound:vm-nobodyavail`).
+    /// Absent: rejected callers are hung up at once.
+    #[arg(long, env = "SAVECORP_REJECT_ANNOUNCEMENT")]
+    pub reject_announcement: Option<String>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            offer_timeout_secs: 20,
+            wrap_up_secs: 10,
+            max_wait_secs: 600,
+            max_queue_length: 100,
+            reject_announcement: None,
+        }
+    }
+}
+
+// ---- HTTP edge: timeouts, connection caps, GraphiQL, introspection, /metrics (issue 19 §3-4,
+// issue 15 §1-2) ----
+
+/// Who may run introspection queries (`__schema`, `__type`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IntrospectionAccess {
+    /// Anyone, anonymous callers included (development).
+    #[default]
+    Public,
+    /// Logged-in workers only.
+    Authenticated,
+    /// Nobody.
+    Off,
+}
+
+/// The HTTP server's edge settings: read timeouts, WebSocket limits, developer tools and the
+/// protection of `/metrics`. Its `Debug` hides the metrics token.
+#[derive(Args, Clone)]
+pub struct HttpConfig {
+    /// Longest a client may take to send a request's headers, in milliseconds (also the
+    /// longest a new connection may stay silent).
+    #[arg(long, env = "SAVECORP_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+
+    /// Longest a client may take to send a request's body (GraphQL, exports), in milliseconds:
+    /// then 408. The ping API (`/ping`) has its own limits.
+    #[arg(long, env = "SAVECORP_BODY_READ_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_ms: u64,
+
+    /// Longest a WebSocket may wait before its `connection_init`, in milliseconds (then closed
+    /// 4408).
+    #[arg(long, env = "SAVECORP_WS_INIT_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_init_timeout_ms: u64,
+
+    /// Interval of the WebSocket keepalive pings, in milliseconds; a connection that answers
+    /// nothing for two intervals is closed.
+    #[arg(long, env = "SAVECORP_WS_KEEPALIVE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_keepalive_ms: u64,
+
+    /// Open GraphQL WebSockets allowed on this server (then closed 1013).
+    #[arg(long, env = "SAVECORP_WS_MAX_CONNECTIONS", default_value_t = 2000)]
+    pub ws_max_connections: usize,
+
+    /// Open GraphQL WebSockets allowed per worker (then closed 4429).
+    #[arg(
+        long,
+        env = "SAVECORP_WS_MAX_CONNECTIONS_PER_WORKER",
+        default_value_t = 8
+    )]
+    pub ws_max_connections_per_worker: usize,
+
+    /// Whether `GET /graphql` serves GraphiQL (turn off in production if unwanted).
+    #[arg(long, env = "SAVECORP_GRAPHIQL", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+
+    /// Who may introspect the schema: `public`, `authenticated` or `off`.
+    #[arg(long, env = "SAVECORP_INTROSPECTION", value_enum, default_value_t = IntrospectionAccess::Public)]
+    pub introspection: IntrospectionAccess,
+
+    /// Bearer token `/metrics` requires. Absent: `/metrics` is open (keep it on a private
+    /// network then).
+    #[arg(long, env = "SAVECORP_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// How long `/metrics` reuses what it read from the database, in milliseconds.
+    #[arg(long, env = "SAVECORP_METRICS_CACHE_MS", default_value_t = 2_000)]
+    pub metrics_cache_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            ws_init_timeout_ms: 10_000,
+            ws_keepalive_ms: 30_000,
+            ws_max_connections: 2000,
+            ws_max_connections_per_worker: 8,
+            graphiql: true,
+            introspection: IntrospectionAccess::Public,
+            metrics_token: None,
+            metrics_cache_ms: 2_000,
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("header_read_timeout_ms", &self.header_read_timeout_ms)
+            .field("body_read_timeout_ms", &self.body_read_timeout_ms)
+            .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
+            .field("ws_keepalive_ms", &self.ws_keepalive_ms)
+            .field("ws_max_connections", &self.ws_max_connections)
+            .field(
+                "ws_max_connections_per_worker",
+                &self.ws_max_connections_per_worker,
+            )
+            .field("graphiql", &self.graphiql)
+            .field("introspection", &self.introspection)
+            .field("metrics_token", &secret(self.metrics_token.as_deref()))
+            .field("metrics_cache_ms", &self.metrics_cache_ms)
+            .finish()
+    }
+}
+
+/// What a secret looks like in `Debug` output: whether it is set, never its value.
+fn secret(value: Option<&str>) -> &'static str {
+    match value {
+        Some(_) => "<redacted>",
+        None => "<unset>",
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_deref()
+                    .map(crate::platform::db::redact),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("db_connections", &self.db_connections)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("access_token_secs", &self.access_token_secs)
+            .field("refresh_token_secs", &self.refresh_token_secs)
+            .field(
+                "login_failures_per_account",
+                &self.login_failures_per_account,
+            )
+            .field(
+                "login_failures_per_address",
+                &self.login_failures_per_address,
+            )
+            .field("login_window_secs", &self.login_window_secs)
+            .field(
+                "ingest_token_failures_per_address",
+                &self.ingest_token_failures_per_address,
+            )
+            .field("trusted_proxy_header", &self.trusted_proxy_header)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &secret(self.admin_password.as_deref()))
+            .field("default_country_code", &self.default_country_code)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("database", &self.database)
+            .field("listen", &self.listen)
+            .field(
+                "ari_url",
+                &self.ari_url.as_deref().map(crate::platform::db::redact),
+            )
+            .field("ari_user", &self.ari_user)
+            .field(
+                "ari_password",
+                &secret(Some(self.ari_password.as_str()).filter(|p| !p.is_empty())),
+            )
+            .field("ari_app", &self.ari_app)
+            .field("queue", &self.queue)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::mail::redacted_url),
+            )
+            .field("jwt_secret", &secret(self.jwt_secret.as_deref()))
+            .field("auth", &self.auth)
+            .field("backup", &self.backup)
+            .field("mail", &self.mail)
+            .field("requests", &self.requests)
+            .field("http", &self.http)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let mut config = ServeConfig::for_tests(
+            "postgres://app:db-s3cret@localhost/savecorp".into(),
+            PathBuf::from("/tmp/x"),
+        );
+        config.ari_url = Some("http://ari:ari-s3cret@localhost:8088/ari".into());
+        config.ari_password = "ari-pass-s3cret".into();
+        config.smtp_url = Some("smtps://mailer:smtp-s3cret@mail.example:465".into());
+        config.jwt_secret = Some("jwt-s3cret".into());
+        config.auth.admin_password = Some("admin-s3cret".into());
+        config.http.metrics_token = Some("metrics-s3cret".into());
+        let printed = format!("{config:?} {config:#?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(printed.contains("mail.example"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+    }
+}

@@ -1,0 +1,12 @@
+//! The transport layer: how the outside reaches the server. HTTP routes and health
+//! ([`http`]), GraphQL ([`graphql`]), the GraphiQL page ([`graphiql`]), CSV export
+//! ([`export`]) and the `/metrics` rendering ([`metrics`]), with the context every handler
+//! shares ([`state`]). It calls the capabilities (auth, telephony, backup, mail, requests,
+//! customers) and the platform; nothing below imports it.
+
+pub mod export;
+pub mod graphiql;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod state;

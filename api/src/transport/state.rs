@@ -1,0 +1,101 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use journal::{EventStore, LogNotifier, LogReader};
+use projections::projector::ProjectorHandle;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::AuthService;
+
+use crate::platform::config::{QueueConfig, ServeConfig};
+use crate::telephony::TelephonyConfig;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub store: EventStore,
+    pub reader: LogReader,
+    /// The call queue's settings.
+    pub queue: QueueConfig,
+    /// How to reach Asterisk; `None`: no telephony service.
+    pub telephony: Option<TelephonyConfig>,
+    /// Keys, settings and throttles of authentication.
+    pub auth: Arc<AuthService>,
+    /// Wakes live readers (subscriptions) when events are committed.
+    pub notifier: LogNotifier,
+    /// Cancelled when the server shuts down: live streams end.
+    pub shutdown: CancellationToken,
+    /// Backup monitoring: clock, limits, upload slots.
+    pub backup: crate::backup::BackupContext,
+    /// The mail services' settings and the sender's wake-up.
+    pub mail: crate::mail::MailContext,
+    /// Waits for read models to reach a log position (read-your-writes).
+    pub projector: ProjectorHandle,
+    /// Whether this server's ARI events WebSocket is connected (for `/readyz`).
+    pub ari_link: crate::telephony::AriLink,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::transport::metrics::Metrics>,
+    /// Request deadlines: the due-soon window of new requests, the alerts manager.
+    pub requests: crate::platform::config::RequestConfig,
+    /// Workers whose credentials changed (open WebSocket connections check theirs again).
+    pub credentials: crate::auth::watch::CredentialChanges,
+    /// The HTTP edge's settings (timeouts, WebSocket caps, GraphiQL, introspection, /metrics).
+    pub http: Arc<crate::platform::config::HttpConfig>,
+    /// Tasks a request started (a projection rebuild): stopped and joined on shutdown.
+    pub tasks: crate::platform::shutdown::Tasks,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, auth: AuthService) -> Self {
+        Self {
+            store: EventStore::new(pool.clone()).with_upcasters(journal::upcast::upcasters()),
+            reader: LogReader::new(pool.clone()),
+            backup: crate::backup::BackupContext::default(),
+            mail: crate::mail::MailContext::default(),
+            projector: ProjectorHandle::new(pool.clone()),
+            pool,
+            queue: QueueConfig::default(),
+            telephony: None,
+            auth: Arc::new(auth),
+            notifier: LogNotifier::disconnected(),
+            shutdown: CancellationToken::new(),
+            ari_link: crate::telephony::AriLink::default(),
+            metrics: Arc::new(crate::transport::metrics::Metrics::default()),
+            requests: crate::platform::config::RequestConfig::default(),
+            credentials: crate::auth::watch::CredentialChanges::default(),
+            http: Arc::default(),
+            tasks: crate::platform::shutdown::Tasks::default(),
+        }
+    }
+
+    /// Takes the queue and telephony settings from the server's configuration.
+    pub fn configured(mut self, config: &ServeConfig) -> Self {
+        self.queue = config.queue.clone();
+        self.telephony = TelephonyConfig::from_serve(config);
+        self.requests = config.requests.clone();
+        self.http = Arc::new(config.http.clone());
+        self
+    }
+
+    /// The backup and mail settings of `config`; `address` is where the server listens (the
+    /// default public URL).
+    pub fn with_backup(
+        mut self,
+        config: &crate::platform::config::ServeConfig,
+        address: std::net::SocketAddr,
+    ) -> Self {
+        let mut mail = crate::mail::MailSettings::from_config(config);
+        if config.backup.public_url.is_none() {
+            mail.public_url = format!("http://{address}");
+        }
+        self.backup =
+            crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
+        self.mail = crate::mail::MailContext {
+            settings: mail,
+            wakeup: std::sync::Arc::default(),
+        };
+        self
+    }
+}
