@@ -376,6 +376,8 @@ export type CustomerEdge = {
 
 /** Sort keys of `customers`. */
 export type CustomerSort =
+  /** Case-insensitive. */
+  | 'NAME'
   | 'REGISTERED_AT'
   | 'UPDATED_AT';
 
@@ -834,7 +836,12 @@ export type Query = {
    * normalised to E.164 with the default country code. `null` when nobody owns it.
    */
   customerByNumber?: Maybe<Customer>;
-  /** Live customers (any worker); `search` matches name or email. */
+  /**
+   * Live customers (any worker), by registration (default), last update or name
+   * (case-insensitive). `search` matches the name or email (case-insensitive substring)
+   * or, when written like a phone number (digits, spaces and `+ ( ) . - /`, at least 3
+   * digits), the customers with a number holding those digits (`+33 6 12`, `06 12 34`).
+   */
   customers: CustomerConnection;
   /**
    * The runs retention marked expired: what the storage side may delete, newest first; a
