@@ -28,7 +28,7 @@ fn the_web_apps_schema_copy_is_current() {
     let committed =
         std::fs::read_to_string(web_dir().join("schema.graphql")).expect("web/schema.graphql");
     assert!(
-        committed.trim_end() == api::graphql::sdl().trim_end(),
+        committed.trim_end() == api::transport::graphql::sdl().trim_end(),
         "web/schema.graphql is stale: run `cargo run --bin savecorp -- schema > web/schema.graphql` \
          then `npm run codegen` in web/"
     );
