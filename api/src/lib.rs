@@ -16,6 +16,7 @@ pub mod platform;
 pub mod requests;
 pub mod telephony;
 pub mod transport;
+pub mod webapp;
 
 pub use app::Application;
 pub use platform::config::ServeConfig;

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::map_response(too_large_as_json))
         .merge(ingest)
+        .fallback(crate::webapp::serve)
         .layer(axum::middleware::from_fn_with_state(
             state,
             crate::transport::metrics::count_requests,

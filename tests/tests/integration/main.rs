@@ -41,3 +41,4 @@ mod telephony;
 mod telephony_logout;
 mod telephony_races;
 mod telephony_soak;
+mod web_e2e;
