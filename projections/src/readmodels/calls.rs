@@ -344,16 +344,6 @@ fn apply_event(
     }
 }
 
-/// One call.
-pub async fn get(pool: &PgPool, call_id: Uuid) -> Result<Option<CallRow>, ReadError> {
-    let value: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT to_jsonb(t) FROM calls t WHERE call_id = $1")
-            .bind(call_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(value.map(serde_json::from_value).transpose()?)
-}
-
 /// The offers of a call, in attempt order.
 pub async fn offers(pool: &PgPool, call_id: Uuid) -> Result<Vec<CallOfferRow>, ReadError> {
     let values: Vec<serde_json::Value> = sqlx::query_scalar(

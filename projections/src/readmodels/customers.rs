@@ -286,16 +286,6 @@ async fn apply(
     Ok(())
 }
 
-/// One customer.
-pub async fn get(pool: &PgPool, customer_id: Uuid) -> Result<Option<CustomerRow>, ReadError> {
-    let value: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT to_jsonb(t) FROM customers t WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(value.map(serde_json::from_value).transpose()?)
-}
-
 /// The customer owning an E.164 number (`customerByNumber`).
 pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<CustomerRow>, ReadError> {
     let value: Option<serde_json::Value> = sqlx::query_scalar(

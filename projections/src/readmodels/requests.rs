@@ -288,16 +288,6 @@ async fn apply(
     .await
 }
 
-/// One request.
-pub async fn get(pool: &PgPool, request_id: Uuid) -> Result<Option<RequestRow>, ReadError> {
-    let value: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT to_jsonb(t) FROM requests t WHERE request_id = $1")
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(value.map(serde_json::from_value).transpose()?)
-}
-
 /// The changes of a request, oldest first.
 pub async fn changes(pool: &PgPool, request_id: Uuid) -> Result<Vec<RequestChangeRow>, ReadError> {
     let values: Vec<serde_json::Value> = sqlx::query_scalar(

@@ -213,16 +213,6 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
     }
 }
 
-/// One worker.
-pub async fn get(pool: &PgPool, worker_id: Uuid) -> Result<Option<WorkerRow>, ReadError> {
-    let value: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT to_jsonb(t) FROM workers t WHERE worker_id = $1")
-            .bind(worker_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(value.map(serde_json::from_value).transpose()?)
-}
-
 /// Sort keys of [`list`] (indexes `workers_by_name`, `workers_by_state_since`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WorkerSort {

@@ -24,7 +24,6 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt as _};
 use journal::{LogPosition, StoredEvent};
 use projections::readmodels::{calls, queue, requests, workers};
-use uuid::Uuid;
 
 use super::calls::CallView;
 use super::context::{parse_id, require_admin, require_worker, state, Me};
@@ -172,17 +171,15 @@ async fn open_requests_of(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<Vec<RequestView>, ApiError> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT request_id FROM requests WHERE customer_id = $1 \
-         AND status IN ('open', 'pending') ORDER BY due_at, request_id LIMIT $2",
-    )
-    .bind(customer_id.as_uuid())
-    .bind(SCREEN_POP_REQUESTS)
-    .fetch_all(&state.pool)
-    .await?;
+    // Which requests: the `requests` read model; what they say: the aggregates (the lookups'
+    // answers carry the events' full-precision timestamps, see ARCHITECTURE.md "Read models").
+    let rows =
+        requests::active_of_customer(&state.pool, customer_id.as_uuid(), SCREEN_POP_REQUESTS)
+            .await
+            .map_err(read_error)?;
     let mut views = Vec::new();
-    for id in ids {
-        let id = RequestId::from(id);
+    for row in rows {
+        let id = RequestId::from(row.request_id);
         let (request, version) = state
             .store
             .load_aggregate::<Request>(&id.to_string())
