@@ -17,5 +17,5 @@ pub mod requests;
 pub mod telephony;
 pub mod transport;
 
+pub use app::settings::ServeConfig;
 pub use app::Application;
-pub use platform::config::ServeConfig;
