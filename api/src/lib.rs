@@ -18,5 +18,5 @@ pub mod telephony;
 pub mod transport;
 pub mod webapp;
 
+pub use app::settings::ServeConfig;
 pub use app::Application;
-pub use platform::config::ServeConfig;

@@ -7,11 +7,12 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::platform::config::ServeConfig;
+use crate::app::settings::ServeConfig;
 use crate::platform::db::Database;
 use crate::transport::state::AppState;
 
 pub mod services;
+pub mod settings;
 
 /// A server ready to run: port bound, database open and migrated.
 pub struct Application {
@@ -27,7 +28,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         check_data_dir(config)?;
-        crate::mail::sender::check(&crate::mail::MailSettings::from_config(config))?;
+        crate::mail::sender::check(&config.mail_settings())?;
         let database = Database::open(
             config.database.database_url.as_deref(),
             &config.database.data_dir,
@@ -49,9 +50,20 @@ impl Application {
         let address = listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let mut mail = config.mail_settings();
+        if config.backup.public_url.is_none() {
+            mail.public_url = format!("http://{address}");
+        }
+        let backup =
+            crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
         let state = AppState::new(database.pool.clone(), auth)
-            .configured(config)
-            .with_backup(config, address);
+            .configured(
+                config.telephony(),
+                config.queue.clone(),
+                config.requests.clone(),
+                config.http.clone(),
+            )
+            .with_backup(backup, mail);
         Ok(Self {
             listener,
             database,

@@ -63,12 +63,27 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         shutdown.clone(),
     ));
     tasks.spawn(crate::requests::deadlines::run(
-        state.clone(),
+        crate::requests::deadlines::DeadlineContext {
+            pool: state.pool.clone(),
+            store: state.store.clone(),
+            reader: state.reader.clone(),
+            leader_retry: Duration::from_millis(state.backup.config.leader_retry_ms),
+            clock: state.backup.clock.clone(),
+            settings: state.requests.clone(),
+        },
         notifier.clone(),
         shutdown.clone(),
     ));
     tasks.spawn(crate::customers::link_calls::run(
-        state.clone(),
+        crate::customers::link_calls::LinkContext {
+            pool: state.pool.clone(),
+            store: state.store.clone(),
+            reader: state.reader.clone(),
+            leader_retry: Duration::from_millis(state.backup.config.leader_retry_ms),
+            clock: state.backup.clock.clone(),
+            projector: state.projector.clone(),
+            default_country_code: state.auth.config.default_country_code.clone(),
+        },
         notifier.clone(),
         shutdown.clone(),
     ));

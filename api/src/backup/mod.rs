@@ -2,6 +2,7 @@
 //! and their change statistics, the watchdog (overdue / recovered / timed out), retention.
 //!
 //! - [`tokens`]: issuing, revoking and checking ingest tokens (only a hash is stored).
+//! - [`body`]: how a ping's body is received (size, time and rate limits, staged in a file).
 //! - [`ingest`]: the HTTP routes `/ping/{token}[/start|/fail|/log|/{exit_status}]`.
 //! - [`manifest_store`]: a manifest streamed into a staging table, diffed page by page against
 //!   the previous successful run's, then kept as the one the next run is diffed against.
@@ -14,6 +15,7 @@
 //! aggregates); this module gathers facts, executes commands and never holds a token in clear
 //! beyond the request that carries it.
 
+pub mod body;
 pub mod ingest;
 pub mod manifest_store;
 pub mod retention;

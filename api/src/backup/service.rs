@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::ingest::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
+use super::body::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
 use crate::transport::state::AppState;
@@ -1170,5 +1170,23 @@ pub(crate) async fn wait_for_backups(state: &AppState, position: Option<LogPosit
         .await
     {
         tracing::debug!(%error, "the backups read model did not catch up in time");
+    }
+}
+
+impl From<BodyError> for BackupError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(message) => BackupError::TooLarge(message),
+            BodyError::Invalid { line, message } => BackupError::InvalidBody {
+                line: Some(line),
+                message: format!("line {line}: {message}"),
+            },
+            BodyError::Read(message) => BackupError::InvalidBody {
+                line: None,
+                message: format!("the body could not be read: {message}"),
+            },
+            BodyError::TimedOut(message) => BackupError::BodyTimeout(message),
+            BodyError::Staging(cause) => BackupError::Internal(cause),
+        }
     }
 }

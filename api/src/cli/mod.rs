@@ -6,8 +6,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::settings::ServeConfig;
 use crate::app::{cancel_on_signals, Application};
-use crate::platform::config::{DatabaseConfig, ServeConfig};
+use crate::platform::config::DatabaseConfig;
 
 pub mod admin;
 mod database;

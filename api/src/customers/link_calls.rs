@@ -24,23 +24,43 @@
 //! number is added again.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::call::{Call, CallCommand};
 use domain::customer::{Customer, CustomerEvent};
 use domain::ids::{CallId, CustomerId};
 use domain::values::PhoneNumber;
-use journal::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{
+    Actor, CommandError, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent,
+};
+use projections::projector::ProjectorHandle;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::transport::state::AppState;
+use crate::platform::clock::Clock;
 
 /// Its checkpoint's name in `checkpoints`.
 const CHECKPOINT: &str = "call_linker";
 
 const READ_BATCH: i64 = 200;
+
+/// What the call linker needs: the database, the log, the leadership retry, the clock and the
+/// country code numbers are read with (built by the composition root).
+#[derive(Clone)]
+pub struct LinkContext {
+    pub pool: PgPool,
+    pub store: EventStore,
+    pub reader: LogReader,
+    /// How soon a follower tries to take leadership again.
+    pub leader_retry: Duration,
+    pub clock: Arc<dyn Clock>,
+    /// Waits for the `calls` read model.
+    pub projector: ProjectorHandle,
+    /// `SAVECORP_DEFAULT_COUNTRY_CODE`.
+    pub default_country_code: String,
+}
 
 /// How long it waits for the `calls` read model to reach a customer event.
 const PROJECTION_WAIT: Duration = Duration::from_secs(10);
@@ -70,8 +90,8 @@ impl From<LinkError> for sqlx::Error {
 }
 
 /// Runs the linker until `shutdown`.
-pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
-    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
+pub async fn run(state: LinkContext, notifier: LogNotifier, shutdown: CancellationToken) {
+    let retry = state.leader_retry;
     crate::platform::leadership::lead(
         &state.pool,
         crate::platform::leadership::keys::CALL_LINKER,
@@ -93,7 +113,7 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
 /// Links while `lock`'s session lives (a lost session is a lost lock: the error makes `lead`
 /// take leadership again).
 async fn follow(
-    state: &AppState,
+    state: &LinkContext,
     lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
@@ -176,7 +196,7 @@ fn added_numbers(event: &CustomerEvent) -> Vec<PhoneNumber> {
 }
 
 /// Links the unlinked calls of the numbers `stored` adds to its customer.
-async fn handle(state: &AppState, stored: &StoredEvent) -> Result<(), LinkError> {
+async fn handle(state: &LinkContext, stored: &StoredEvent) -> Result<(), LinkError> {
     let event = state
         .store
         .upcast(stored.clone())
@@ -210,12 +230,7 @@ async fn handle(state: &AppState, stored: &StoredEvent) -> Result<(), LinkError>
         .wait_for(&["calls"], stored.log_position, PROJECTION_WAIT)
         .await
         .map_err(|error| LinkError::Other(format!("calls read model: {error:?}")))?;
-    let calls = unlinked_calls(
-        &state.pool,
-        &numbers,
-        &state.auth.config.default_country_code,
-    )
-    .await?;
+    let calls = unlinked_calls(&state.pool, &numbers, &state.default_country_code).await?;
     let cause = stored
         .parsed_metadata()
         .unwrap_or_else(|| Metadata::new(Actor::System));
@@ -263,7 +278,7 @@ async fn unlinked_calls(
 /// Links one call, unless it has a customer by now (decided on the call's current version:
 /// a concurrent change is looked at again).
 async fn link(
-    state: &AppState,
+    state: &LinkContext,
     call_id: CallId,
     customer_id: CustomerId,
     metadata: &Metadata,
@@ -281,7 +296,7 @@ async fn link(
         }
         let command = CallCommand::LinkCustomer {
             customer_id,
-            at: state.backup.now(),
+            at: state.clock.now(),
         };
         match state
             .store

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-/// Mail settings (`SMTP_URL` itself is in `ServeConfig`).
+/// Mail settings (`SMTP_URL` itself is in `app::settings::ServeConfig`).
 #[derive(Args, Clone, Debug)]
 pub struct MailConfig {
     /// Sender address of every mail.
@@ -117,23 +117,6 @@ pub fn redacted_url(raw: &str) -> String {
             url.to_string()
         }
         Err(_) => "(unreadable URL)".to_owned(),
-    }
-}
-
-impl MailSettings {
-    pub fn from_config(config: &crate::platform::config::ServeConfig) -> Self {
-        let public_url = config
-            .backup
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen));
-        Self {
-            config: (*config.mail).clone(),
-            smtp_url: config.smtp_url.clone(),
-            mail_dir: config.database.data_dir.join("mail"),
-            data_dir: config.database.data_dir.clone(),
-            public_url: public_url.trim_end_matches('/').to_owned(),
-        }
     }
 }
 

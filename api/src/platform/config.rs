@@ -1,6 +1,7 @@
-//! Configuration, read once from flags and the environment (PRODUCT §11) and passed down.
+//! The platform's settings and those every layer shares (database, data folder, auth,
+//! requests, queue, HTTP edge), read once from flags and the environment (PRODUCT §11);
+//! `app/settings.rs` assembles them with the capabilities' own into `ServeConfig`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -21,63 +22,6 @@ pub struct DatabaseConfig {
     /// Connections in the server's pool.
     #[arg(long, env = "SAVECORP_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: u32,
-}
-
-/// Everything `savecorp serve` needs. Its `Debug` hides every secret (passwords in URLs, the
-/// ARI password, the JWT secret, the first admin's password), so printing it cannot leak them.
-#[derive(Args, Clone)]
-pub struct ServeConfig {
-    #[command(flatten)]
-    pub database: DatabaseConfig,
-
-    /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
-    #[arg(long, env = "SAVECORP_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-
-    /// Asterisk ARI base URL, e.g. `http://127.0.0.1:8088/ari`. Absent: no telephony.
-    #[arg(long, env = "ARI_URL")]
-    pub ari_url: Option<String>,
-
-    /// ARI user.
-    #[arg(long, env = "ARI_USER", default_value = "asterisk")]
-    pub ari_user: String,
-
-    /// ARI password.
-    #[arg(long, env = "ARI_PASSWORD", hide_env_values = true, default_value = "")]
-    pub ari_password: String,
-
-    /// Stasis application name.
-    #[arg(long, env = "ARI_APP", default_value = "callcenter")]
-    pub ari_app: String,
-
-    #[command(flatten)]
-    pub queue: QueueConfig,
-
-    /// SMTP server: `smtp://[user:password@]host[:port]` (no TLS), `smtps://…` (implicit TLS,
-    /// port 465), `smtp://…?tls=required` (STARTTLS or no mail, port 587) or
-    /// `?tls=opportunistic` (STARTTLS when offered). Absent: mails go to `.eml` files in the
-    /// data folder.
-    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
-
-    /// Secret that signs access tokens. Absent: generated once and kept in the data folder.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-
-    #[command(flatten)]
-    pub auth: AuthConfig,
-
-    #[command(flatten)]
-    pub backup: Box<crate::backup::BackupConfig>,
-
-    #[command(flatten)]
-    pub mail: Box<crate::mail::MailConfig>,
-
-    #[command(flatten)]
-    pub requests: RequestConfig,
-
-    #[command(flatten)]
-    pub http: HttpConfig,
 }
 
 /// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
@@ -226,37 +170,6 @@ impl AuthConfig {
     }
 }
 
-impl ServeConfig {
-    /// A configuration for tests: a given database, a free port, no telephony, no SMTP, no
-    /// request deadline alerts (a test that wants them turns them on: alerts would race tests
-    /// that count a request's events).
-    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
-        Self {
-            database: DatabaseConfig {
-                database_url: Some(database_url),
-                data_dir,
-                db_connections: 8,
-            },
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ari_url: None,
-            ari_user: "asterisk".into(),
-            ari_password: String::new(),
-            ari_app: "callcenter".into(),
-            queue: QueueConfig::default(),
-            smtp_url: None,
-            jwt_secret: Some(TEST_JWT_SECRET.into()),
-            auth: AuthConfig::default(),
-            backup: Box::default(),
-            mail: Box::default(),
-            requests: RequestConfig {
-                request_alerts: false,
-                ..RequestConfig::default()
-            },
-            http: HttpConfig::default(),
-        }
-    }
-}
-
 /// The JWT secret of [`ServeConfig::for_tests`] (tests that sign tokens themselves use it).
 pub const TEST_JWT_SECRET: &str = "test-secret-not-for-production-0123456789";
 
@@ -273,7 +186,7 @@ pub struct InvalidSetting {
     pub reason: String,
 }
 
-fn invalid(setting: &'static str, reason: impl Into<String>) -> InvalidSetting {
+pub(crate) fn invalid(setting: &'static str, reason: impl Into<String>) -> InvalidSetting {
     InvalidSetting {
         setting,
         reason: reason.into(),
@@ -300,81 +213,6 @@ impl DatabaseConfig {
         if self.db_connections == 0 {
             return Err(invalid("SAVECORP_DB_CONNECTIONS", "must be at least 1"));
         }
-        Ok(())
-    }
-}
-
-impl ServeConfig {
-    /// Checks every setting before anything is started or created (`savecorp serve` exits
-    /// with status 2 on the first one refused).
-    pub fn validate(&self) -> Result<(), InvalidSetting> {
-        self.database.validate()?;
-        if let Some(url) = &self.ari_url {
-            let expected = "expected http://host:port/ari (e.g. http://127.0.0.1:8088/ari)";
-            let parsed = url::Url::parse(url.trim_end_matches('/'))
-                .map_err(|error| invalid("ARI_URL", format!("not a URL ({error}); {expected}")))?;
-            if !matches!(parsed.scheme(), "http" | "https")
-                || parsed.cannot_be_a_base()
-                || parsed.host_str().is_none_or(str::is_empty)
-            {
-                return Err(invalid("ARI_URL", expected));
-            }
-        }
-        if self.ari_app.trim().is_empty() {
-            return Err(invalid("ARI_APP", "must not be empty"));
-        }
-        if let Some(secret) = self.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
-            if secret.len() < MIN_JWT_SECRET_BYTES {
-                return Err(invalid(
-                    "JWT_SECRET",
-                    format!(
-                        "too short ({} bytes, at least {MIN_JWT_SECRET_BYTES}); use e.g. \
-                         `openssl rand -hex 32`, or leave it unset to have one generated",
-                        secret.len()
-                    ),
-                ));
-            }
-        }
-        let code = self.auth.default_country_code.as_str();
-        let digits = code.strip_prefix('+').unwrap_or(code);
-        if digits.is_empty()
-            || digits.len() > 3
-            || !digits.chars().all(|c| c.is_ascii_digit())
-            || digits.starts_with('0')
-        {
-            return Err(invalid(
-                "SAVECORP_DEFAULT_COUNTRY_CODE",
-                "expected 1 to 3 digits not starting with 0 (e.g. 33), optionally after a +",
-            ));
-        }
-        for (setting, value) in [
-            ("SAVECORP_ACCESS_TOKEN_SECS", self.auth.access_token_secs),
-            ("SAVECORP_REFRESH_TOKEN_SECS", self.auth.refresh_token_secs),
-            ("SAVECORP_LOGIN_WINDOW_SECS", self.auth.login_window_secs),
-        ] {
-            if value == 0 {
-                return Err(invalid(setting, "must be at least 1"));
-            }
-        }
-        if self
-            .auth
-            .admin_email
-            .as_deref()
-            .is_some_and(|email| !email.is_empty())
-            && self.auth.admin_password.is_none()
-        {
-            return Err(invalid(
-                "SAVECORP_ADMIN_PASSWORD",
-                "missing (SAVECORP_ADMIN_EMAIL is set)",
-            ));
-        }
-        crate::mail::sender::check(&crate::mail::MailSettings::from_config(self)).map_err(
-            |error| {
-                let text = format!("{error:#}");
-                let reason = text.strip_prefix("SMTP_URL: ").unwrap_or(&text).to_owned();
-                invalid("SMTP_URL", reason)
-            },
-        )?;
         Ok(())
     }
 }
@@ -532,7 +370,7 @@ impl std::fmt::Debug for HttpConfig {
 }
 
 /// What a secret looks like in `Debug` output: whether it is set, never its value.
-fn secret(value: Option<&str>) -> &'static str {
+pub(crate) fn secret(value: Option<&str>) -> &'static str {
     match value {
         Some(_) => "<redacted>",
         None => "<unset>",
@@ -579,58 +417,5 @@ impl std::fmt::Debug for AuthConfig {
             .field("admin_password", &secret(self.admin_password.as_deref()))
             .field("default_country_code", &self.default_country_code)
             .finish()
-    }
-}
-
-impl std::fmt::Debug for ServeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServeConfig")
-            .field("database", &self.database)
-            .field("listen", &self.listen)
-            .field(
-                "ari_url",
-                &self.ari_url.as_deref().map(crate::platform::db::redact),
-            )
-            .field("ari_user", &self.ari_user)
-            .field(
-                "ari_password",
-                &secret(Some(self.ari_password.as_str()).filter(|p| !p.is_empty())),
-            )
-            .field("ari_app", &self.ari_app)
-            .field("queue", &self.queue)
-            .field(
-                "smtp_url",
-                &self.smtp_url.as_deref().map(crate::mail::redacted_url),
-            )
-            .field("jwt_secret", &secret(self.jwt_secret.as_deref()))
-            .field("auth", &self.auth)
-            .field("backup", &self.backup)
-            .field("mail", &self.mail)
-            .field("requests", &self.requests)
-            .field("http", &self.http)
-            .finish()
-    }
-}
-
-#[cfg(test)]
-mod debug_tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_hides_every_secret() {
-        let mut config = ServeConfig::for_tests(
-            "postgres://app:db-s3cret@localhost/savecorp".into(),
-            PathBuf::from("/tmp/x"),
-        );
-        config.ari_url = Some("http://ari:ari-s3cret@localhost:8088/ari".into());
-        config.ari_password = "ari-pass-s3cret".into();
-        config.smtp_url = Some("smtps://mailer:smtp-s3cret@mail.example:465".into());
-        config.jwt_secret = Some("jwt-s3cret".into());
-        config.auth.admin_password = Some("admin-s3cret".into());
-        config.http.metrics_token = Some("metrics-s3cret".into());
-        let printed = format!("{config:?} {config:#?}");
-        assert!(!printed.contains("s3cret"), "{printed}");
-        assert!(printed.contains("mail.example"), "{printed}");
-        assert!(printed.contains("<redacted>"), "{printed}");
     }
 }

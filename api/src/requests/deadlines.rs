@@ -20,12 +20,28 @@ use cqrs_es::Aggregate;
 use domain::ids::RequestId;
 use domain::request::{Request, RequestCommand, RequestEvent};
 use domain::sla::AlertState;
-use journal::{Actor, LogNotifier, LogPosition, Metadata, StoredEvent};
+use journal::{Actor, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent};
+use sqlx::PgPool;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-use crate::transport::state::AppState;
+use crate::platform::clock::Clock;
+use crate::platform::config::RequestConfig;
 
 const READ_BATCH: i64 = 1_000;
+
+/// What the deadline alerts need: the database, the log, their settings, the leadership
+/// retry and the clock (built by the composition root).
+#[derive(Clone)]
+pub struct DeadlineContext {
+    pub pool: PgPool,
+    pub store: EventStore,
+    pub reader: LogReader,
+    /// How soon a follower tries to take leadership again.
+    pub leader_retry: Duration,
+    pub clock: Arc<dyn Clock>,
+    pub settings: RequestConfig,
+}
 
 /// After a failed command, look again this soon.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -133,11 +149,11 @@ impl Deadlines {
 }
 
 /// Runs the manager until `shutdown` (does nothing when request alerts are turned off).
-pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
-    if !state.requests.request_alerts {
+pub async fn run(state: DeadlineContext, notifier: LogNotifier, shutdown: CancellationToken) {
+    if !state.settings.request_alerts {
         return;
     }
-    let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
+    let retry = state.leader_retry;
     crate::platform::leadership::lead(
         &state.pool,
         crate::platform::leadership::keys::REQUEST_DEADLINES,
@@ -156,14 +172,14 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
 /// lock is gone and another instance may lead, so it ends with an error and leadership is
 /// taken again.
 async fn watch(
-    state: &AppState,
+    state: &DeadlineContext,
     lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
     let mut deadlines = Deadlines::default();
     let mut position = LogPosition::START;
-    let max_sleep = Duration::from_millis(state.requests.request_alerts_max_sleep_ms.max(10));
+    let max_sleep = Duration::from_millis(state.settings.request_alerts_max_sleep_ms.max(10));
     loop {
         loop {
             let events = state.reader.read_after(position, READ_BATCH).await?;
@@ -175,7 +191,7 @@ async fn watch(
                 break;
             }
         }
-        let now = state.backup.now();
+        let now = state.clock.now();
         let (alerts, next_deadline) = deadlines.due(now);
         let mut failed = false;
         for (request_id, alert) in alerts {

@@ -39,7 +39,7 @@ use domain::ids::CallId;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::platform::config::{QueueConfig, ServeConfig};
+use crate::platform::config::QueueConfig;
 use crate::transport::state::AppState;
 
 pub use directory::{
@@ -127,18 +127,6 @@ pub struct TelephonyConfig {
     /// The Stasis application inbound calls enter and agent legs are created in.
     pub app: String,
     pub queue: QueueConfig,
-}
-
-impl TelephonyConfig {
-    /// `None` when no ARI URL is configured (no telephony).
-    pub fn from_serve(config: &ServeConfig) -> Option<Self> {
-        let url = config.ari_url.as_ref()?;
-        Some(Self {
-            ari: AriConfig::new(url.clone(), &config.ari_user, &config.ari_password),
-            app: config.ari_app.clone(),
-            queue: config.queue.clone(),
-        })
-    }
 }
 
 /// Namespace of the call ids derived from Asterisk channel ids.

@@ -260,7 +260,7 @@ async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Resp
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(crate::transport::http::bearer);
+        .and_then(crate::transport::edge::bearer);
     match sessions::identify(&state.pool, &state.auth, token).await {
         Ok(Caller::Worker {
             role: Role::Admin, ..

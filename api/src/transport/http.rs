@@ -27,6 +27,8 @@ use uuid::Uuid;
 use crate::auth::sessions;
 use crate::auth::tokens::AccessClaims;
 use crate::platform::config::{HttpConfig, IntrospectionAccess};
+pub use crate::transport::edge::CONTENT_SECURITY_POLICY;
+use crate::transport::edge::{bearer, graphql_error};
 use crate::transport::graphql::context::RequestContext;
 use crate::transport::graphql::error::ApiError;
 use crate::transport::graphql::events::SubscriptionSlots;
@@ -39,13 +41,6 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const WEBSOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Largest WebSocket message (and frame) accepted from a client.
 pub const MAX_WEBSOCKET_MESSAGE_BYTES: usize = 64 * 1024;
-
-/// The Content-Security-Policy of every response: nothing but this origin's own scripts,
-/// styles and connections (GraphiQL's page needs no more), no framing, no plugins, no forms
-/// posting elsewhere.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// WebSocket close codes (graphql-transport-ws uses 4400-4499 for its own).
 pub mod close_code {
@@ -244,12 +239,6 @@ async fn read_body_in_time(
     }
 }
 
-/// A GraphQL-shaped error answer: `{"errors": [{"message", "extensions": {"code"}}]}`.
-pub(crate) fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
-    (status, Json(body)).into_response()
-}
-
 /// The body-size limit answers 413 in plain text; clients of `/graphql` get the same JSON error
 /// shape as every other refused request.
 async fn too_large_as_json(response: Response) -> Response {
@@ -271,15 +260,6 @@ fn correlation_id(headers: &HeaderMap) -> Uuid {
         .and_then(|value| value.to_str().ok())
         .and_then(|text| Uuid::parse_str(text.trim()).ok())
         .unwrap_or_else(Uuid::now_v7)
-}
-
-/// The token of an `Authorization: Bearer …` value.
-pub(crate) fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty() && token.len() <= 4096)
 }
 
 /// A malformed HTTP request (not JSON, not a GraphQL request): 400 (413 when too large) with

@@ -503,10 +503,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(crate::transport::http::bearer)
+            .and_then(crate::transport::edge::bearer)
             .unwrap_or("");
         if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
-            let mut response = crate::transport::http::graphql_error(
+            let mut response = crate::transport::edge::graphql_error(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
                 "/metrics needs the metrics bearer token",

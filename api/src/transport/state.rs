@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
 
-use crate::platform::config::{QueueConfig, ServeConfig};
+use crate::platform::config::QueueConfig;
 use crate::telephony::TelephonyConfig;
 
 #[derive(Clone)]
@@ -70,28 +70,28 @@ impl AppState {
         }
     }
 
-    /// Takes the queue and telephony settings from the server's configuration.
-    pub fn configured(mut self, config: &ServeConfig) -> Self {
-        self.queue = config.queue.clone();
-        self.telephony = TelephonyConfig::from_serve(config);
-        self.requests = config.requests.clone();
-        self.http = Arc::new(config.http.clone());
+    /// The queue, telephony, request and HTTP settings.
+    pub fn configured(
+        mut self,
+        telephony: Option<TelephonyConfig>,
+        queue: QueueConfig,
+        requests: crate::platform::config::RequestConfig,
+        http: crate::platform::config::HttpConfig,
+    ) -> Self {
+        self.queue = queue;
+        self.telephony = telephony;
+        self.requests = requests;
+        self.http = Arc::new(http);
         self
     }
 
-    /// The backup and mail settings of `config`; `address` is where the server listens (the
-    /// default public URL).
+    /// The backup and mail contexts.
     pub fn with_backup(
         mut self,
-        config: &crate::platform::config::ServeConfig,
-        address: std::net::SocketAddr,
+        backup: crate::backup::BackupContext,
+        mail: crate::mail::MailSettings,
     ) -> Self {
-        let mut mail = crate::mail::MailSettings::from_config(config);
-        if config.backup.public_url.is_none() {
-            mail.public_url = format!("http://{address}");
-        }
-        self.backup =
-            crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
+        self.backup = backup;
         self.mail = crate::mail::MailContext {
             settings: mail,
             wakeup: std::sync::Arc::default(),

@@ -1,7 +1,7 @@
 //! The GraphQL explorer served at `GET /graphql` (when `SAVECORP_GRAPHIQL` is on): a small
 //! self-written page (editor, variables, token, results, subscriptions over the WebSocket, a
 //! schema browser from introspection) embedded in the binary, so it works offline and under
-//! the strict Content-Security-Policy of [`crate::transport::http::CONTENT_SECURITY_POLICY`]: no CDN, no
+//! the strict Content-Security-Policy of [`crate::transport::edge::CONTENT_SECURITY_POLICY`]: no CDN, no
 //! inline script or style.
 
 use axum::http::{header, StatusCode};
@@ -25,7 +25,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 /// The explorer's page, or 404 when it is turned off.
 pub fn page(settings: &HttpConfig) -> Response {
     if !settings.graphiql {
-        return crate::transport::http::graphql_error(
+        return crate::transport::edge::graphql_error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             "GraphiQL is turned off on this server (SAVECORP_GRAPHIQL)",
