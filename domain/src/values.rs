@@ -265,6 +265,67 @@ impl PersonName {
 
 string_value!(PersonName, PersonName::parse);
 
+/// A worker's avatar picture: an absolute `https://` URL (or `http://` for `localhost` /
+/// `127.0.0.1`, for development), trimmed, at most 2000 characters, no whitespace or control
+/// characters, with a host.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AvatarUrl(String);
+
+impl AvatarUrl {
+    pub const MAX_LEN: usize = 2000;
+
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        const FIELD: &str = "avatarUrl";
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(ValueError::new(
+                FIELD,
+                "must not be empty (send null to clear)",
+            ));
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(ValueError::new(FIELD, "must be at most 2000 characters"));
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ValueError::new(
+                FIELD,
+                "must not contain whitespace or control characters",
+            ));
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = lower.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(ValueError::new(FIELD, "must be an https:// URL"));
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit('@').next().unwrap_or_default();
+        let host = if host_port.starts_with('[') {
+            host_port
+                .split(']')
+                .next()
+                .map(|h| format!("{h}]"))
+                .unwrap_or_default()
+        } else {
+            host_port.split(':').next().unwrap_or_default().to_owned()
+        };
+        if host.is_empty() || host == "[]" {
+            return Err(ValueError::new(FIELD, "must name a host"));
+        }
+        if !secure && !matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
+            return Err(ValueError::new(
+                FIELD,
+                "must be an https:// URL (http:// only for localhost)",
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+}
+
+string_value!(AvatarUrl, AvatarUrl::parse);
+
 /// A phone endpoint as Asterisk names it: `TECH/resource`, e.g. `PJSIP/2001`; both parts made
 /// of letters, digits, `_`, `.` and `-`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -636,5 +697,41 @@ mod tests {
     fn a_change_exists_only_when_the_value_differs() {
         assert_eq!(Change::between(1, 1), None);
         assert_eq!(Change::between(1, 2), Some(Change { from: 1, to: 2 }));
+    }
+
+    #[test]
+    fn an_avatar_url_is_https_or_http_on_localhost_with_a_host_and_bounded() {
+        let ok = AvatarUrl::parse("  https://cdn.example.com/a/ada.png?s=64 ").expect("valid");
+        assert_eq!(ok.as_str(), "https://cdn.example.com/a/ada.png?s=64");
+        for good in [
+            "http://localhost:5173/ada.png",
+            "http://127.0.0.1/x.png",
+            "HTTPS://Example.com",
+        ] {
+            assert!(AvatarUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "ftp://example.com/a.png",
+            "javascript:alert(1)",
+            "http://example.com/a.png",
+            "http://localhost.evil.com/a.png",
+            "https://",
+            "https:///path",
+            "https://exa mple.com/a.png",
+            "https://example.com/\u{7}",
+            "//example.com/a.png",
+        ] {
+            let error = AvatarUrl::parse(bad).expect_err(bad);
+            assert_eq!(error.field, "avatarUrl", "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(AvatarUrl::MAX_LEN));
+        assert!(AvatarUrl::parse(&long).is_err());
+        let limit = format!(
+            "https://example.com/{}",
+            "a".repeat(AvatarUrl::MAX_LEN - 20)
+        );
+        assert!(AvatarUrl::parse(&limit).is_ok());
     }
 }

@@ -8,7 +8,7 @@ use super::error::WorkerError;
 use super::event::WorkerEvent;
 use crate::ids::CallId;
 use crate::sla::add_secs_saturating;
-use crate::values::{Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
+use crate::values::{AvatarUrl, Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 
 /// Where a worker is in the call-handling cycle (PRODUCT §2).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +130,9 @@ impl Presence {
                 wrap_up_until: Some(until),
                 ..
             } => Presence::WrapUp { until: *until },
-            WorkerEvent::ProfileUpdated { .. } | WorkerEvent::RoleChanged { .. } => return None,
+            WorkerEvent::ProfileUpdated { .. }
+            | WorkerEvent::AvatarChanged { .. }
+            | WorkerEvent::RoleChanged { .. } => return None,
         })
     }
 
@@ -169,6 +171,8 @@ pub struct Worker {
     presence: Presence,
     idle_since: Option<DateTime<Utc>>,
     state_since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    avatar_url: Option<AvatarUrl>,
 }
 
 impl Worker {
@@ -198,6 +202,11 @@ impl Worker {
     /// The moment the worker last became Available (any cause): routing prefers the longest idle.
     pub fn idle_since(&self) -> Option<DateTime<Utc>> {
         self.idle_since
+    }
+
+    /// The avatar picture the worker chose, if any.
+    pub fn avatar_url(&self) -> Option<&AvatarUrl> {
+        self.avatar_url.as_ref()
     }
 
     /// The moment the current presence began.
@@ -236,6 +245,27 @@ impl Worker {
         let busy = current_call.is_some();
         let event = match command {
             WorkerCommand::Register { .. } => return Err(WorkerError::AlreadyRegistered),
+            WorkerCommand::UpdateOwnProfile {
+                name,
+                avatar_url,
+                at,
+            } => {
+                let mut events = Vec::new();
+                if let Some(name) =
+                    name.and_then(|name| Change::between(profile.name.clone(), name))
+                {
+                    events.push(WorkerEvent::ProfileUpdated {
+                        name: Some(name),
+                        email: None,
+                        endpoint: None,
+                        at,
+                    });
+                }
+                if let Some(avatar_url) = avatar_url.filter(|wanted| *wanted != self.avatar_url) {
+                    events.push(WorkerEvent::AvatarChanged { avatar_url, at });
+                }
+                return Ok(events);
+            }
             WorkerCommand::UpdateProfile {
                 name,
                 email,
@@ -483,6 +513,7 @@ impl Aggregate for Worker {
                     }
                 }
             }
+            WorkerEvent::AvatarChanged { avatar_url, .. } => self.avatar_url = avatar_url,
             WorkerEvent::RoleChanged { to, .. } => {
                 if let Some(profile) = &mut self.profile {
                     profile.role = to;

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CallId, WorkerId};
-use crate::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
+use crate::values::{AvatarUrl, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 
 /// Why an offered call was not answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +35,14 @@ pub enum WorkerCommand {
         name: Option<PersonName>,
         email: Option<EmailAddress>,
         endpoint: Option<Option<Endpoint>>,
+        at: DateTime<Utc>,
+    },
+    /// The worker's own profile (name, avatar): `ProfileUpdated` for the name, `AvatarChanged`
+    /// for the avatar. Each `None` leaves the field unchanged; `avatar_url: Some(None)` removes
+    /// the avatar. Idempotent: nothing changes, no event.
+    UpdateOwnProfile {
+        name: Option<PersonName>,
+        avatar_url: Option<Option<AvatarUrl>>,
         at: DateTime<Utc>,
     },
     /// `other_active_admins`: active admins other than this worker (looked up by the caller).

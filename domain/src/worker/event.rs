@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::MissReason;
 use crate::ids::{CallId, WorkerId};
-use crate::values::{Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
+use crate::values::{AvatarUrl, Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 
 /// What happened to a worker. Names and fields are a stored contract (see the snapshots).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,12 @@ pub enum WorkerEvent {
         name: Option<Change<PersonName>>,
         email: Option<Change<EmailAddress>>,
         endpoint: Option<Change<Option<Endpoint>>>,
+        at: DateTime<Utc>,
+    },
+    /// The worker's avatar picture changed; `avatar_url: None` removes it. A variant of its own
+    /// (not a field of `ProfileUpdated`), so that no stored event changes shape.
+    AvatarChanged {
+        avatar_url: Option<AvatarUrl>,
         at: DateTime<Utc>,
     },
     RoleChanged {
@@ -91,6 +97,7 @@ impl WorkerEvent {
         match self {
             Self::Registered { at, .. }
             | Self::ProfileUpdated { at, .. }
+            | Self::AvatarChanged { at, .. }
             | Self::RoleChanged { at, .. }
             | Self::Deactivated { at }
             | Self::WentAvailable { at, .. }
@@ -112,6 +119,7 @@ impl DomainEvent for WorkerEvent {
         let name = match self {
             Self::Registered { .. } => "WorkerRegistered",
             Self::ProfileUpdated { .. } => "WorkerProfileUpdated",
+            Self::AvatarChanged { .. } => "WorkerAvatarChanged",
             Self::RoleChanged { .. } => "WorkerRoleChanged",
             Self::Deactivated { .. } => "WorkerDeactivated",
             Self::WentAvailable { .. } => "WorkerWentAvailable",

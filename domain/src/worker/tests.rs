@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::ids::{CallId, WorkerId};
-use crate::values::{Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
+use crate::values::{AvatarUrl, Change, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 
 type WorkerTest = TestFramework<Worker>;
 
@@ -36,6 +36,10 @@ fn email(text: &str) -> EmailAddress {
 
 fn endpoint(text: &str) -> Endpoint {
     Endpoint::parse(text).expect("valid endpoint")
+}
+
+fn avatar(text: &str) -> AvatarUrl {
+    AvatarUrl::parse(text).expect("valid avatar URL")
 }
 
 fn reason(text: &str) -> PauseReason {
@@ -180,6 +184,81 @@ fn updating_the_profile_with_the_current_values_emits_nothing() {
             at: at(5),
         })
         .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_worker_changes_their_own_name_and_avatar() {
+    WorkerTest::with(())
+        .given(vec![registered(Role::Agent)])
+        .when(WorkerCommand::UpdateOwnProfile {
+            name: Some(name("Ada Lovelace")),
+            avatar_url: Some(Some(avatar("https://cdn.example.com/ada.png"))),
+            at: at(5),
+        })
+        .then_expect_events(vec![
+            WorkerEvent::ProfileUpdated {
+                name: Some(Change {
+                    from: name("Ada Agent"),
+                    to: name("Ada Lovelace"),
+                }),
+                email: None,
+                endpoint: None,
+                at: at(5),
+            },
+            WorkerEvent::AvatarChanged {
+                avatar_url: Some(avatar("https://cdn.example.com/ada.png")),
+                at: at(5),
+            },
+        ]);
+}
+
+#[test]
+fn the_own_profile_change_is_idempotent_and_clears_the_avatar() {
+    let with_avatar = vec![
+        registered(Role::Agent),
+        WorkerEvent::AvatarChanged {
+            avatar_url: Some(avatar("https://cdn.example.com/ada.png")),
+            at: at(1),
+        },
+    ];
+    WorkerTest::with(())
+        .given(with_avatar.clone())
+        .when(WorkerCommand::UpdateOwnProfile {
+            name: Some(name("Ada Agent")),
+            avatar_url: Some(Some(avatar("https://cdn.example.com/ada.png"))),
+            at: at(5),
+        })
+        .then_expect_events(vec![]);
+    WorkerTest::with(())
+        .given(with_avatar.clone())
+        .when(WorkerCommand::UpdateOwnProfile {
+            name: None,
+            avatar_url: Some(None),
+            at: at(5),
+        })
+        .then_expect_events(vec![WorkerEvent::AvatarChanged {
+            avatar_url: None,
+            at: at(5),
+        }]);
+    let mut worker = Worker::default();
+    for event in with_avatar {
+        worker.apply(event);
+    }
+    assert_eq!(
+        worker.avatar_url(),
+        Some(&avatar("https://cdn.example.com/ada.png"))
+    );
+    WorkerTest::with(())
+        .given(vec![
+            registered(Role::Agent),
+            WorkerEvent::Deactivated { at: at(1) },
+        ])
+        .when(WorkerCommand::UpdateOwnProfile {
+            name: Some(name("Ada L")),
+            avatar_url: None,
+            at: at(5),
+        })
+        .then_expect_error(WorkerError::Deactivated);
 }
 
 // --- roles and deactivation
@@ -844,6 +923,14 @@ fn every_event_variant_keeps_its_stored_shape() {
         },
         WorkerEvent::WrapUpFinished { at: at(21) },
         WorkerEvent::LoggedOut { at: at(22) },
+        WorkerEvent::AvatarChanged {
+            avatar_url: Some(avatar("https://cdn.example.com/ada.png")),
+            at: at(23),
+        },
+        WorkerEvent::AvatarChanged {
+            avatar_url: None,
+            at: at(24),
+        },
     ];
     let typed: Vec<(String, String, &WorkerEvent)> = events
         .iter()
@@ -880,6 +967,14 @@ fn command_strategy() -> impl Strategy<Value = WorkerCommand> {
                 name: Some(name("Ada L")),
                 email: None,
                 endpoint: endpoint_change.map(|present| present.then(|| endpoint("PJSIP/2002"))),
+                at,
+            }
+        }),
+        (proptest::option::of(proptest::bool::ANY), t()).prop_map(|(avatar_change, at)| {
+            WorkerCommand::UpdateOwnProfile {
+                name: Some(name("Ada O")),
+                avatar_url: avatar_change
+                    .map(|present| present.then(|| avatar("https://cdn.example.com/o.png"))),
                 at,
             }
         }),
