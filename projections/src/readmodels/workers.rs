@@ -30,6 +30,9 @@ pub struct WorkerRow {
     pub email: String,
     pub role: String,
     pub endpoint: Option<String>,
+    /// The avatar picture's URL (`WorkerAvatarChanged`); `None`: none.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
     pub active: bool,
     /// `offline | available | paused | offered | on_call | wrap_up`.
     pub state: String,
@@ -80,6 +83,7 @@ const COLUMNS: &[&str] = &[
     "email",
     "role",
     "endpoint",
+    "avatar_url",
     "active",
     "state",
     "pause_reason",
@@ -159,6 +163,7 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
                 endpoint: endpoint
                     .as_ref()
                     .map(|endpoint| endpoint.as_str().to_owned()),
+                avatar_url: None,
                 active: true,
                 state: PresenceKind::Offline.as_str().to_owned(),
                 pause_reason: None,
@@ -197,6 +202,9 @@ fn apply_event(rows: &mut HashMap<Uuid, WorkerRow>, id: Uuid, event: WorkerEvent
             if let Some(endpoint) = endpoint {
                 row.endpoint = endpoint.to.map(|endpoint| endpoint.as_str().to_owned());
             }
+        }
+        WorkerEvent::AvatarChanged { avatar_url, .. } => {
+            row.avatar_url = avatar_url.map(|url| url.as_str().to_owned());
         }
         WorkerEvent::RoleChanged { to, .. } => row.role = to.as_str().to_owned(),
         WorkerEvent::Deactivated { .. } => row.active = false,
