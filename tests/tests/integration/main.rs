@@ -9,6 +9,7 @@ mod api_hardening;
 mod api_lists;
 mod api_live;
 mod api_metrics;
+mod api_profile;
 mod api_schema;
 mod api_subscriptions;
 mod api_tokens;

@@ -556,6 +556,12 @@ export type Mutation = {
   solveRequest: Request;
   /** Changes a customer's details (any worker). `phones` replaces the whole list. */
   updateCustomer: Customer;
+  /**
+   * Changes one's own name and avatar (any logged-in worker, on themself only; role, email,
+   * endpoint and active stay with the admins' `updateWorker`, `setWorkerRole`,
+   * `deactivateWorker`). Nothing to change: no event, the same version.
+   */
+  updateMyProfile: Worker;
   /** Changes a request's message, priority, type, assignee or due date (any worker). */
   updateRequest: Request;
   /** Changes a worker's name, email or endpoint (admin). */
@@ -687,6 +693,12 @@ export type MutationUpdateCustomerArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: UpdateCustomerInput;
+};
+
+
+export type MutationUpdateMyProfileArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  input: UpdateMyProfileInput;
 };
 
 
@@ -1291,6 +1303,19 @@ export type UpdateCustomerInput = {
   phones?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/**
+ * What a worker may change about themself (`updateMyProfile`): each absent field is left
+ * unchanged.
+ */
+export type UpdateMyProfileInput = {
+  /**
+   * An https URL (http only for localhost), at most 2000 characters; `null` removes the
+   * avatar.
+   */
+  avatarUrl?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type UpdateRequestInput = {
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   /** RFC 3339; in the future. */
@@ -1381,6 +1406,11 @@ export type WallboardKpis = {
 export type Worker = {
   __typename?: 'Worker';
   active: Scalars['Boolean']['output'];
+  /**
+   * The avatar picture the worker chose (`updateMyProfile`): an https URL (http only for
+   * localhost); `null`: none.
+   */
+  avatarUrl?: Maybe<Scalars['String']['output']>;
   /** The worker's email: `null` unless the caller is an admin or this worker. */
   email?: Maybe<Scalars['String']['output']>;
   /**

@@ -108,6 +108,7 @@ fn worker_view(row: WorkerRow) -> WorkerView {
             .map(RoleValue::from)
             .unwrap_or(RoleValue::Agent),
         endpoint: row.endpoint,
+        avatar_url: row.avatar_url,
         active: row.active,
         presence: WorkerPresence {
             state,

@@ -1,10 +1,12 @@
-//! Workers: `worker(id)`, `registerWorker`, `updateWorker`, `setWorkerRole`,
+//! Workers: `worker(id)`, `registerWorker`, `updateWorker`, `updateMyProfile`, `setWorkerRole`,
 //! `deactivateWorker`, `setAvailability`.
 
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID,
+};
 use chrono::{DateTime, Utc};
 use domain::ids::WorkerId;
-use domain::values::{EmailAddress, Endpoint, PauseReason, PersonName, Role};
+use domain::values::{AvatarUrl, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 use domain::worker::{Presence, PresenceKind, Worker, WorkerCommand};
 use journal::Committed;
 
@@ -120,6 +122,9 @@ pub struct WorkerView {
     pub role: RoleValue,
     #[graphql(skip)]
     pub endpoint: Option<String>,
+    /// The avatar picture the worker chose (`updateMyProfile`): an https URL (http only for
+    /// localhost); `null`: none.
+    pub avatar_url: Option<String>,
     pub active: bool,
     pub presence: WorkerPresence,
     /// When the worker last became Available.
@@ -191,6 +196,7 @@ impl WorkerView {
             email: profile.email.to_string(),
             role: profile.role.into(),
             endpoint: profile.endpoint.as_ref().map(ToString::to_string),
+            avatar_url: worker.avatar_url().map(ToString::to_string),
             active: worker.is_active(),
             presence: WorkerPresence {
                 state,
@@ -266,6 +272,16 @@ pub struct UpdateWorkerInput {
     /// Removes the endpoint (`endpoint` must then be absent).
     #[graphql(default)]
     pub clear_endpoint: bool,
+}
+
+/// What a worker may change about themself (`updateMyProfile`): each absent field is left
+/// unchanged.
+#[derive(InputObject)]
+pub struct UpdateMyProfileInput {
+    pub name: Option<String>,
+    /// An https URL (http only for localhost), at most 2000 characters; `null` removes the
+    /// avatar.
+    pub avatar_url: MaybeUndefined<String>,
 }
 
 /// The presence a worker asks for.
@@ -373,6 +389,42 @@ impl WorkerMutation {
             }
         }
         WorkerView::from_committed(id, &committed)
+    }
+
+    /// Changes one's own name and avatar (any logged-in worker, on themself only; role, email,
+    /// endpoint and active stay with the admins' `updateWorker`, `setWorkerRole`,
+    /// `deactivateWorker`). Nothing to change: no event, the same version.
+    async fn update_my_profile(
+        &self,
+        context: &Context<'_>,
+        input: UpdateMyProfileInput,
+        expected_version: Option<i64>,
+    ) -> Result<WorkerView, ApiError> {
+        let me = require_worker(context)?;
+        let name = input.name.as_deref().map(PersonName::parse).transpose()?;
+        let avatar_url = match input.avatar_url {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(text) => Some(Some(AvatarUrl::parse(&text)?)),
+        };
+        let command = WorkerCommand::UpdateOwnProfile {
+            name,
+            avatar_url,
+            at: Utc::now(),
+        };
+        let committed = state(context)?
+            .store
+            .execute::<Worker>(
+                &me.id.to_string(),
+                command,
+                &(),
+                &metadata(context, &me),
+                expected_version,
+            )
+            .await?;
+        let mut view = WorkerView::from_committed(me.id, &committed)?;
+        view.shown_to_self = true;
+        Ok(view)
     }
 
     /// Makes a worker an admin or an agent (admin). The last active admin cannot be demoted.
