@@ -26,11 +26,11 @@ use journal::{LogPosition, StoredEvent};
 use projections::readmodels::{calls, queue, requests, workers};
 
 use super::calls::CallView;
+use super::common::read_error;
 use super::context::{parse_id, require_admin, require_worker, state, Me};
 use super::customers::CustomerView;
 use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
-use super::lists::read_error;
 use super::requests::RequestView;
 use super::workers::{PresenceState, WorkerView};
 use crate::transport::metrics::SubscriptionGuard;
