@@ -46,7 +46,7 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
     ));
     let notifier = journal::LogNotifier::start(&state.pool, shutdown.clone()).await?;
     tasks.spawn(crate::backup::watchdog::run(
-        state.clone(),
+        state.backup_state(),
         notifier.clone(),
         shutdown.clone(),
     ));

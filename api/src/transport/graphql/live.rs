@@ -148,7 +148,7 @@ async fn screen_pop(
         if loaded.is_registered() && !loaded.is_erased() {
             customer = Some(CustomerView::from_aggregate(customer_id, version, &loaded));
             open_requests = open_requests_of(state, customer_id).await?;
-            let health = crate::backup::service::backup_status(state, customer_id)
+            let health = crate::backup::service::backup_status(&state.backup_state(), customer_id)
                 .await
                 .map_err(ApiError::from)?;
             backup = (health.status != "unmonitored" || health.last_run.is_some())
