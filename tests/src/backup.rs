@@ -87,10 +87,16 @@ pub async fn given_plan_and_token(
     customer: CustomerId,
     plan: BackupPlan,
 ) -> String {
-    api::backup::service::set_backup_plan(state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    api::backup::service::issue_ingest_token(state, Actor::System, customer)
+    api::backup::service::set_backup_plan(
+        &state.backup_state(),
+        Actor::System,
+        customer,
+        plan,
+        None,
+    )
+    .await
+    .expect("plan set");
+    api::backup::service::issue_ingest_token(&state.backup_state(), Actor::System, customer)
         .await
         .expect("token")
         .token

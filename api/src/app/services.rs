@@ -33,10 +33,20 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
         state.projector.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(crate::telephony::run(state.clone(), shutdown.clone()));
+    tasks.spawn(crate::telephony::run(
+        crate::telephony::TelephonyContext {
+            pool: state.pool.clone(),
+            store: state.store.clone(),
+            reader: state.reader.clone(),
+            config: state.telephony.clone(),
+            default_country_code: state.auth.config.default_country_code.clone(),
+            ari_link: state.ari_link.clone(),
+        },
+        shutdown.clone(),
+    ));
     let notifier = journal::LogNotifier::start(&state.pool, shutdown.clone()).await?;
     tasks.spawn(crate::backup::watchdog::run(
-        state.clone(),
+        state.backup_state(),
         notifier.clone(),
         shutdown.clone(),
     ));

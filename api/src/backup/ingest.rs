@@ -122,7 +122,7 @@ async fn ping(
     }
     let identity = {
         let _permit = state.backup.ingest_permit(&state.pool).await;
-        match service::authenticate(&state, token).await {
+        match service::authenticate(&state.backup_state(), token).await {
             Ok(identity) => identity,
             Err(BackupError::Unauthenticated) => {
                 let limit = state.auth.config.ingest_token_failures_per_address;
@@ -144,7 +144,7 @@ async fn ping(
         }
     };
     let body = body.into_data_stream();
-    match service::report_backup_run(&state, identity, kind, rid, body).await {
+    match service::report_backup_run(&state.backup_state(), identity, kind, rid, body).await {
         Ok(outcome) => (StatusCode::OK, Json(outcome)).into_response(),
         Err(error) => backup_error_response(error),
     }

@@ -131,6 +131,20 @@ impl Default for BackupConfig {
     }
 }
 
+/// What the backup service, retention and the watchdog take (built from the server's handles by
+/// `app/` and the transport, so the service takes no `AppState`): the pool, the
+/// event store and log reader, the projector (to wait for the `backups` read model), the request
+/// settings (the watchdog's requests get their SLA) and the backup context.
+#[derive(Clone)]
+pub struct BackupState {
+    pub pool: sqlx::PgPool,
+    pub store: journal::EventStore,
+    pub reader: journal::LogReader,
+    pub projector: projections::projector::ProjectorHandle,
+    pub requests: crate::platform::config::RequestConfig,
+    pub backup: BackupContext,
+}
+
 /// What the backup services share (in `AppState`).
 #[derive(Clone)]
 pub struct BackupContext {

@@ -11,11 +11,11 @@ use domain::policy::retention::{self, ExpireReason, RunFacts, Verdict};
 use journal::{Actor, Metadata};
 
 use super::service::{backup_runs, load_customer, BackupError};
-use crate::transport::state::AppState;
+use super::BackupState;
 
 /// Applies the customer's retention policy now; returns the runs newly expired.
 pub async fn apply_retention(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<Vec<BackupRunId>, BackupError> {
     apply_retention_with(state, customer_id, Metadata::new(Actor::System)).await
@@ -23,7 +23,7 @@ pub async fn apply_retention(
 
 /// [`apply_retention`] with the metadata of the cause (the watchdog passes the success's).
 pub async fn apply_retention_with(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
     metadata: Metadata,
 ) -> Result<Vec<BackupRunId>, BackupError> {

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::body::{read_tail, read_text, BodyError, BodyLimits, LineReader, StagedBody};
 use super::manifest_store::{self, Upload};
 use super::tokens::{self, AuthenticateError, IngestIdentity, NewToken};
-use crate::transport::state::AppState;
+use super::BackupState;
 
 /// The customer of a `backup_run` event, as the `events_backup_run_customer` index has it.
 const RUN_CUSTOMER: &str = "COALESCE(payload #>> '{Started,customer_id}', \
@@ -150,7 +150,7 @@ impl From<CommandError<BackupRunError>> for BackupError {
 /// `setBackupPlan`: validated and normalised by the Customer aggregate. Returns the customer's
 /// version after the command.
 pub async fn set_backup_plan(
-    state: &AppState,
+    state: &BackupState,
     actor: Actor,
     customer_id: CustomerId,
     plan: BackupPlan,
@@ -190,7 +190,7 @@ impl std::fmt::Debug for IssuedToken {
 
 /// `issueIngestToken`: a new random token; only its hash is stored.
 pub async fn issue_ingest_token(
-    state: &AppState,
+    state: &BackupState,
     actor: Actor,
     customer_id: CustomerId,
 ) -> Result<IssuedToken, BackupError> {
@@ -224,7 +224,7 @@ pub async fn issue_ingest_token(
 
 /// `revokeIngestToken`: idempotent.
 pub async fn revoke_ingest_token(
-    state: &AppState,
+    state: &BackupState,
     actor: Actor,
     customer_id: CustomerId,
     token_id: IngestTokenId,
@@ -247,7 +247,7 @@ pub async fn revoke_ingest_token(
 }
 
 /// Who presents `token` (wrong, revoked or erased → `Unauthenticated`).
-pub async fn authenticate(state: &AppState, token: &str) -> Result<IngestIdentity, BackupError> {
+pub async fn authenticate(state: &BackupState, token: &str) -> Result<IngestIdentity, BackupError> {
     tokens::authenticate(&state.store, token)
         .await
         .map_err(|error| match error {
@@ -303,7 +303,7 @@ enum Received {
 /// time: a second one answers [`BackupError::UploadInProgress`] at once. A success is recorded
 /// all-or-nothing: a malformed line records nothing.
 pub async fn report_backup_run<S, E>(
-    state: &AppState,
+    state: &BackupState,
     identity: IngestIdentity,
     kind: PingKind,
     client_run_id: Option<String>,
@@ -359,7 +359,7 @@ where
 
 /// Records a received report (under an ingest permit).
 async fn record_report(
-    state: &AppState,
+    state: &BackupState,
     identity: IngestIdentity,
     kind: PingKind,
     client_run_id: Option<String>,
@@ -440,7 +440,7 @@ async fn record_report(
 
 /// The run a success or failure ends: the named one, else the latest still running, else new.
 async fn run_to_finish(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
     client_run_id: Option<&str>,
 ) -> Result<BackupRunId, BackupError> {
@@ -454,7 +454,7 @@ async fn run_to_finish(
 
 /// The customer's most recently started run, if it is still running.
 async fn latest_running_run(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<Option<BackupRunId>, BackupError> {
     let row: Option<(String,)> = sqlx::query_as(&format!(
@@ -549,7 +549,11 @@ async fn staged_stream(
 
 /// The answer for a manifest that lists `path` twice: the staged body is read again to name
 /// the line of its second listing (the key violation that found it names no line).
-async fn duplicate_path_error(state: &AppState, staged: &StagedBody, path: String) -> BackupError {
+async fn duplicate_path_error(
+    state: &BackupState,
+    staged: &StagedBody,
+    path: String,
+) -> BackupError {
     let config = &state.backup.config;
     let mut line = None;
     if let Ok(body) = staged_stream(staged).await {
@@ -589,7 +593,7 @@ async fn duplicate_path_error(state: &AppState, staged: &StagedBody, path: Strin
 }
 
 async fn record_success(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
     run_id: BackupRunId,
     client_run_id: Option<String>,
@@ -713,7 +717,7 @@ type BodyFailure = (BackupError, Option<Uuid>);
 /// manifest (staged as it arrives). On failure, the staged manifest (if any) is returned with
 /// the error for the caller to discard.
 async fn read_success_body<S, E>(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
     run_id: BackupRunId,
     body: S,
@@ -876,7 +880,7 @@ impl RunView {
 /// Every run of the customer, newest first, folded from the log: the write side's view
 /// (retention decides on it); queries read the `backups` read model ([`run_page`]).
 pub async fn backup_runs(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<Vec<RunView>, BackupError> {
     let rows = sqlx::query(&format!(
@@ -924,7 +928,7 @@ pub async fn backup_runs(
 
 /// `expiredBackupRuns`: what the storage side may delete, newest first.
 pub async fn expired_backup_runs(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<Vec<RunView>, BackupError> {
     let mut runs = backup_runs(state, customer_id).await?;
@@ -967,7 +971,7 @@ pub fn status_name(status: BackupStatus) -> &'static str {
 
 /// The customer, and when its current plan was set (the schedule's base before any success).
 pub(crate) async fn load_customer(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<(Customer, Option<DateTime<Utc>>), BackupError> {
     let events = state
@@ -998,7 +1002,7 @@ pub(crate) async fn load_customer(
 /// Writers of backup facts (`setBackupPlan`, every report) wait for the read model before
 /// answering (read-your-writes), so this shows their effect at once.
 pub async fn backup_status(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
 ) -> Result<StatusView, BackupError> {
     let known: bool =
@@ -1125,7 +1129,7 @@ pub enum RunList {
 /// A page of runs from the `backups` read model, newest first (`backupRuns`,
 /// `expiredBackupRuns`): see [`backups::runs_page`] for the keyset; also the total count.
 pub async fn run_page(
-    state: &AppState,
+    state: &BackupState,
     customer_id: CustomerId,
     list: RunList,
     forward: bool,
@@ -1160,7 +1164,7 @@ const READ_YOUR_WRITES_TIMEOUT: std::time::Duration = std::time::Duration::from_
 
 /// Waits (bounded) until the `backups` read model has applied `position`; a timeout is logged
 /// and ignored (the write is committed either way).
-pub(crate) async fn wait_for_backups(state: &AppState, position: Option<LogPosition>) {
+pub(crate) async fn wait_for_backups(state: &BackupState, position: Option<LogPosition>) {
     let Some(position) = position else {
         return;
     };

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::retention::apply_retention_with;
-use crate::transport::state::AppState;
+use super::BackupState;
 
 /// Namespace of follow-up request ids (v5 of the overdue or failed event id).
 const FOLLOW_UP_NAMESPACE: Uuid = Uuid::from_u128(0x7f1c_5a8e_2b7d_4c1e_9a55_3d0e_8b6f_0001);
@@ -330,7 +330,7 @@ impl Watchdog {
 }
 
 /// Runs the watchdog until `shutdown`: waits to be the active instance, then watches.
-pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationToken) {
+pub async fn run(state: BackupState, notifier: LogNotifier, shutdown: CancellationToken) {
     let retry = Duration::from_millis(state.backup.config.leader_retry_ms);
     crate::platform::leadership::lead(
         &state.pool,
@@ -350,7 +350,7 @@ pub async fn run(state: AppState, notifier: LogNotifier, shutdown: CancellationT
 /// lock is gone and another instance may lead, so it ends with an error and leadership is
 /// taken again.
 async fn watch(
-    state: &AppState,
+    state: &BackupState,
     lock: &mut sqlx::PgConnection,
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
@@ -382,7 +382,7 @@ async fn watch(
 }
 
 async fn read_new_events(
-    state: &AppState,
+    state: &BackupState,
     watchdog: &mut Watchdog,
     position: &mut LogPosition,
     live: bool,
@@ -401,7 +401,7 @@ async fn read_new_events(
 
 /// Failures to raise, follow-ups for customers down, recoveries after a success, retention
 /// after a success.
-async fn reconcile(state: &AppState, watchdog: &mut Watchdog) {
+async fn reconcile(state: &BackupState, watchdog: &mut Watchdog) {
     let now = state.backup.now();
     for (customer_id, facts) in watchdog.customers.iter_mut() {
         if let Some(failure) = facts.failure_to_raise() {
@@ -530,7 +530,7 @@ fn follow_up_message(cause: &IncidentCause) -> String {
 
 /// Sends what is due now (overdue, timeouts) and returns the next deadline.
 async fn check_deadlines(
-    state: &AppState,
+    state: &BackupState,
     watchdog: &mut Watchdog,
     position: LogPosition,
 ) -> Option<DateTime<Utc>> {
@@ -640,7 +640,7 @@ async fn check_deadlines(
 /// The latest success of `customer_id` committed after `position`, read from the log without
 /// the watermark (so possibly ahead of the ordered fold).
 async fn latest_success_past(
-    state: &AppState,
+    state: &BackupState,
     position: LogPosition,
     customer_id: CustomerId,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {

@@ -40,7 +40,6 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::platform::config::QueueConfig;
-use crate::transport::state::AppState;
 
 pub use directory::{
     customer_of_number, CustomerDirectory, NoCustomerDirectory, SqlCustomerDirectory,
@@ -182,6 +181,21 @@ fn parse_agent_leg_id(channel_id: &str) -> Option<CallId> {
     call.parse().ok()
 }
 
+/// What the telephony service needs (built by `app/`): the pool, the event store and log
+/// reader, its settings, the default country code of the customer directory and the ARI link
+/// it reports on.
+#[derive(Clone)]
+pub struct TelephonyContext {
+    pub pool: sqlx::PgPool,
+    pub store: journal::EventStore,
+    pub reader: journal::LogReader,
+    /// `None` without ARI settings: the service does nothing.
+    pub config: Option<TelephonyConfig>,
+    /// `SAVECORP_DEFAULT_COUNTRY_CODE`.
+    pub default_country_code: String,
+    pub ari_link: AriLink,
+}
+
 /// How long a standby instance waits between attempts to become the leader.
 const STANDBY_POLL: Duration = Duration::from_millis(300);
 /// Pause before a new session after one failed.
@@ -189,16 +203,14 @@ const RESTART_PAUSE: Duration = Duration::from_secs(1);
 
 /// Runs the telephony service until `shutdown`: waits for leadership, then runs sessions for as
 /// long as it is held. Does nothing without ARI settings.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let Some(config) = state.telephony.clone() else {
+pub async fn run(state: TelephonyContext, shutdown: CancellationToken) {
+    let Some(config) = state.config.clone() else {
         tracing::info!("no ARI_URL configured: telephony is off");
         return;
     };
-    let directory: std::sync::Arc<dyn CustomerDirectory> =
-        std::sync::Arc::new(SqlCustomerDirectory::new(
-            state.pool.clone(),
-            state.auth.config.default_country_code.clone(),
-        ));
+    let directory: std::sync::Arc<dyn CustomerDirectory> = std::sync::Arc::new(
+        SqlCustomerDirectory::new(state.pool.clone(), state.default_country_code.clone()),
+    );
     loop {
         let Some(mut lease) = crate::platform::leadership::Lease::acquire(
             &state.pool,

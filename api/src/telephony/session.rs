@@ -23,8 +23,7 @@ use uuid::Uuid;
 
 use super::control::{CallMedia, Lanes};
 use super::view::{Folded, View};
-use super::{CustomerDirectory, TelephonyConfig};
-use crate::transport::state::AppState;
+use super::{CustomerDirectory, TelephonyConfig, TelephonyContext};
 
 /// How often the log is re-read when no commit notification arrives.
 const LOG_POLL: Duration = Duration::from_millis(250);
@@ -114,7 +113,7 @@ impl Session {
     /// Runs one leadership term until `cancel` fires or something fails that a fresh session
     /// (a new fold and resync) should handle.
     pub(super) async fn run(
-        state: &AppState,
+        state: &TelephonyContext,
         config: &TelephonyConfig,
         directory: Arc<dyn CustomerDirectory>,
         cancel: CancellationToken,

@@ -296,7 +296,7 @@ async fn identify_caller(
 ) -> Result<crate::auth::Caller, ApiError> {
     match token {
         Some(token) if token.starts_with("sci_") => {
-            match crate::backup::service::authenticate(app, token).await {
+            match crate::backup::service::authenticate(&app.backup_state(), token).await {
                 Ok(identity) => Ok(crate::auth::Caller::IngestToken {
                     token_id: identity.token_id,
                     customer_id: identity.customer_id,

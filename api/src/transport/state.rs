@@ -48,6 +48,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The handles and settings the backup capability takes.
+    pub fn backup_state(&self) -> crate::backup::BackupState {
+        crate::backup::BackupState {
+            pool: self.pool.clone(),
+            store: self.store.clone(),
+            reader: self.reader.clone(),
+            projector: self.projector.clone(),
+            requests: self.requests.clone(),
+            backup: self.backup.clone(),
+        }
+    }
+
     pub fn new(pool: PgPool, auth: AuthService) -> Self {
         Self {
             store: EventStore::new(pool.clone()).with_upcasters(journal::upcast::upcasters()),

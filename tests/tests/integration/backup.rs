@@ -62,10 +62,16 @@ async fn a_cron_client_gets_exact_change_stats_and_a_report_mail_for_each_run() 
         &["ops@acme.example"],
         RetentionPolicy::default(),
     );
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    let issued = service::issue_ingest_token(&app.state, Actor::System, customer)
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan,
+        None,
+    )
+    .await
+    .expect("plan set");
+    let issued = service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token issued");
     let token = issued.token.clone();
@@ -203,7 +209,7 @@ async fn a_missed_deadline_goes_grace_then_down_alerts_once_across_a_restart_and
     let status_now = |app: &TestApp| {
         let state = app.state.clone();
         async move {
-            service::backup_status(&state, customer)
+            service::backup_status(&state.backup_state(), customer)
                 .await
                 .expect("status")
                 .status
@@ -629,7 +635,7 @@ async fn a_run_that_times_out_counts_as_a_failure_and_the_next_success_recovers(
             && count_events(&app, "CustomerBackupFailed").await == 1
     })
     .await;
-    let status = service::backup_status(&app.state, customer)
+    let status = service::backup_status(&app.state.backup_state(), customer)
         .await
         .expect("status");
     assert_eq!(
@@ -652,7 +658,7 @@ async fn a_run_that_times_out_counts_as_a_failure_and_the_next_success_recovers(
         count_events(&app, "CustomerBackupRecovered").await == 1
     })
     .await;
-    let status = service::backup_status(&app.state, customer)
+    let status = service::backup_status(&app.state.backup_state(), customer)
         .await
         .expect("status");
     assert_eq!((status.status, status.down_reason), ("up", None));
@@ -665,7 +671,7 @@ async fn mail_files_and_their_folder_are_readable_by_the_server_user_only() {
     tests::init_test_log();
     let app = TestApp::spawn_with(|config| fast(config, None, None)).await;
     let customer = register_customer(&app.state, "Echo Farm", "it@echo.example").await;
-    service::issue_ingest_token(&app.state, Actor::System, customer)
+    service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token issued");
     let mail_dir = app.state.mail.settings.mail_dir.clone();
@@ -748,10 +754,16 @@ async fn an_alert_sent_while_the_smtp_server_is_down_is_delivered_once_when_it_i
         TestApp::spawn_with(|config| fast(config, Some(smtp.url()), Some(clock.clone()))).await;
     let customer = register_customer(&app.state, "Cora Dental", "cora@dental.example").await;
     let plan = period_plan(60, 0, &["cora@dental.example"], RetentionPolicy::default());
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
-    service::issue_ingest_token(&app.state, Actor::System, customer)
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan,
+        None,
+    )
+    .await
+    .expect("plan set");
+    service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token");
     smtp.wait_for(1, Duration::from_secs(20), |_| true).await;
@@ -820,12 +832,18 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
     let customer = register_customer(&app.state, "Delta Films", "delta@films.example").await;
     // No rule while the runs come in: everything is kept.
     let plan = period_plan(86_400, 3_600, &[], RetentionPolicy::default());
-    service::set_backup_plan(&app.state, Actor::System, customer, plan.clone(), None)
-        .await
-        .expect("plan set");
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan.clone(),
+        None,
+    )
+    .await
+    .expect("plan set");
     let identity = service::authenticate(
-        &app.state,
-        &service::issue_ingest_token(&app.state, Actor::System, customer)
+        &app.state.backup_state(),
+        &service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
             .await
             .expect("token")
             .token,
@@ -839,7 +857,7 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
         clock.advance(Duration::from_secs(86_400));
         if day == 20 {
             service::report_backup_run(
-                &app.state,
+                &app.state.backup_state(),
                 identity,
                 PingKind::Fail {
                     exit_status: Some(1),
@@ -851,15 +869,20 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
             .expect("fail reported");
             clock.advance(Duration::from_secs(60));
         }
-        let outcome =
-            service::report_backup_run(&app.state, identity, PingKind::Success, None, empty_body())
-                .await
-                .expect("success reported");
+        let outcome = service::report_backup_run(
+            &app.state.backup_state(),
+            identity,
+            PingKind::Success,
+            None,
+            empty_body(),
+        )
+        .await
+        .expect("success reported");
         successes.push((outcome.run_id, app.state.backup.now()));
     }
     clock.advance(Duration::from_secs(60));
     let last_failure = service::report_backup_run(
-        &app.state,
+        &app.state.backup_state(),
         identity,
         PingKind::Fail { exit_status: None },
         None,
@@ -868,10 +891,12 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
     .await
     .expect("fail reported")
     .run_id;
-    assert!(retention::apply_retention(&app.state, customer)
-        .await
-        .expect("retention")
-        .is_empty());
+    assert!(
+        retention::apply_retention(&app.state.backup_state(), customer)
+            .await
+            .expect("retention")
+            .is_empty()
+    );
 
     // restic: "--keep-daily 7 --keep-weekly 5 keeps the most recent 7 daily snapshots, then
     // the last-day-of-the-weeks" (the 7 dailies already include a week).
@@ -884,10 +909,16 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
         retention: policy,
         ..plan
     };
-    service::set_backup_plan(&app.state, Actor::System, customer, plan.clone(), None)
-        .await
-        .expect("plan set");
-    retention::apply_retention(&app.state, customer)
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan.clone(),
+        None,
+    )
+    .await
+    .expect("plan set");
+    retention::apply_retention(&app.state.backup_state(), customer)
         .await
         .expect("retention");
     let mut expected_kept: Vec<BackupRunId> = successes.iter().rev().take(7).map(|s| s.0).collect();
@@ -903,7 +934,7 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
     expected_kept.push(last_failure);
     expected_kept.sort();
     expected_kept.dedup();
-    let runs = service::backup_runs(&app.state, customer)
+    let runs = service::backup_runs(&app.state.backup_state(), customer)
         .await
         .expect("runs");
     assert_eq!(runs.len(), 42);
@@ -914,7 +945,7 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
         .collect();
     kept.sort();
     assert_eq!(kept, expected_kept);
-    let expired = service::expired_backup_runs(&app.state, customer)
+    let expired = service::expired_backup_runs(&app.state.backup_state(), customer)
         .await
         .expect("expired");
     assert_eq!(expired.len(), 42 - expected_kept.len());
@@ -935,19 +966,27 @@ async fn retention_follows_restics_documented_daily_weekly_and_last_examples() {
         },
         ..plan
     };
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan,
+        None,
+    )
+    .await
+    .expect("plan set");
     // The watchdog applies a new plan's policy too: whichever runs first expires the runs,
     // the other finds nothing left to do.
-    retention::apply_retention(&app.state, customer)
+    retention::apply_retention(&app.state.backup_state(), customer)
         .await
         .expect("retention");
-    assert!(retention::apply_retention(&app.state, customer)
-        .await
-        .expect("retention")
-        .is_empty());
-    let runs = service::backup_runs(&app.state, customer)
+    assert!(
+        retention::apply_retention(&app.state.backup_state(), customer)
+            .await
+            .expect("retention")
+            .is_empty()
+    );
+    let runs = service::backup_runs(&app.state.backup_state(), customer)
         .await
         .expect("runs");
     let mut kept_successes: Vec<BackupRunId> = runs
@@ -970,10 +1009,10 @@ async fn wrong_or_revoked_tokens_are_refused_and_customers_never_touch_each_othe
     let app = TestApp::spawn_with(|config| fast(config, None, None)).await;
     let alice = register_customer(&app.state, "Alice Arts", "alice@arts.example").await;
     let bob = register_customer(&app.state, "Bob Bakery", "bob@bakery.example").await;
-    let alice_token = service::issue_ingest_token(&app.state, Actor::System, alice)
+    let alice_token = service::issue_ingest_token(&app.state.backup_state(), Actor::System, alice)
         .await
         .expect("token");
-    let bob_token = service::issue_ingest_token(&app.state, Actor::System, bob)
+    let bob_token = service::issue_ingest_token(&app.state.backup_state(), Actor::System, bob)
         .await
         .expect("token")
         .token;
@@ -997,24 +1036,38 @@ async fn wrong_or_revoked_tokens_are_refused_and_customers_never_touch_each_othe
     let (status, bob_run) = ping(&app, &bob_token, "/fail?rid=nightly", "disk full").await;
     assert_eq!(status, 200);
     assert_ne!(alice_run["run_id"], bob_run["run_id"]);
-    let alice_runs = service::backup_runs(&app.state, alice).await.expect("runs");
-    let bob_runs = service::backup_runs(&app.state, bob).await.expect("runs");
+    let alice_runs = service::backup_runs(&app.state.backup_state(), alice)
+        .await
+        .expect("runs");
+    let bob_runs = service::backup_runs(&app.state.backup_state(), bob)
+        .await
+        .expect("runs");
     assert_eq!(alice_runs.len(), 1);
     assert_eq!(alice_runs[0].status, domain::backup_run::RunStatus::Running);
     assert_eq!(bob_runs.len(), 1);
     assert_eq!(bob_runs[0].status, domain::backup_run::RunStatus::Failed);
 
     // Revoked: refused, nothing recorded.
-    service::revoke_ingest_token(&app.state, Actor::System, alice, alice_token.token_id)
-        .await
-        .expect("revoked");
+    service::revoke_ingest_token(
+        &app.state.backup_state(),
+        Actor::System,
+        alice,
+        alice_token.token_id,
+    )
+    .await
+    .expect("revoked");
     let events_before = count_all_events(&app).await;
     let (status, _) = ping(&app, &alice_token.token, "?rid=nightly", "").await;
     assert_eq!(status, 401);
     assert_eq!(count_all_events(&app).await, events_before);
-    let error = service::revoke_ingest_token(&app.state, Actor::System, bob, alice_token.token_id)
-        .await
-        .expect_err("not bob's token");
+    let error = service::revoke_ingest_token(
+        &app.state.backup_state(),
+        Actor::System,
+        bob,
+        alice_token.token_id,
+    )
+    .await
+    .expect_err("not bob's token");
     assert_eq!(error.code(), "TOKEN_NOT_FOUND");
 
     // Malformed manifests: rejected with the line number, nothing recorded.
@@ -1145,7 +1198,7 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     );
     let state = api::transport::state::AppState::new(postgres.pool(&database, 4).await, auth);
     let customer = register_customer(&state, "Echo Storage", "echo@storage.example").await;
-    let token = service::issue_ingest_token(&state, Actor::System, customer)
+    let token = service::issue_ingest_token(&state.backup_state(), Actor::System, customer)
         .await
         .expect("token")
         .token;

@@ -220,7 +220,7 @@ async fn a_second_upload_of_a_customer_while_one_is_in_progress_answers_409_at_o
     let (status, answer) = ping(&app, &token, "?rid=second", body).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["recorded"], true);
-    let runs = service::backup_runs(&app.state, customer)
+    let runs = service::backup_runs(&app.state.backup_state(), customer)
         .await
         .expect("runs");
     assert_eq!(runs.len(), 1, "the stalled upload recorded nothing");
@@ -268,7 +268,7 @@ async fn a_body_trickling_in_below_the_minimum_rate_is_refused_even_if_never_idl
         app.state.backup.uploads.in_progress() == 0
     })
     .await;
-    let runs = service::backup_runs(&app.state, customer)
+    let runs = service::backup_runs(&app.state.backup_state(), customer)
         .await
         .expect("runs");
     assert!(runs.is_empty(), "nothing recorded: {runs:?}");

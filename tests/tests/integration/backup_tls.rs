@@ -107,9 +107,15 @@ async fn an_overdue_alert_is_delivered_after_starttls_to_a_server_trusted_throug
         TestApp::spawn_with(|config| fast(config, url, Some(ca_file), Some(clock.clone()))).await;
     let customer = register_customer(&app.state, "Tls Start", "it@start.example").await;
     let plan = period_plan(60, 0, &["ops@start.example"], RetentionPolicy::default());
-    service::set_backup_plan(&app.state, Actor::System, customer, plan, None)
-        .await
-        .expect("plan set");
+    service::set_backup_plan(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        plan,
+        None,
+    )
+    .await
+    .expect("plan set");
     clock.advance(Duration::from_secs(61));
 
     let alerts = smtp
@@ -158,7 +164,7 @@ async fn an_untrusted_certificate_fails_delivery_with_the_error_recorded_retried
     };
     let app = TestApp::spawn_with(configure_untrusted).await;
     let customer = register_customer(&app.state, "Tls Untrusted", "it@untrusted.example").await;
-    service::issue_ingest_token(&app.state, Actor::System, customer)
+    service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token");
 

@@ -31,15 +31,20 @@ async fn spent_tokens_are_purged_after_the_retention_and_live_ones_keep_working(
 
     // Ingest tokens: one revoked, one live.
     let customer = register_customer(&app.state, "Purge Pharmacy", "it@purge.example").await;
-    let revoked = service::issue_ingest_token(&app.state, Actor::System, customer)
+    let revoked = service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token");
-    let live = service::issue_ingest_token(&app.state, Actor::System, customer)
+    let live = service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token");
-    service::revoke_ingest_token(&app.state, Actor::System, customer, revoked.token_id)
-        .await
-        .expect("revoked");
+    service::revoke_ingest_token(
+        &app.state.backup_state(),
+        Actor::System,
+        customer,
+        revoked.token_id,
+    )
+    .await
+    .expect("revoked");
 
     // Sessions: one rotated once (its first refresh token is used), one logged out.
     let admin = bootstrap_admin(&app).await;

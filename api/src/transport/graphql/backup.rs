@@ -342,9 +342,11 @@ impl BackupQuery {
     ) -> Result<BackupStatusView, ApiError> {
         let customer: CustomerId = parse_id(&customer_id, "customerId")?;
         require_worker_or_token_of(context, customer)?;
-        Ok(service::backup_status(state(context)?, customer)
-            .await?
-            .into())
+        Ok(
+            service::backup_status(&state(context)?.backup_state(), customer)
+                .await?
+                .into(),
+        )
     }
 
     /// A customer's runs, newest first (workers, or the customer's ingest token): a Relay
@@ -429,7 +431,7 @@ async fn run_connection(
         .map(|cursor| run_key(cursor, "before"))
         .transpose()?;
     let (runs, total) = service::run_page(
-        state(context)?,
+        &state(context)?.backup_state(),
         customer,
         list,
         request.direction == Direction::Forward,
@@ -461,10 +463,10 @@ impl BackupMutation {
         let me = require_admin(context)?;
         let customer: CustomerId = parse_id(&customer_id, "customerId")?;
         let plan = plan.into_plan()?;
-        let app = state(context)?;
-        service::set_backup_plan(app, Actor::Worker(me.id), customer, plan, expected_version)
+        let app = state(context)?.backup_state();
+        service::set_backup_plan(&app, Actor::Worker(me.id), customer, plan, expected_version)
             .await?;
-        Ok(service::backup_status(app, customer).await?.into())
+        Ok(service::backup_status(&app, customer).await?.into())
     }
 
     /// Issues a new ingest token for a customer (admins). The token is in this answer only.
@@ -475,8 +477,12 @@ impl BackupMutation {
     ) -> Result<IssuedIngestToken, ApiError> {
         let me = require_admin(context)?;
         let customer: CustomerId = parse_id(&customer_id, "customerId")?;
-        let issued =
-            service::issue_ingest_token(state(context)?, Actor::Worker(me.id), customer).await?;
+        let issued = service::issue_ingest_token(
+            &state(context)?.backup_state(),
+            Actor::Worker(me.id),
+            customer,
+        )
+        .await?;
         Ok(IssuedIngestToken {
             token_id: ID(issued.token_id.to_string()),
             token: issued.token,
@@ -494,8 +500,13 @@ impl BackupMutation {
         let me = require_admin(context)?;
         let customer: CustomerId = parse_id(&customer_id, "customerId")?;
         let token: IngestTokenId = parse_id(&token_id, "tokenId")?;
-        service::revoke_ingest_token(state(context)?, Actor::Worker(me.id), customer, token)
-            .await?;
+        service::revoke_ingest_token(
+            &state(context)?.backup_state(),
+            Actor::Worker(me.id),
+            customer,
+            token,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -520,7 +531,7 @@ impl BackupMutation {
         let chunks: Vec<Result<Bytes, std::convert::Infallible>> =
             body.map(|text| Ok(Bytes::from(text))).into_iter().collect();
         let outcome = service::report_backup_run(
-            state(context)?,
+            &state(context)?.backup_state(),
             identity,
             kind,
             run_id,

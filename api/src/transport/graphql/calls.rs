@@ -252,7 +252,7 @@ impl CallView {
         let id: Uuid = parse_id(&self.id, "id")?;
         let rows = call_model::offers(&state(context)?.pool, id)
             .await
-            .map_err(super::lists::read_error)?;
+            .map_err(super::common::read_error)?;
         Ok(rows.into_iter().map(CallOfferView::from_row).collect())
     }
 }

@@ -182,7 +182,7 @@ impl CustomerMutation {
         })
         .await?;
         if let Some(position) = committed.last_position() {
-            super::lists::wait_for_read_models(state, &["customers"], position).await;
+            super::common::wait_for_read_models(state, &["customers"], position).await;
         }
         Ok(CustomerView::from_committed(id, &committed))
     }
@@ -260,7 +260,7 @@ impl CustomerMutation {
             }
         }
         if let Some(position) = committed.last_position() {
-            super::lists::wait_for_read_models(state, &["customers"], position).await;
+            super::common::wait_for_read_models(state, &["customers"], position).await;
         }
         Ok(CustomerView::from_committed(id, &committed))
     }
@@ -302,7 +302,7 @@ impl CustomerMutation {
             .await?;
         }
         if let Some(position) = committed.last_position() {
-            super::lists::wait_for_read_models(state, &["customers"], position).await;
+            super::common::wait_for_read_models(state, &["customers"], position).await;
         }
         Ok(CustomerView::from_committed(id, &committed))
     }

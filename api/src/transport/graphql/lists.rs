@@ -1,6 +1,6 @@
 //! The list queries (PRODUCT §10, §11): `workers`, `customers`, `customerByNumber`, `calls`,
 //! `requests`, `requestAlerts`, `queueStatus`. They read the read models (so they can lag the
-//! log by a moment; mutations wait for them, see [`wait_for_read_models`]).
+//! log by a moment; mutations wait for them, see [`super::common::wait_for_read_models`]).
 //!
 //! Every list is a Relay connection paged by keyset over `(sort key, id)` in both directions,
 //! with a `totalCount` of the rows matching the filters, read through the read models' list
@@ -8,12 +8,9 @@
 //! `projections::readmodels::keyset`). Sort keys are allow-listed enums; searches are
 //! case-insensitive substrings with the LIKE wildcards escaped.
 
-use std::time::Duration;
-
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use domain::values::{PhoneNumber, Role};
-use journal::LogPosition;
 use projections::readmodels::customers::CustomerRow;
 use projections::readmodels::keyset::{self, Key, PageQuery, Rows};
 use projections::readmodels::requests::RequestRow;
@@ -25,29 +22,13 @@ use projections::readmodels::{
 use uuid::Uuid;
 
 use super::calls::{outcome_keywords, CallOutcomeValue, CallStateValue, CallView};
+use super::common::read_error;
 use super::connection::{page, CursorKey, Direction, Page, PageRequest};
 use super::context::{parse_id, require_worker, state};
 use super::customers::CustomerView;
 use super::error::ApiError;
 use super::requests::{PriorityValue, RequestStatusValue, RequestTypeValue, RequestView};
 use super::workers::{PresenceState, RoleValue, WorkerPresence, WorkerView};
-use crate::transport::state::AppState;
-
-/// How long a mutation waits for the read models to show its events before answering anyway.
-pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Waits (at most [`READ_YOUR_WRITES_TIMEOUT`]) until the read models `names` (all when empty)
-/// have applied `position`, so a list read right after a mutation shows it. A timeout or a
-/// database error is logged and ignored: the mutation has been committed either way.
-pub async fn wait_for_read_models(state: &AppState, names: &[&str], position: LogPosition) {
-    if let Err(error) = state
-        .projector
-        .wait_for(names, position, READ_YOUR_WRITES_TIMEOUT)
-        .await
-    {
-        tracing::debug!(%error, "read models did not catch up in time");
-    }
-}
 
 // ---- pages of the read models' one keyset engine ----
 
@@ -629,15 +610,4 @@ impl ListQuery {
 
 fn secs(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
-}
-
-/// A read-model read that failed.
-pub fn read_error(error: projections::readmodels::ReadError) -> ApiError {
-    match error {
-        projections::readmodels::ReadError::InvalidCursor(field) => {
-            ApiError::validation(field, "is not a valid cursor")
-        }
-        projections::readmodels::ReadError::Database(error) => error.into(),
-        other => ApiError::internal(other),
-    }
 }

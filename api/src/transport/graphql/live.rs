@@ -26,11 +26,11 @@ use journal::{LogPosition, StoredEvent};
 use projections::readmodels::{calls, queue, requests, workers};
 
 use super::calls::CallView;
+use super::common::read_error;
 use super::context::{parse_id, require_admin, require_worker, state, Me};
 use super::customers::CustomerView;
 use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
-use super::lists::read_error;
 use super::requests::RequestView;
 use super::workers::{PresenceState, WorkerView};
 use crate::transport::metrics::SubscriptionGuard;
@@ -148,7 +148,7 @@ async fn screen_pop(
         if loaded.is_registered() && !loaded.is_erased() {
             customer = Some(CustomerView::from_aggregate(customer_id, version, &loaded));
             open_requests = open_requests_of(state, customer_id).await?;
-            let health = crate::backup::service::backup_status(state, customer_id)
+            let health = crate::backup::service::backup_status(&state.backup_state(), customer_id)
                 .await
                 .map_err(ApiError::from)?;
             backup = (health.status != "unmonitored" || health.last_run.is_some())

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod calls;
+pub mod common;
 pub mod connection;
 pub mod context;
 pub mod customers;

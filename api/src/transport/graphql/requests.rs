@@ -238,7 +238,7 @@ async fn run(
         .await?;
     if let Some(position) = committed.last_position() {
         // Read-your-writes: the `requests` list and the KPIs show the change once answered.
-        super::lists::wait_for_read_models(state(context)?, &["requests", "kpis"], position).await;
+        super::common::wait_for_read_models(state(context)?, &["requests", "kpis"], position).await;
     }
     RequestView::from_committed(id, &committed)
 }
