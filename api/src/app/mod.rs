@@ -76,9 +76,11 @@ impl Application {
         config: &ServeConfig,
         database: &Database,
     ) -> anyhow::Result<crate::auth::AuthService> {
-        config.auth.client_address_policy().map_err(|error| {
-            anyhow::anyhow!("SAVECORP_TRUSTED_PROXIES / SAVECORP_TRUSTED_PROXY_HEADER: {error}")
-        })?;
+        crate::auth::client_address::ClientAddressPolicy::from_config(&config.auth).map_err(
+            |error| {
+                anyhow::anyhow!("SAVECORP_TRUSTED_PROXIES / SAVECORP_TRUSTED_PROXY_HEADER: {error}")
+            },
+        )?;
         let keys = crate::auth::tokens::TokenKeys::load(
             config.jwt_secret.as_deref(),
             &config.database.data_dir,
@@ -159,24 +161,4 @@ fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("data folder {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
-}
-
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub fn cancel_on_signals(token: CancellationToken) {
-    tokio::spawn(async move {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate => {}
-        }
-        tracing::info!("shutting down");
-        token.cancel();
-    });
 }

@@ -149,6 +149,16 @@ fn parse_forwarded_address(text: &str) -> Option<IpAddr> {
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+impl ClientAddressPolicy {
+    /// The policy of the trusted proxy settings in `config` (checked).
+    pub fn from_config(config: &crate::platform::config::AuthConfig) -> Result<Self, String> {
+        Self::parse(
+            config.trusted_proxy_header.as_deref(),
+            &config.trusted_proxies,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;

@@ -58,13 +58,14 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// Startup checks the trusted proxy settings first (`AuthConfig::client_address_policy`);
+    /// Startup checks the trusted proxy settings first (`ClientAddressPolicy::from_config`);
     /// invalid ones here fall back to never reading the header.
     pub fn new(keys: TokenKeys, config: AuthConfig) -> Self {
         let window = Duration::from_secs(config.login_window_secs.max(1));
         Self {
             throttle: Throttle::new(window),
-            client_addresses: config.client_address_policy().unwrap_or_default(),
+            client_addresses: client_address::ClientAddressPolicy::from_config(&config)
+                .unwrap_or_default(),
             keys,
             config,
             admin_changes: tokio::sync::Mutex::new(()),

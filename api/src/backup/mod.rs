@@ -16,7 +16,6 @@
 //! beyond the request that carries it.
 
 pub mod body;
-pub mod ingest;
 pub mod manifest_store;
 pub mod retention;
 pub mod service;

@@ -7,8 +7,9 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::settings::ServeConfig;
-use crate::app::{cancel_on_signals, Application};
+use crate::app::Application;
 use crate::platform::config::DatabaseConfig;
+use crate::platform::shutdown::cancel_on_signals;
 
 pub mod admin;
 mod database;

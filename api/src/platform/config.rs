@@ -158,18 +158,6 @@ impl Default for AuthConfig {
     }
 }
 
-impl AuthConfig {
-    /// How the client address of a request is found (the trusted proxy settings, checked).
-    pub fn client_address_policy(
-        &self,
-    ) -> Result<crate::auth::client_address::ClientAddressPolicy, String> {
-        crate::auth::client_address::ClientAddressPolicy::parse(
-            self.trusted_proxy_header.as_deref(),
-            &self.trusted_proxies,
-        )
-    }
-}
-
 /// The JWT secret of [`ServeConfig::for_tests`] (tests that sign tokens themselves use it).
 pub const TEST_JWT_SECRET: &str = "test-secret-not-for-production-0123456789";
 

@@ -1,6 +1,7 @@
-//! Tasks started on request (a projection rebuild the API asked for) rather than at startup:
-//! kept here so that, like the background services, they stop with the shutdown token and
-//! are joined before the database closes.
+//! Shutdown: the token cancelled on Ctrl-C or SIGTERM (`cancel_on_signals`), and the tasks
+//! started on request (a projection rebuild the API asked for) rather than at startup, kept
+//! here so that, like the background services, they stop with the shutdown token and are
+//! joined before the database closes.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,4 +41,24 @@ impl Tasks {
             }
         }
     }
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signals(token: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        tracing::info!("shutting down");
+        token.cancel();
+    });
 }

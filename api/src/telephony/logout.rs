@@ -17,67 +17,16 @@
 //! at the end of a call is no such choice), and a second `LogOut` on an Offline worker is a
 //! no-op.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::ids::WorkerId;
 use domain::worker::{Presence, WorkerCommand, WorkerError};
 use journal::{Actor, Metadata};
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::session::{Refusal, Session};
 
 /// How often every worker's sessions are looked at again.
 const SCAN_INTERVAL: TimeDelta = TimeDelta::seconds(60);
-
-/// What the leader knows of the workers' login sessions.
-pub(super) struct Logins {
-    /// `savecorp_credentials` notifications (`None` once closed).
-    changes: Option<broadcast::Receiver<Uuid>>,
-    /// Workers whose sessions all ended while their phone rang or they were on a call.
-    after_call: HashSet<WorkerId>,
-    /// The earliest end, by expiry, of a worker's last live session.
-    next_expiry: Option<DateTime<Utc>>,
-    /// When every worker is looked at again.
-    next_scan: DateTime<Utc>,
-}
-
-impl Logins {
-    pub fn new(changes: Option<broadcast::Receiver<Uuid>>) -> Self {
-        Self {
-            changes,
-            after_call: HashSet::new(),
-            next_expiry: None,
-            // The first scan runs once the session is connected (see `Session::run`).
-            next_scan: Utc::now(),
-        }
-    }
-
-    /// The next credential change: `Some(worker)`, or `None` for "any worker" (notifications
-    /// may have been lost). Pending forever once the notifications are closed.
-    pub async fn changed(&mut self) -> Option<Uuid> {
-        let Some(changes) = self.changes.as_mut() else {
-            return std::future::pending().await;
-        };
-        match changes.recv().await {
-            Ok(worker) if !worker.is_nil() => Some(worker),
-            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => None,
-            Err(broadcast::error::RecvError::Closed) => {
-                self.changes = None;
-                None
-            }
-        }
-    }
-
-    /// When the next check is due (an expiry or the periodic scan).
-    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        Some(match self.next_expiry {
-            Some(expiry) => expiry.min(self.next_scan),
-            None => self.next_scan,
-        })
-    }
-}
 
 /// One worker's sessions: whether one is live, when the last live one expires, and when the
 /// last one ended.

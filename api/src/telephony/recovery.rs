@@ -19,7 +19,7 @@ use chrono::Utc;
 use domain::call::{CallCommand, CallState, OfferFailure, OfferOutcome};
 use journal::{Actor, Metadata};
 
-use super::control::CallMedia;
+use super::media::CallMedia;
 use super::session::Session;
 use super::{parse_agent_leg_id, parse_bridge_id, BridgeKind};
 

@@ -21,7 +21,7 @@ use journal::{
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::control::{CallMedia, Lanes};
+use super::media::{CallMedia, Lanes};
 use super::view::{Folded, View};
 use super::{CustomerDirectory, TelephonyConfig, TelephonyContext};
 
@@ -78,9 +78,9 @@ pub(super) struct Session {
     pub announcements: HashMap<String, (String, DateTime<Utc>)>,
     /// Agent legs created and not dialled yet: a leg is dialled once its `StasisStart` has
     /// arrived (a dial before it is refused 409), or given up at the deadline.
-    pub awaiting_stasis: HashMap<String, super::control::PendingDial>,
+    pub awaiting_stasis: HashMap<String, super::media::PendingDial>,
     /// The workers' login sessions (logged-out workers go Offline: `logout.rs`).
-    pub logins: super::logout::Logins,
+    pub logins: super::logins::Logins,
     /// Resynchronised with Asterisk since the last (re)connection: offers may be made.
     pub ready: bool,
     /// Endpoint technologies subscribed to on the current connection.
@@ -144,7 +144,7 @@ impl Session {
             gone: HashSet::new(),
             announcements: HashMap::new(),
             awaiting_stasis: HashMap::new(),
-            logins: super::logout::Logins::new(credential_changes),
+            logins: super::logins::Logins::new(credential_changes),
             ready: false,
             subscribed_technologies: BTreeSet::new(),
             position: LogPosition::START,

@@ -76,7 +76,7 @@ pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
         println!("  {endpoint}");
     }
     let stop = CancellationToken::new();
-    crate::app::cancel_on_signals(stop.clone());
+    crate::platform::shutdown::cancel_on_signals(stop.clone());
     println!("Waiting for the server to connect…");
     loop {
         if stop.is_cancelled() {

@@ -74,7 +74,7 @@ pub fn router(state: AppState) -> Router {
         });
     // The ping routes stream large manifests and enforce their own limits, so they are merged
     // after the global body limit and the body read timeout.
-    let ingest = crate::backup::ingest::routes().with_state(state.clone());
+    let ingest = crate::transport::ping::routes().with_state(state.clone());
     let body_timeout = Duration::from_millis(state.http.body_read_timeout_ms);
     Router::new()
         .route("/healthz", get(healthz))

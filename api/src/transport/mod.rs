@@ -4,10 +4,12 @@
 //! shares ([`state`]) and what every handler shares below them ([`edge`]). It calls the capabilities (auth, telephony, backup, mail, requests,
 //! customers) and the platform; nothing below imports it.
 
+pub mod counters;
 pub mod edge;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod ping;
 pub mod state;

@@ -36,7 +36,7 @@ pub struct AppState {
     /// Whether this server's ARI events WebSocket is connected (for `/readyz`).
     pub ari_link: crate::telephony::AriLink,
     /// Counters for `/metrics`.
-    pub metrics: Arc<crate::transport::metrics::Metrics>,
+    pub metrics: Arc<crate::transport::counters::Metrics>,
     /// Request deadlines: the due-soon window of new requests, the alerts manager.
     pub requests: crate::platform::config::RequestConfig,
     /// Workers whose credentials changed (open WebSocket connections check theirs again).
@@ -74,7 +74,7 @@ impl AppState {
             notifier: LogNotifier::disconnected(),
             shutdown: CancellationToken::new(),
             ari_link: crate::telephony::AriLink::default(),
-            metrics: Arc::new(crate::transport::metrics::Metrics::default()),
+            metrics: Arc::new(crate::transport::counters::Metrics::default()),
             requests: crate::platform::config::RequestConfig::default(),
             credentials: crate::auth::watch::CredentialChanges::default(),
             http: Arc::default(),

@@ -33,7 +33,7 @@ use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
 use super::requests::RequestView;
 use super::workers::{PresenceState, WorkerView};
-use crate::transport::metrics::SubscriptionGuard;
+use crate::transport::counters::SubscriptionGuard;
 use crate::transport::state::AppState;
 
 /// Wallboard changes closer together than this are sent as one snapshot.

@@ -16,10 +16,10 @@
 //! wrong tokens from the client address: `SAVECORP_INGEST_TOKEN_FAILURES_PER_ADDRESS`).
 //!
 //! A body is received before any database work and without a database connection or lock
-//! ([`BodyReader`](super::body::BodyReader): size limit, read timeout, minimum rate): a success body is staged in a file
-//! of the data folder ([`StagedBody`](super::body::StagedBody)), then read line by line ([`LineReader`](super::body::LineReader)) while one of
+//! ([`BodyReader`](crate::backup::body::BodyReader): size limit, read timeout, minimum rate): a success body is staged in a file
+//! of the data folder ([`StagedBody`](crate::backup::body::StagedBody)), then read line by line ([`LineReader`](crate::backup::body::LineReader)) while one of
 //! ingest's database permits is held; a failure message keeps only the body's last 10 KiB
-//! ([`read_tail`](super::body::read_tail)). Never held whole in memory.
+//! ([`read_tail`](crate::backup::body::read_tail)). Never held whole in memory.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -33,7 +33,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::service::{self, BackupError, PingKind};
+use crate::backup::service::{self, BackupError, PingKind};
 use crate::transport::state::AppState;
 
 /// The ping routes (merged outside the global body-size limit: manifests are large, and their
