@@ -76,6 +76,10 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   // Reload: still logged in (refresh-token rotation), still on the call.
   await agent.reload();
   await expect(agent.getByTestId('presence')).toContainText('On a call');
+  // The pop is rebuilt from the API (the offer event is not replayed after a reload).
+  await expect(pop).toContainText(env('SAVECORP_E2E_CUSTOMER_NAME'));
+  await expect(pop.getByTestId('backup-health')).toContainText('no success yet');
+  await expect(pop.getByRole('timer')).toHaveText(/Talk time \d+:\d\d/);
 
   // Hang up: wrap-up, then the waiting caller (unknown) is offered and rings.
   await agent.keyboard.press('Alt+H');
@@ -86,4 +90,42 @@ test('an agent takes a call from the pop, the supervisor sees it live', async ({
   await expect(pop).toContainText('Unknown caller');
   await expect(pop.getByRole('timer')).toHaveText(/Ringing: \d+ s left/);
   await expectAccessible(agent, 'agent desk ringing');
+
+  // The wallboard's KPIs moved with the calls: two offered, answered within the threshold,
+  // a handle time once the first call's wrap-up ended (the kpis read model).
+  await supervisor.getByRole('link', { name: 'Wallboard' }).click();
+  const kpis = supervisor.getByTestId('kpis');
+  await expect(kpis.getByTestId('kpi-offered')).toContainText('2');
+  await expect(kpis.getByTestId('kpi-service-level')).toContainText('100 %');
+  await expect(kpis.getByTestId('kpi-service-level')).toHaveAttribute('data-level', 'ok');
+  await expect(kpis.getByTestId('kpi-abandonment-rate')).toContainText('0 %');
+  await expect(kpis.getByTestId('kpi-aht')).toContainText(/\d+:\d\d/);
+  await expect(kpis.getByTestId('kpi-occupancy')).toContainText(/\d+ %/);
+  // The TV mode: no navigation, large tiles, a full-screen button.
+  await supervisor.getByRole('link', { name: 'TV mode' }).click();
+  await expect(supervisor).toHaveURL(/\/wallboard\?tv=1$/);
+  await expect(supervisor.getByRole('button', { name: 'Full screen' })).toBeVisible();
+  await expect(supervisor.getByRole('navigation', { name: 'Main' })).toHaveCount(0);
+  await expect(supervisor.getByTestId('kpi-answered')).toBeVisible();
+  await expectAccessible(supervisor, 'wallboard TV mode');
+  await supervisor.screenshot({ path: 'test-results/screenshots/wallboard-tv.png' });
+
+  // The agent's profile: a new name, then the password changed and changed back.
+  await agent.getByRole('link', { name: 'Profile' }).click();
+  const details = agent.getByRole('form', { name: 'Name and avatar' });
+  await expect(details.getByLabel('Name')).toHaveValue(/agent1/);
+  await details.getByLabel('Name').fill('agent1 Smith');
+  await details.getByRole('button', { name: 'Save the profile' }).click();
+  await expect(agent.getByRole('status').filter({ hasText: 'Profile saved.' })).toBeVisible();
+  await expectAccessible(agent, 'profile');
+  const password = agent.getByRole('form', { name: 'Change the password' });
+  const changePassword = async (from: string, to: string) => {
+    await password.getByLabel('Current password').fill(from);
+    await password.getByLabel('New password', { exact: true }).fill(to);
+    await password.getByLabel('New password again').fill(to);
+    await password.getByRole('button', { name: 'Change the password' }).click();
+    await expect(agent.getByRole('status').filter({ hasText: 'Password changed' })).toBeVisible();
+  };
+  await changePassword(env('SAVECORP_E2E_PASSWORD'), 'another long passphrase 42');
+  await changePassword('another long passphrase 42', env('SAVECORP_E2E_PASSWORD'));
 });

@@ -2,6 +2,7 @@
 // edits it, sets its backup plan and issues an ingest token; a ping with that token turns the
 // customer green on the backup board, a failed run turns it red; the audit shows the customer's
 // history and an earlier state. An agent does not get the administration.
+import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { env, expectAccessible, login } from './support';
 
@@ -67,6 +68,51 @@ test('an admin onboards a backup customer, its first ping turns it green, the au
   await expect(row.locator('.badge')).toHaveText('Down');
   await expect(row.locator('.badge')).toHaveClass(/backup-down/);
   await expect(row).toContainText('failed');
+  await expect(row).toContainText('every 1 d, grace 1 h');
+  await expect(row.getByTestId('run-strip').getByRole('listitem')).toHaveCount(2);
+
+  // The customer's page: the runs with the failed one's message, what retention expired.
+  await row.getByRole('link', { name: 'Birch Bakery Ltd' }).click();
+  await expect(admin).toHaveURL(/\/backups\/[^/]+$/);
+  const page = admin.getByTestId('backup-customer');
+  await expect(page.getByRole('heading', { name: 'Backups of Birch Bakery Ltd' })).toBeVisible();
+  await expect(page.getByTestId('backup-status')).toHaveText('Down');
+  const runs = page.getByTestId('backup-runs');
+  await expect(runs.getByRole('heading')).toContainText('Runs (2)');
+  await expect(runs.getByRole('row', { name: /Failed/ })).toContainText('restic: disk full');
+  await expect(runs.getByRole('row', { name: /Succeeded/ })).toBeVisible();
+  await expect(page.getByTestId('expired-runs')).toContainText('Retention expired no run.');
+  await expectAccessible(admin, 'backup customer page');
+  await admin.screenshot({ path: 'test-results/screenshots/backup-customer.png', fullPage: true });
+
+  // The wallboard's alerts feed shows the failure (it reads the recent log on opening).
+  await admin.getByRole('link', { name: 'Wallboard' }).click();
+  const alerts = admin.getByTestId('alerts');
+  await expect(alerts.getByRole('listitem').filter({ hasText: 'Backup failed' }).first()).toContainText(
+    'Birch Bakery Ltd',
+  );
+  await expectAccessible(admin, 'wallboard with alerts');
+
+  // KPI reports: today by hour in UTC, a chart, and the CSV export.
+  await admin.getByRole('link', { name: 'Reports' }).click();
+  const form = admin.getByRole('form', { name: 'KPI reports' });
+  await form.getByLabel(/Time zone/).fill('UTC');
+  await form.getByLabel('Bucket').selectOption('HOUR');
+  await form.getByRole('button', { name: 'Show the report' }).click();
+  const report = admin.getByTestId('kpi-report');
+  await expect(report.getByRole('heading')).toContainText('24 buckets (UTC)');
+  await expect(report.getByTestId('kpi-chart')).toBeVisible();
+  await expectAccessible(admin, 'KPI reports');
+  const [download] = await Promise.all([
+    admin.waitForEvent('download'),
+    form.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8').split('\r\n');
+  expect(csv[0]).toMatch(/^start,end,offered,answered,abandoned,/);
+  expect(csv).toHaveLength(26);
+  await form.getByLabel(/Time zone/).fill('Mars/Olympus');
+  await form.getByRole('button', { name: 'Show the report' }).click();
+  await expect(admin.getByRole('alert')).toContainText(/time zone|Mars/i);
 
   // The audit: the history (who, when, correlation), then the state after the first event.
   await admin.getByRole('link', { name: 'Administration' }).click();

@@ -8,15 +8,24 @@ import { Wallboard } from './screens/Wallboard';
 import { BackupBoard } from './screens/BackupBoard';
 import { Admin } from './screens/Admin';
 import { Audit } from './screens/Audit';
+import { Reports } from './screens/Reports';
+import { Profile } from './screens/Profile';
 
-type Route = '/desk' | '/wallboard' | '/backups' | '/admin' | '/audit';
+type Route = '/desk' | '/wallboard' | '/backups' | '/admin' | '/audit' | '/reports' | '/profile';
 
 function routeOf(path: string): Route {
   if (path.startsWith('/wallboard')) return '/wallboard';
   if (path.startsWith('/backups')) return '/backups';
   if (path.startsWith('/admin')) return '/admin';
   if (path.startsWith('/audit')) return '/audit';
+  if (path.startsWith('/reports')) return '/reports';
+  if (path.startsWith('/profile')) return '/profile';
   return '/desk';
+}
+
+/** The wallboard's TV mode (`/wallboard?tv=1`): no header, large type, a full-screen button. */
+function isTv(route: Route, search: string): boolean {
+  return route === '/wallboard' && new URLSearchParams(search).get('tv') === '1';
 }
 
 export function App({ api }: { api: Api }) {
@@ -67,17 +76,20 @@ function Shell() {
   const { t } = useI18n();
   const api = useApi();
   const isAdmin = api.session.get()?.worker.role === 'ADMIN';
-  const [route, setRoute] = useState<Route>(() => routeOf(window.location.pathname));
+  // The whole location (path and query): a screen with sub-pages (`/backups/:id`) re-renders.
+  const [location, setLocation] = useState(() => window.location.pathname + window.location.search);
+  const route = routeOf(location);
   useEffect(() => {
-    const onPop = () => setRoute(routeOf(window.location.pathname));
+    const onPop = () => setLocation(window.location.pathname + window.location.search);
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const go = (next: Route) => (event: React.MouseEvent) => {
     event.preventDefault();
     window.history.pushState(null, '', next);
-    setRoute(next);
+    setLocation(next);
   };
+  const tv = isTv(route, new URL(location, window.location.origin).search);
   useEffect(() => {
     const page = {
       '/desk': t('nav.desk'),
@@ -85,9 +97,18 @@ function Shell() {
       '/backups': t('backups.title'),
       '/admin': t('admin.title'),
       '/audit': t('audit.title'),
+      '/reports': t('reports.title'),
+      '/profile': t('profile.title'),
     }[route];
     document.title = `${page} · ${t('appName')}`;
   }, [route, t]);
+  if (tv) {
+    return (
+      <main id="main" tabIndex={-1} className="tv-main">
+        <Wallboard tv />
+      </main>
+    );
+  }
   return (
     <>
       <a className="skip" href="#main">
@@ -121,8 +142,14 @@ function Shell() {
               <a href="/audit" onClick={go('/audit')} aria-current={route === '/audit' ? 'page' : undefined}>
                 {t('nav.audit')}
               </a>
+              <a href="/reports" onClick={go('/reports')} aria-current={route === '/reports' ? 'page' : undefined}>
+                {t('nav.reports')}
+              </a>
             </>
           )}
+          <a href="/profile" onClick={go('/profile')} aria-current={route === '/profile' ? 'page' : undefined}>
+            {t('nav.profile')}
+          </a>
         </nav>
         <ConnectionIndicator />
         <LanguagePicker />
@@ -132,7 +159,11 @@ function Shell() {
         {route === '/wallboard' ? (
           <Wallboard />
         ) : route === '/backups' ? (
-          <BackupBoard />
+          <BackupBoard key={location} />
+        ) : route === '/reports' ? (
+          <Reports />
+        ) : route === '/profile' ? (
+          <Profile />
         ) : route === '/admin' ? (
           <Admin />
         ) : route === '/audit' ? (

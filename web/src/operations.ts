@@ -156,10 +156,15 @@ export const BackupStatusQuery = graphql(`
     backupStatus(customerId: $customerId) {
       customerId
       status
+      plan
       expectedAt
       lastSuccessAt
       overdueSince
       downReason
+      lastRun { id status reportedAt finishedAt durationSecs }
+    }
+    backupRuns(customerId: $customerId, first: 12) {
+      nodes { id status startedAt finishedAt reportedAt durationSecs }
     }
   }
 `);
@@ -292,5 +297,160 @@ export const ProjectionsQuery = graphql(`
 export const RebuildProjectionMutation = graphql(`
   mutation RebuildProjection($name: String) {
     rebuildProjection(name: $name) { projections }
+  }
+`);
+
+export const BackupRunFragment = graphql(`
+  fragment BackupRunRow on BackupRunView {
+    id
+    clientRunId
+    status
+    startedAt
+    finishedAt
+    durationSecs
+    exitStatus
+    message
+    expired
+    reportedAt
+    stats { files bytes created modified deleted unchanged createdBytes modifiedBytes deletedBytes unchangedBytes }
+  }
+`);
+
+export const BackupCustomerQuery = graphql(`
+  query BackupCustomer($customerId: ID!) {
+    customer(id: $customerId) { id name erased }
+    backupStatus(customerId: $customerId) {
+      customerId
+      status
+      plan
+      expectedAt
+      lateAt
+      lastSuccessAt
+      runningSince
+      overdueSince
+      failingSince
+      downReason
+    }
+  }
+`);
+
+export const BackupRunsQuery = graphql(`
+  query BackupRuns($customerId: ID!, $after: String) {
+    backupRuns(customerId: $customerId, first: 20, after: $after) {
+      nodes { ...BackupRunRow }
+      pageInfo { hasNextPage endCursor }
+      totalCount
+    }
+  }
+`);
+
+export const ExpiredBackupRunsQuery = graphql(`
+  query ExpiredBackupRuns($customerId: ID!, $after: String) {
+    expiredBackupRuns(customerId: $customerId, first: 20, after: $after) {
+      nodes { ...BackupRunRow }
+      pageInfo { hasNextPage endCursor }
+      totalCount
+    }
+  }
+`);
+
+export const LogHeadQuery = graphql(`
+  query LogHead { logHead }
+`);
+
+export const AlertsSubscription = graphql(`
+  subscription Alerts($fromPosition: Int) {
+    alerts(fromPosition: $fromPosition) {
+      position
+      alert {
+        kind
+        customerId
+        requestId
+        dueAt
+        at
+        request { id message customer { id name } }
+      }
+    }
+  }
+`);
+
+export const CustomerNameQuery = graphql(`
+  query CustomerName($id: ID!) {
+    customer(id: $id) { id name }
+  }
+`);
+
+export const KpisQuery = graphql(`
+  query Kpis($from: DateTime!, $until: DateTime!, $bucket: KpiBucketSize!, $timeZone: String!) {
+    kpis(from: $from, until: $until, bucket: $bucket, timeZone: $timeZone) {
+      timeZone
+      bucket
+      overdueNow
+      buckets {
+        start
+        end
+        offered
+        answered
+        abandoned
+        abandonedShort
+        asaSecs
+        ahtSecs
+        serviceLevel
+        abandonmentRate
+        occupancy
+        requestsOpened
+        requestsSolved
+        requestsSolvedWithinDue
+      }
+    }
+  }
+`);
+
+export const MyProfileQuery = graphql(`
+  query MyProfile {
+    me { id version name email role avatarUrl }
+  }
+`);
+
+export const UpdateMyProfileMutation = graphql(`
+  mutation UpdateMyProfile($input: UpdateMyProfileInput!, $expectedVersion: Int) {
+    updateMyProfile(input: $input, expectedVersion: $expectedVersion) { id version name avatarUrl }
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
+      accessToken
+      accessTokenExpiresAt
+      refreshToken
+      refreshTokenExpiresAt
+      worker { id name role }
+    }
+  }
+`);
+
+export const CallPopQuery = graphql(`
+  query CallPop($callId: ID!) {
+    call(id: $callId) {
+      id
+      callerNumber
+      callerName
+      queuedAt
+      offers { agentId offeredAt }
+      customer { id name phones email erased }
+    }
+  }
+`);
+
+export const CustomerPopQuery = graphql(`
+  query CustomerPop($customerId: ID!) {
+    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }
+    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {
+      nodes { id message status priority dueAt }
+    }
+    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {
+      nodes { id message status priority dueAt }
+    }
   }
 `);

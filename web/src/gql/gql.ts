@@ -33,7 +33,7 @@ type Documents = {
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": typeof types.WallboardDocument,
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": typeof types.WaitingCallsDocument,
     "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": typeof types.BackupCustomersDocument,
-    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": typeof types.BackupStatusDocument,
+    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n      lastRun { id status reportedAt finishedAt durationSecs }\n    }\n    backupRuns(customerId: $customerId, first: 12) {\n      nodes { id status startedAt finishedAt reportedAt durationSecs }\n    }\n  }\n": typeof types.BackupStatusDocument,
     "\n  query AdminWorkers {\n    workers(first: 100) {\n      nodes { id version name email role endpoint active }\n    }\n  }\n": typeof types.AdminWorkersDocument,
     "\n  mutation RegisterWorker($input: RegisterWorkerInput!) {\n    registerWorker(input: $input) { id }\n  }\n": typeof types.RegisterWorkerDocument,
     "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": typeof types.UpdateWorkerDocument,
@@ -51,6 +51,19 @@ type Documents = {
     "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": typeof types.ActorActivityDocument,
     "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": typeof types.ProjectionsDocument,
     "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": typeof types.RebuildProjectionDocument,
+    "\n  fragment BackupRunRow on BackupRunView {\n    id\n    clientRunId\n    status\n    startedAt\n    finishedAt\n    durationSecs\n    exitStatus\n    message\n    expired\n    reportedAt\n    stats { files bytes created modified deleted unchanged createdBytes modifiedBytes deletedBytes unchangedBytes }\n  }\n": typeof types.BackupRunRowFragmentDoc,
+    "\n  query BackupCustomer($customerId: ID!) {\n    customer(id: $customerId) { id name erased }\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lateAt\n      lastSuccessAt\n      runningSince\n      overdueSince\n      failingSince\n      downReason\n    }\n  }\n": typeof types.BackupCustomerDocument,
+    "\n  query BackupRuns($customerId: ID!, $after: String) {\n    backupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": typeof types.BackupRunsDocument,
+    "\n  query ExpiredBackupRuns($customerId: ID!, $after: String) {\n    expiredBackupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": typeof types.ExpiredBackupRunsDocument,
+    "\n  query LogHead { logHead }\n": typeof types.LogHeadDocument,
+    "\n  subscription Alerts($fromPosition: Int) {\n    alerts(fromPosition: $fromPosition) {\n      position\n      alert {\n        kind\n        customerId\n        requestId\n        dueAt\n        at\n        request { id message customer { id name } }\n      }\n    }\n  }\n": typeof types.AlertsDocument,
+    "\n  query CustomerName($id: ID!) {\n    customer(id: $id) { id name }\n  }\n": typeof types.CustomerNameDocument,
+    "\n  query Kpis($from: DateTime!, $until: DateTime!, $bucket: KpiBucketSize!, $timeZone: String!) {\n    kpis(from: $from, until: $until, bucket: $bucket, timeZone: $timeZone) {\n      timeZone\n      bucket\n      overdueNow\n      buckets {\n        start\n        end\n        offered\n        answered\n        abandoned\n        abandonedShort\n        asaSecs\n        ahtSecs\n        serviceLevel\n        abandonmentRate\n        occupancy\n        requestsOpened\n        requestsSolved\n        requestsSolvedWithinDue\n      }\n    }\n  }\n": typeof types.KpisDocument,
+    "\n  query MyProfile {\n    me { id version name email role avatarUrl }\n  }\n": typeof types.MyProfileDocument,
+    "\n  mutation UpdateMyProfile($input: UpdateMyProfileInput!, $expectedVersion: Int) {\n    updateMyProfile(input: $input, expectedVersion: $expectedVersion) { id version name avatarUrl }\n  }\n": typeof types.UpdateMyProfileDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  query CallPop($callId: ID!) {\n    call(id: $callId) {\n      id\n      callerNumber\n      callerName\n      queuedAt\n      offers { agentId offeredAt }\n      customer { id name phones email erased }\n    }\n  }\n": typeof types.CallPopDocument,
+    "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n": typeof types.CustomerPopDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -71,7 +84,7 @@ const documents: Documents = {
     "\n  subscription Wallboard {\n    wallboard {\n      at\n      callsWaiting\n      callsRinging\n      oldestQueuedAt\n      agents { id name state pauseReason since }\n      agentsByState { state count }\n      today { offered answered abandoned asaSecs requestsOverdue }\n    }\n  }\n": types.WallboardDocument,
     "\n  query WaitingCalls {\n    queueStatus {\n      waiting { callId callerNumber queuedAt ringingAgentId attempts }\n    }\n  }\n": types.WaitingCallsDocument,
     "\n  query BackupCustomers {\n    customers(first: 100) { nodes { id name } }\n  }\n": types.BackupCustomersDocument,
-    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n": types.BackupStatusDocument,
+    "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n      lastRun { id status reportedAt finishedAt durationSecs }\n    }\n    backupRuns(customerId: $customerId, first: 12) {\n      nodes { id status startedAt finishedAt reportedAt durationSecs }\n    }\n  }\n": types.BackupStatusDocument,
     "\n  query AdminWorkers {\n    workers(first: 100) {\n      nodes { id version name email role endpoint active }\n    }\n  }\n": types.AdminWorkersDocument,
     "\n  mutation RegisterWorker($input: RegisterWorkerInput!) {\n    registerWorker(input: $input) { id }\n  }\n": types.RegisterWorkerDocument,
     "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": types.UpdateWorkerDocument,
@@ -89,6 +102,19 @@ const documents: Documents = {
     "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": types.ActorActivityDocument,
     "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": types.ProjectionsDocument,
     "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": types.RebuildProjectionDocument,
+    "\n  fragment BackupRunRow on BackupRunView {\n    id\n    clientRunId\n    status\n    startedAt\n    finishedAt\n    durationSecs\n    exitStatus\n    message\n    expired\n    reportedAt\n    stats { files bytes created modified deleted unchanged createdBytes modifiedBytes deletedBytes unchangedBytes }\n  }\n": types.BackupRunRowFragmentDoc,
+    "\n  query BackupCustomer($customerId: ID!) {\n    customer(id: $customerId) { id name erased }\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lateAt\n      lastSuccessAt\n      runningSince\n      overdueSince\n      failingSince\n      downReason\n    }\n  }\n": types.BackupCustomerDocument,
+    "\n  query BackupRuns($customerId: ID!, $after: String) {\n    backupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": types.BackupRunsDocument,
+    "\n  query ExpiredBackupRuns($customerId: ID!, $after: String) {\n    expiredBackupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": types.ExpiredBackupRunsDocument,
+    "\n  query LogHead { logHead }\n": types.LogHeadDocument,
+    "\n  subscription Alerts($fromPosition: Int) {\n    alerts(fromPosition: $fromPosition) {\n      position\n      alert {\n        kind\n        customerId\n        requestId\n        dueAt\n        at\n        request { id message customer { id name } }\n      }\n    }\n  }\n": types.AlertsDocument,
+    "\n  query CustomerName($id: ID!) {\n    customer(id: $id) { id name }\n  }\n": types.CustomerNameDocument,
+    "\n  query Kpis($from: DateTime!, $until: DateTime!, $bucket: KpiBucketSize!, $timeZone: String!) {\n    kpis(from: $from, until: $until, bucket: $bucket, timeZone: $timeZone) {\n      timeZone\n      bucket\n      overdueNow\n      buckets {\n        start\n        end\n        offered\n        answered\n        abandoned\n        abandonedShort\n        asaSecs\n        ahtSecs\n        serviceLevel\n        abandonmentRate\n        occupancy\n        requestsOpened\n        requestsSolved\n        requestsSolvedWithinDue\n      }\n    }\n  }\n": types.KpisDocument,
+    "\n  query MyProfile {\n    me { id version name email role avatarUrl }\n  }\n": types.MyProfileDocument,
+    "\n  mutation UpdateMyProfile($input: UpdateMyProfileInput!, $expectedVersion: Int) {\n    updateMyProfile(input: $input, expectedVersion: $expectedVersion) { id version name avatarUrl }\n  }\n": types.UpdateMyProfileDocument,
+    "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.ChangePasswordDocument,
+    "\n  query CallPop($callId: ID!) {\n    call(id: $callId) {\n      id\n      callerNumber\n      callerName\n      queuedAt\n      offers { agentId offeredAt }\n      customer { id name phones email erased }\n    }\n  }\n": types.CallPopDocument,
+    "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n": types.CustomerPopDocument,
 };
 
 /**
@@ -166,7 +192,7 @@ export function graphql(source: "\n  query BackupCustomers {\n    customers(firs
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n    }\n  }\n"): typeof import('./graphql').BackupStatusDocument;
+export function graphql(source: "\n  query BackupStatus($customerId: ID!) {\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lastSuccessAt\n      overdueSince\n      downReason\n      lastRun { id status reportedAt finishedAt durationSecs }\n    }\n    backupRuns(customerId: $customerId, first: 12) {\n      nodes { id status startedAt finishedAt reportedAt durationSecs }\n    }\n  }\n"): typeof import('./graphql').BackupStatusDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -235,6 +261,58 @@ export function graphql(source: "\n  query Projections {\n    logHead\n    proje
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n"): typeof import('./graphql').RebuildProjectionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BackupRunRow on BackupRunView {\n    id\n    clientRunId\n    status\n    startedAt\n    finishedAt\n    durationSecs\n    exitStatus\n    message\n    expired\n    reportedAt\n    stats { files bytes created modified deleted unchanged createdBytes modifiedBytes deletedBytes unchangedBytes }\n  }\n"): typeof import('./graphql').BackupRunRowFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BackupCustomer($customerId: ID!) {\n    customer(id: $customerId) { id name erased }\n    backupStatus(customerId: $customerId) {\n      customerId\n      status\n      plan\n      expectedAt\n      lateAt\n      lastSuccessAt\n      runningSince\n      overdueSince\n      failingSince\n      downReason\n    }\n  }\n"): typeof import('./graphql').BackupCustomerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BackupRuns($customerId: ID!, $after: String) {\n    backupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n"): typeof import('./graphql').BackupRunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ExpiredBackupRuns($customerId: ID!, $after: String) {\n    expiredBackupRuns(customerId: $customerId, first: 20, after: $after) {\n      nodes { ...BackupRunRow }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n"): typeof import('./graphql').ExpiredBackupRunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LogHead { logHead }\n"): typeof import('./graphql').LogHeadDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription Alerts($fromPosition: Int) {\n    alerts(fromPosition: $fromPosition) {\n      position\n      alert {\n        kind\n        customerId\n        requestId\n        dueAt\n        at\n        request { id message customer { id name } }\n      }\n    }\n  }\n"): typeof import('./graphql').AlertsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CustomerName($id: ID!) {\n    customer(id: $id) { id name }\n  }\n"): typeof import('./graphql').CustomerNameDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Kpis($from: DateTime!, $until: DateTime!, $bucket: KpiBucketSize!, $timeZone: String!) {\n    kpis(from: $from, until: $until, bucket: $bucket, timeZone: $timeZone) {\n      timeZone\n      bucket\n      overdueNow\n      buckets {\n        start\n        end\n        offered\n        answered\n        abandoned\n        abandonedShort\n        asaSecs\n        ahtSecs\n        serviceLevel\n        abandonmentRate\n        occupancy\n        requestsOpened\n        requestsSolved\n        requestsSolvedWithinDue\n      }\n    }\n  }\n"): typeof import('./graphql').KpisDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MyProfile {\n    me { id version name email role avatarUrl }\n  }\n"): typeof import('./graphql').MyProfileDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMyProfile($input: UpdateMyProfileInput!, $expectedVersion: Int) {\n    updateMyProfile(input: $input, expectedVersion: $expectedVersion) { id version name avatarUrl }\n  }\n"): typeof import('./graphql').UpdateMyProfileDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').ChangePasswordDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CallPop($callId: ID!) {\n    call(id: $callId) {\n      id\n      callerNumber\n      callerName\n      queuedAt\n      offers { agentId offeredAt }\n      customer { id name phones email erased }\n    }\n  }\n"): typeof import('./graphql').CallPopDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n"): typeof import('./graphql').CustomerPopDocument;
 
 
 export function graphql(source: string) {

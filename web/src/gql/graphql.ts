@@ -1589,7 +1589,7 @@ export type BackupStatusQueryVariables = Exact<{
 }>;
 
 
-export type BackupStatusQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', customerId: string, status: string, expectedAt?: string | null, lastSuccessAt?: string | null, overdueSince?: string | null, downReason?: string | null } };
+export type BackupStatusQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', customerId: string, status: string, plan?: unknown | null, expectedAt?: string | null, lastSuccessAt?: string | null, overdueSince?: string | null, downReason?: string | null, lastRun?: { __typename?: 'BackupRunView', id: string, status: BackupRunStatus, reportedAt?: string | null, finishedAt?: string | null, durationSecs?: number | null } | null }, backupRuns: { __typename?: 'BackupRunViewConnection', nodes: Array<{ __typename?: 'BackupRunView', id: string, status: BackupRunStatus, startedAt?: string | null, finishedAt?: string | null, reportedAt?: string | null, durationSecs?: number | null }> } };
 
 export type AdminWorkersQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1718,6 +1718,95 @@ export type RebuildProjectionMutationVariables = Exact<{
 
 export type RebuildProjectionMutation = { __typename?: 'Mutation', rebuildProjection: { __typename?: 'RebuildStarted', projections: Array<string> } };
 
+export type BackupRunRowFragment = { __typename?: 'BackupRunView', id: string, clientRunId?: string | null, status: BackupRunStatus, startedAt?: string | null, finishedAt?: string | null, durationSecs?: number | null, exitStatus?: number | null, message?: string | null, expired: boolean, reportedAt?: string | null, stats?: { __typename?: 'BackupRunStats', files?: number | null, bytes?: number | null, created?: number | null, modified?: number | null, deleted?: number | null, unchanged?: number | null, createdBytes?: number | null, modifiedBytes?: number | null, deletedBytes?: number | null, unchangedBytes?: number | null } | null };
+
+export type BackupCustomerQueryVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+}>;
+
+
+export type BackupCustomerQuery = { __typename?: 'Query', customer: { __typename?: 'Customer', id: string, name?: string | null, erased: boolean }, backupStatus: { __typename?: 'BackupStatusView', customerId: string, status: string, plan?: unknown | null, expectedAt?: string | null, lateAt?: string | null, lastSuccessAt?: string | null, runningSince?: string | null, overdueSince?: string | null, failingSince?: string | null, downReason?: string | null } };
+
+export type BackupRunsQueryVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type BackupRunsQuery = { __typename?: 'Query', backupRuns: { __typename?: 'BackupRunViewConnection', totalCount: number, nodes: Array<{ __typename?: 'BackupRunView', id: string, clientRunId?: string | null, status: BackupRunStatus, startedAt?: string | null, finishedAt?: string | null, durationSecs?: number | null, exitStatus?: number | null, message?: string | null, expired: boolean, reportedAt?: string | null, stats?: { __typename?: 'BackupRunStats', files?: number | null, bytes?: number | null, created?: number | null, modified?: number | null, deleted?: number | null, unchanged?: number | null, createdBytes?: number | null, modifiedBytes?: number | null, deletedBytes?: number | null, unchangedBytes?: number | null } | null }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+
+export type ExpiredBackupRunsQueryVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type ExpiredBackupRunsQuery = { __typename?: 'Query', expiredBackupRuns: { __typename?: 'BackupRunViewConnection', totalCount: number, nodes: Array<{ __typename?: 'BackupRunView', id: string, clientRunId?: string | null, status: BackupRunStatus, startedAt?: string | null, finishedAt?: string | null, durationSecs?: number | null, exitStatus?: number | null, message?: string | null, expired: boolean, reportedAt?: string | null, stats?: { __typename?: 'BackupRunStats', files?: number | null, bytes?: number | null, created?: number | null, modified?: number | null, deleted?: number | null, unchanged?: number | null, createdBytes?: number | null, modifiedBytes?: number | null, deletedBytes?: number | null, unchangedBytes?: number | null } | null }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+
+export type LogHeadQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LogHeadQuery = { __typename?: 'Query', logHead: number };
+
+export type AlertsSubscriptionVariables = Exact<{
+  fromPosition?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type AlertsSubscription = { __typename?: 'Subscription', alerts: { __typename?: 'AlertMessage', position: number, alert?: { __typename?: 'Alert', kind: AlertKind, customerId?: string | null, requestId?: string | null, dueAt?: string | null, at: string, request?: { __typename?: 'Request', id: string, message: string, customer?: { __typename?: 'Customer', id: string, name?: string | null } | null } | null } | null } };
+
+export type CustomerNameQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type CustomerNameQuery = { __typename?: 'Query', customer: { __typename?: 'Customer', id: string, name?: string | null } };
+
+export type KpisQueryVariables = Exact<{
+  from: Scalars['DateTime']['input'];
+  until: Scalars['DateTime']['input'];
+  bucket: KpiBucketSize;
+  timeZone: Scalars['String']['input'];
+}>;
+
+
+export type KpisQuery = { __typename?: 'Query', kpis: { __typename?: 'KpiReport', timeZone: string, bucket: KpiBucketSize, overdueNow: number, buckets: Array<{ __typename?: 'KpiBucketView', start: string, end: string, offered: number, answered: number, abandoned: number, abandonedShort: number, asaSecs?: number | null, ahtSecs?: number | null, serviceLevel?: number | null, abandonmentRate?: number | null, occupancy?: number | null, requestsOpened: number, requestsSolved: number, requestsSolvedWithinDue: number }> } };
+
+export type MyProfileQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyProfileQuery = { __typename?: 'Query', me: { __typename?: 'Worker', id: string, version: number, name: string, email?: string | null, role: Role, avatarUrl?: string | null } };
+
+export type UpdateMyProfileMutationVariables = Exact<{
+  input: UpdateMyProfileInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateMyProfileMutation = { __typename?: 'Mutation', updateMyProfile: { __typename?: 'Worker', id: string, version: number, name: string, avatarUrl?: string | null } };
+
+export type ChangePasswordMutationVariables = Exact<{
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+}>;
+
+
+export type ChangePasswordMutation = { __typename?: 'Mutation', changePassword: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, worker: { __typename?: 'Worker', id: string, name: string, role: Role } } };
+
+export type CallPopQueryVariables = Exact<{
+  callId: Scalars['ID']['input'];
+}>;
+
+
+export type CallPopQuery = { __typename?: 'Query', call: { __typename?: 'Call', id: string, callerNumber: string, callerName?: string | null, queuedAt?: string | null, offers: Array<{ __typename?: 'CallOffer', agentId: string, offeredAt: string }>, customer?: { __typename?: 'Customer', id: string, name?: string | null, phones: Array<string>, email?: string | null, erased: boolean } | null } };
+
+export type CustomerPopQueryVariables = Exact<{
+  customerId: Scalars['ID']['input'];
+}>;
+
+
+export type CustomerPopQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', status: string, lastSuccessAt?: string | null, overdueSince?: string | null, failingSince?: string | null, downReason?: string | null, expectedAt?: string | null }, open: { __typename?: 'RequestConnection', nodes: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> }, pending: { __typename?: 'RequestConnection', nodes: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1749,6 +1838,32 @@ export const AuditEventFragmentDoc = new TypedDocumentString(`
   recordedAt
 }
     `, {"fragmentName":"AuditEvent"}) as unknown as TypedDocumentString<AuditEventFragment, unknown>;
+export const BackupRunRowFragmentDoc = new TypedDocumentString(`
+    fragment BackupRunRow on BackupRunView {
+  id
+  clientRunId
+  status
+  startedAt
+  finishedAt
+  durationSecs
+  exitStatus
+  message
+  expired
+  reportedAt
+  stats {
+    files
+    bytes
+    created
+    modified
+    deleted
+    unchanged
+    createdBytes
+    modifiedBytes
+    deletedBytes
+    unchangedBytes
+  }
+}
+    `, {"fragmentName":"BackupRunRow"}) as unknown as TypedDocumentString<BackupRunRowFragment, unknown>;
 export const LoginDocument = new TypedDocumentString(`
     mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -1995,10 +2110,28 @@ export const BackupStatusDocument = new TypedDocumentString(`
   backupStatus(customerId: $customerId) {
     customerId
     status
+    plan
     expectedAt
     lastSuccessAt
     overdueSince
     downReason
+    lastRun {
+      id
+      status
+      reportedAt
+      finishedAt
+      durationSecs
+    }
+  }
+  backupRuns(customerId: $customerId, first: 12) {
+    nodes {
+      id
+      status
+      startedAt
+      finishedAt
+      reportedAt
+      durationSecs
+    }
   }
 }
     `) as unknown as TypedDocumentString<BackupStatusQuery, BackupStatusQueryVariables>;
@@ -2207,3 +2340,251 @@ export const RebuildProjectionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RebuildProjectionMutation, RebuildProjectionMutationVariables>;
+export const BackupCustomerDocument = new TypedDocumentString(`
+    query BackupCustomer($customerId: ID!) {
+  customer(id: $customerId) {
+    id
+    name
+    erased
+  }
+  backupStatus(customerId: $customerId) {
+    customerId
+    status
+    plan
+    expectedAt
+    lateAt
+    lastSuccessAt
+    runningSince
+    overdueSince
+    failingSince
+    downReason
+  }
+}
+    `) as unknown as TypedDocumentString<BackupCustomerQuery, BackupCustomerQueryVariables>;
+export const BackupRunsDocument = new TypedDocumentString(`
+    query BackupRuns($customerId: ID!, $after: String) {
+  backupRuns(customerId: $customerId, first: 20, after: $after) {
+    nodes {
+      ...BackupRunRow
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    totalCount
+  }
+}
+    fragment BackupRunRow on BackupRunView {
+  id
+  clientRunId
+  status
+  startedAt
+  finishedAt
+  durationSecs
+  exitStatus
+  message
+  expired
+  reportedAt
+  stats {
+    files
+    bytes
+    created
+    modified
+    deleted
+    unchanged
+    createdBytes
+    modifiedBytes
+    deletedBytes
+    unchangedBytes
+  }
+}`) as unknown as TypedDocumentString<BackupRunsQuery, BackupRunsQueryVariables>;
+export const ExpiredBackupRunsDocument = new TypedDocumentString(`
+    query ExpiredBackupRuns($customerId: ID!, $after: String) {
+  expiredBackupRuns(customerId: $customerId, first: 20, after: $after) {
+    nodes {
+      ...BackupRunRow
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    totalCount
+  }
+}
+    fragment BackupRunRow on BackupRunView {
+  id
+  clientRunId
+  status
+  startedAt
+  finishedAt
+  durationSecs
+  exitStatus
+  message
+  expired
+  reportedAt
+  stats {
+    files
+    bytes
+    created
+    modified
+    deleted
+    unchanged
+    createdBytes
+    modifiedBytes
+    deletedBytes
+    unchangedBytes
+  }
+}`) as unknown as TypedDocumentString<ExpiredBackupRunsQuery, ExpiredBackupRunsQueryVariables>;
+export const LogHeadDocument = new TypedDocumentString(`
+    query LogHead {
+  logHead
+}
+    `) as unknown as TypedDocumentString<LogHeadQuery, LogHeadQueryVariables>;
+export const AlertsDocument = new TypedDocumentString(`
+    subscription Alerts($fromPosition: Int) {
+  alerts(fromPosition: $fromPosition) {
+    position
+    alert {
+      kind
+      customerId
+      requestId
+      dueAt
+      at
+      request {
+        id
+        message
+        customer {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AlertsSubscription, AlertsSubscriptionVariables>;
+export const CustomerNameDocument = new TypedDocumentString(`
+    query CustomerName($id: ID!) {
+  customer(id: $id) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CustomerNameQuery, CustomerNameQueryVariables>;
+export const KpisDocument = new TypedDocumentString(`
+    query Kpis($from: DateTime!, $until: DateTime!, $bucket: KpiBucketSize!, $timeZone: String!) {
+  kpis(from: $from, until: $until, bucket: $bucket, timeZone: $timeZone) {
+    timeZone
+    bucket
+    overdueNow
+    buckets {
+      start
+      end
+      offered
+      answered
+      abandoned
+      abandonedShort
+      asaSecs
+      ahtSecs
+      serviceLevel
+      abandonmentRate
+      occupancy
+      requestsOpened
+      requestsSolved
+      requestsSolvedWithinDue
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<KpisQuery, KpisQueryVariables>;
+export const MyProfileDocument = new TypedDocumentString(`
+    query MyProfile {
+  me {
+    id
+    version
+    name
+    email
+    role
+    avatarUrl
+  }
+}
+    `) as unknown as TypedDocumentString<MyProfileQuery, MyProfileQueryVariables>;
+export const UpdateMyProfileDocument = new TypedDocumentString(`
+    mutation UpdateMyProfile($input: UpdateMyProfileInput!, $expectedVersion: Int) {
+  updateMyProfile(input: $input, expectedVersion: $expectedVersion) {
+    id
+    version
+    name
+    avatarUrl
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateMyProfileMutation, UpdateMyProfileMutationVariables>;
+export const ChangePasswordDocument = new TypedDocumentString(`
+    mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+  changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    worker {
+      id
+      name
+      role
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ChangePasswordMutation, ChangePasswordMutationVariables>;
+export const CallPopDocument = new TypedDocumentString(`
+    query CallPop($callId: ID!) {
+  call(id: $callId) {
+    id
+    callerNumber
+    callerName
+    queuedAt
+    offers {
+      agentId
+      offeredAt
+    }
+    customer {
+      id
+      name
+      phones
+      email
+      erased
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CallPopQuery, CallPopQueryVariables>;
+export const CustomerPopDocument = new TypedDocumentString(`
+    query CustomerPop($customerId: ID!) {
+  backupStatus(customerId: $customerId) {
+    status
+    lastSuccessAt
+    overdueSince
+    failingSince
+    downReason
+    expectedAt
+  }
+  open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {
+    nodes {
+      id
+      message
+      status
+      priority
+      dueAt
+    }
+  }
+  pending: requests(
+    customerId: $customerId
+    status: PENDING
+    sortBy: DUE_AT
+    first: 20
+  ) {
+    nodes {
+      id
+      message
+      status
+      priority
+      dueAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CustomerPopQuery, CustomerPopQueryVariables>;

@@ -98,3 +98,37 @@ describe('Api.subscribe', () => {
     expect(options.lazy).toBe(false);
   });
 });
+
+describe('Api.replaceSession', () => {
+  const session = (token: string) => ({
+    accessToken: `access-${token}`,
+    accessTokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    refreshToken: `refresh-${token}`,
+    refreshTokenExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    worker: { id: 'w1', name: 'Ann', role: 'AGENT' as const },
+  });
+
+  it('is not logged out by a refresh refused while the password change runs', async () => {
+    const { api } = setUp();
+    await api.login(session('old'));
+    const refused = { errors: [{ message: 'session ended', extensions: { code: 'UNAUTHENTICATED' } }] };
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async () => new Response(JSON.stringify(refused))) as typeof fetch;
+    try {
+      let finish: (value: ReturnType<typeof session>) => void = () => undefined;
+      const change = api.replaceSession(() => new Promise((resolve) => (finish = resolve)));
+      // The server closed the socket: a refresh with the revoked token is refused meanwhile.
+      expect(await api.refresh()).toBeNull();
+      expect(api.session.get()?.accessToken).toBe('access-old');
+      finish(session('new'));
+      await change;
+      expect(api.session.get()?.accessToken).toBe('access-new');
+      // Without a change under way, a refusal still logs out.
+      expect(await api.refresh()).toBeNull();
+      expect(api.session.get()).toBeNull();
+    } finally {
+      globalThis.fetch = realFetch;
+      await api.logout().catch(() => undefined);
+    }
+  });
+});

@@ -47,6 +47,8 @@ type Listener = () => void;
 export class Api {
   readonly session: SessionStore;
   private refreshing: Promise<Session | null> | null = null;
+  /** Session changes under way (`replaceSession`). */
+  private replacing = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private ws: Client | null = null;
   private state: ConnectionState = 'connecting';
@@ -92,6 +94,22 @@ export class Api {
     }
   }
 
+  /**
+   * Runs a mutation that ends every session of the worker and answers a new one
+   * (`changePassword`), then goes on with that session. Meanwhile the server closes the
+   * socket and a refresh with the now revoked token is refused: that must not log out.
+   */
+  async replaceSession(run: () => Promise<Session>): Promise<Session> {
+    this.replacing += 1;
+    try {
+      const next = await run();
+      this.session.set(next);
+      return next;
+    } finally {
+      this.replacing -= 1;
+    }
+  }
+
   /** Exchanges the refresh token for a new pair (once at a time); logs out when refused. */
   refresh(): Promise<Session | null> {
     if (!this.refreshing) {
@@ -104,8 +122,16 @@ export class Api {
           this.session.set(next);
           return next;
         } catch (error) {
-          // A network failure keeps the session (retried later); a refusal ends it.
-          if (error instanceof ApiError && error.code) this.session.set(null);
+          // A network failure keeps the session (retried later); a refusal ends it, unless a
+          // session change (`replaceSession`) is under way or already gave a new session.
+          if (
+            error instanceof ApiError &&
+            error.code &&
+            this.replacing === 0 &&
+            this.session.get() === current
+          ) {
+            this.session.set(null);
+          }
           return null;
         } finally {
           this.refreshing = null;

@@ -3,10 +3,13 @@ import { useApi, useNow, useQuery, useSubscription } from '../lib/hooks';
 import { useI18n } from '../lib/i18n';
 import { dueStatus, formatDuration, secondsSince, secondsUntil } from '../lib/time';
 import { backupTrouble } from '../lib/backups';
+import { needsPop, popFromCall } from '../lib/pop';
 import type { MessageKey } from '../lib/messages';
 import type { OffersSubscription as OffersData, Priority, RequestType } from '../gql/graphql';
 import {
+  CallPopQuery,
   CloseRequestMutation,
+  CustomerPopQuery,
   HangUpMutation,
   MyRequestsQuery,
   MyStateSubscription,
@@ -57,6 +60,23 @@ export function AgentDesk() {
 
   const presence = state?.myState.presence;
   const callId = presence?.callId ?? null;
+  // After a reload (or an offer event missed), the pop is read from the API.
+  const missing = needsPop(presence, offer);
+  const meId = me?.id ?? null;
+  useEffect(() => {
+    if (!missing || !meId) return;
+    let live = true;
+    (async () => {
+      const { call } = await api.request(CallPopQuery, { callId: missing });
+      const customer = call.customer ? await api.request(CustomerPopQuery, { customerId: call.customer.id }) : null;
+      if (live) setOffer((current) => (current?.callId === missing ? current : popFromCall(call, customer, meId)));
+    })().catch((failure: unknown) => {
+      if (live) setError(failure instanceof Error ? failure.message : String(failure));
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, missing, meId]);
   const shownOffer =
     offer &&
     presence &&
