@@ -15,6 +15,7 @@ import { navigate } from '../lib/navigate';
 import type { MessageKey } from '../lib/messages';
 import type { BackupRunRowFragment } from '../gql/graphql';
 import {
+  AlertsSubscription,
   BackupCustomerQuery,
   BackupCustomersQuery,
   BackupRunsQuery,
@@ -87,6 +88,20 @@ function BackupList() {
   const { generation } = useConnection();
   const [rows, setRows] = useState<Row[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A backup alert (overdue, failed, recovered) reads the board again at once.
+  const [alerted, setAlerted] = useState(0);
+  useEffect(
+    () =>
+      api.subscribe(
+        AlertsSubscription,
+        () => ({ fromPosition: null }),
+        (data) => {
+          if (data.alerts.alert?.kind.startsWith('BACKUP_')) setAlerted((value) => value + 1);
+        },
+        () => undefined,
+      ),
+    [api],
+  );
   useEffect(() => {
     let live = true;
     const load = async () => {
@@ -129,7 +144,7 @@ function BackupList() {
       live = false;
       clearInterval(timer);
     };
-  }, [api, generation]);
+  }, [api, generation, alerted]);
   // Like healthchecks: the page title counts the customers down.
   const down = rows?.filter((row) => row.status === 'down').length ?? 0;
   useEffect(() => {
@@ -173,7 +188,7 @@ function BackupList() {
                 </td>
                 <td>
                   <span className={`badge backup-${row.status}`}>{t(`backup.${row.status}` as MessageKey)}</span>
-                  {row.downReason ? ` (${row.downReason})` : ''}
+                  {row.downReason ? ` (${t(`backups.reason.${row.downReason}` as MessageKey)})` : ''}
                 </td>
                 <td>
                   <ScheduleText plan={row.plan} />
@@ -256,7 +271,7 @@ function BackupCustomer({ customerId }: { customerId: string }) {
               <span className={`badge backup-${status.status}`} data-testid="backup-status">
                 {t(`backup.${status.status}` as MessageKey)}
               </span>
-              {status.downReason ? ` (${status.downReason})` : ''}
+              {status.downReason ? ` (${t(`backups.reason.${status.downReason}` as MessageKey)})` : ''}
             </dd>
             <dt>{t('backups.schedule')}</dt>
             <dd>
