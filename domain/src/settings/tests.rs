@@ -69,9 +69,12 @@ fn setting_the_values_in_force_records_nothing() {
         .then_expect_events(vec![]);
 }
 
+/// A change that makes queue values invalid, and the field it names.
+type BadQueueCase = (fn(&mut QueueValues), &'static str);
+
 #[test]
 fn bad_queue_values_are_refused_with_their_field() {
-    let cases: Vec<(fn(&mut QueueValues), &str)> = vec![
+    let cases: Vec<BadQueueCase> = vec![
         (|v| v.offer_timeout_secs = 0, "offerTimeoutSecs"),
         (|v| v.offer_timeout_secs = 601, "offerTimeoutSecs"),
         (|v| v.wrap_up_secs = 3601, "wrapUpSecs"),
