@@ -51,6 +51,10 @@ type Documents = {
     "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": typeof types.ActorActivityDocument,
     "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": typeof types.ProjectionsDocument,
     "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": typeof types.RebuildProjectionDocument,
+    "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n": typeof types.SettingsDocument,
+    "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n": typeof types.UpdateQueueSettingsDocument,
+    "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n": typeof types.UpdateRequestSettingsDocument,
+    "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n": typeof types.UpdateServiceLevelThresholdDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -89,6 +93,10 @@ const documents: Documents = {
     "\n  query ActorActivity($actor: String!, $from: DateTime!, $until: DateTime!, $after: String) {\n    actorActivity(actor: $actor, from: $from, until: $until, first: 50, after: $after) {\n      nodes { ...AuditEvent }\n      pageInfo { hasNextPage endCursor }\n      totalCount\n    }\n  }\n": types.ActorActivityDocument,
     "\n  query Projections {\n    logHead\n    projections {\n      name\n      position\n      lag\n      rebuild { running requestedAt startedAt done total fraction rate etaSecs finishedAt error }\n    }\n  }\n": types.ProjectionsDocument,
     "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n": types.RebuildProjectionDocument,
+    "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n": types.SettingsDocument,
+    "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n": types.UpdateQueueSettingsDocument,
+    "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n": types.UpdateRequestSettingsDocument,
+    "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n": types.UpdateServiceLevelThresholdDocument,
 };
 
 /**
@@ -235,6 +243,22 @@ export function graphql(source: "\n  query Projections {\n    logHead\n    proje
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RebuildProjection($name: String) {\n    rebuildProjection(name: $name) { projections }\n  }\n"): typeof import('./graphql').RebuildProjectionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n"): typeof import('./graphql').SettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n"): typeof import('./graphql').UpdateQueueSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n"): typeof import('./graphql').UpdateRequestSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n"): typeof import('./graphql').UpdateServiceLevelThresholdDocument;
 
 
 export function graphql(source: string) {
