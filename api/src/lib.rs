@@ -14,6 +14,7 @@ pub mod customers;
 pub mod mail;
 pub mod platform;
 pub mod requests;
+pub mod settings;
 pub mod telephony;
 pub mod transport;
 pub mod webapp;

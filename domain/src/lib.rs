@@ -1,4 +1,5 @@
-//! SaveCorp's domain: the aggregates (Worker, Customer, Call, Request, BackupRun), the value
+//! SaveCorp's domain: the aggregates (Worker, Customer, Call, Request, BackupRun, and the
+//! admins' QueueSettings and CenterSettings), the value
 //! types they are made of, and the pure policies (routing, SLA, backup schedule, manifest diff,
 //! retention, KPI formulas).
 //!
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod plan;
 pub mod policy;
 pub mod request;
+pub mod settings;
 pub mod sla;
 pub mod values;
 pub mod worker;

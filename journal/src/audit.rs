@@ -7,6 +7,7 @@ use domain::backup_run::BackupRun;
 use domain::call::Call;
 use domain::customer::Customer;
 use domain::request::Request;
+use domain::settings::{CenterSettings, QueueSettings};
 use domain::worker::Worker;
 use serde_json::Value;
 
@@ -46,7 +47,15 @@ pub struct AggregateState {
 }
 
 /// The aggregate types [`state_at`] knows.
-pub const AGGREGATE_TYPES: &[&str] = &["worker", "customer", "call", "request", "backup_run"];
+pub const AGGREGATE_TYPES: &[&str] = &[
+    "worker",
+    "customer",
+    "call",
+    "request",
+    "backup_run",
+    "queue_settings",
+    "center_settings",
+];
 
 /// Every event of one aggregate, in sequence order, upcast.
 pub async fn history(
@@ -84,6 +93,8 @@ pub async fn state_at(
         "call" => fold::<Call>(&events),
         "request" => fold::<Request>(&events),
         "backup_run" => fold::<BackupRun>(&events),
+        "queue_settings" => fold::<QueueSettings>(&events),
+        "center_settings" => fold::<CenterSettings>(&events),
         other => Err(AuditError::UnknownAggregateType(
             other.chars().take(40).collect(),
         )),

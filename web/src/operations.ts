@@ -454,3 +454,43 @@ export const CustomerPopQuery = graphql(`
     }
   }
 `);
+
+// Settings admins change without a restart (issue 15 §4).
+export const SettingsQuery = graphql(`
+  query Settings {
+    settings {
+      queues {
+        queueId
+        offerTimeoutSecs
+        wrapUpSecs
+        maxWaitSecs
+        maxQueueLength
+        rejectAnnouncement
+        version
+        updatedAt
+      }
+      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }
+      serviceLevel { thresholdSecs version updatedAt }
+    }
+  }
+`);
+
+export const UpdateQueueSettingsMutation = graphql(`
+  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {
+    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }
+  }
+`);
+
+export const UpdateRequestSettingsMutation = graphql(`
+  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {
+    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }
+  }
+`);
+
+export const UpdateServiceLevelThresholdMutation = graphql(`
+  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {
+    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {
+      version
+    }
+  }
+`);

@@ -56,7 +56,7 @@ impl Application {
         }
         let backup =
             crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
-        let state = AppState::new(database.pool.clone(), auth)
+        let mut state = AppState::new(database.pool.clone(), auth)
             .configured(
                 config.telephony(),
                 config.queue.clone(),
@@ -64,6 +64,7 @@ impl Application {
                 config.http.clone(),
             )
             .with_backup(backup, mail);
+        state.settings = crate::settings::LiveSettings::new(config.initial_settings());
         Ok(Self {
             listener,
             database,

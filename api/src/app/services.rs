@@ -28,6 +28,10 @@ impl Services {
 /// Starts every background service.
 pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Result<Services> {
     let mut tasks = JoinSet::new();
+    // The settings admins changed, before anything reads them; then followed on the log.
+    if let Err(error) = state.settings.refresh(&state.store).await {
+        tracing::warn!(%error, "settings not read at start; the follower retries");
+    }
     tasks.spawn(projections::projector::serve(
         state.store.clone(),
         state.projector.clone(),
@@ -41,10 +45,17 @@ pub async fn start(state: &AppState, shutdown: &CancellationToken) -> anyhow::Re
             config: state.telephony.clone(),
             default_country_code: state.auth.config.default_country_code.clone(),
             ari_link: state.ari_link.clone(),
+            settings: state.settings.clone(),
         },
         shutdown.clone(),
     ));
     let notifier = journal::LogNotifier::start(&state.pool, shutdown.clone()).await?;
+    tasks.spawn(crate::settings::follow(
+        state.settings.clone(),
+        state.store.clone(),
+        notifier.clone(),
+        shutdown.clone(),
+    ));
     tasks.spawn(crate::backup::watchdog::run(
         state.backup_state(),
         notifier.clone(),

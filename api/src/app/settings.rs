@@ -72,6 +72,9 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub http: HttpConfig,
+
+    #[command(flatten)]
+    pub kpis: crate::settings::KpiConfig,
 }
 
 impl ServeConfig {
@@ -101,6 +104,7 @@ impl ServeConfig {
                 ..RequestConfig::default()
             },
             http: HttpConfig::default(),
+            kpis: crate::settings::KpiConfig::default(),
         }
     }
 }
@@ -196,6 +200,21 @@ impl ServeConfig {
         }
     }
 
+    /// The initial values of the settings admins change (what the environment says).
+    pub fn initial_settings(&self) -> crate::settings::InitialSettings {
+        crate::settings::InitialSettings {
+            queue: domain::settings::QueueValues {
+                offer_timeout_secs: self.queue.offer_timeout_secs,
+                wrap_up_secs: self.queue.wrap_up_secs,
+                max_wait_secs: self.queue.max_wait_secs,
+                max_queue_length: u32::try_from(self.queue.max_queue_length).unwrap_or(u32::MAX),
+                reject_announcement: self.queue.reject_announcement.clone(),
+            },
+            request_policy: self.requests.sla(),
+            service_level_threshold_secs: self.kpis.service_level_threshold_secs,
+        }
+    }
+
     /// Telephony's settings; `None` when no ARI URL is configured (no telephony).
     pub fn telephony(&self) -> Option<TelephonyConfig> {
         let url = self.ari_url.as_ref()?;
@@ -230,6 +249,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("mail", &self.mail)
             .field("requests", &self.requests)
             .field("http", &self.http)
+            .field("kpis", &self.kpis)
             .finish()
     }
 }

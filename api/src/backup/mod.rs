@@ -142,6 +142,8 @@ pub struct BackupState {
     pub projector: projections::projector::ProjectorHandle,
     pub requests: crate::platform::config::RequestConfig,
     pub backup: BackupContext,
+    /// The request policy in force (the follow-up requests it opens get it).
+    pub settings: crate::settings::LiveSettings,
 }
 
 /// What the backup services share (in `AppState`).

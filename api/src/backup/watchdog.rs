@@ -467,7 +467,7 @@ async fn reconcile(state: &BackupState, watchdog: &mut Watchdog) {
             request_type: RequestType::Incident,
             assignee: None,
             due_at: None,
-            sla: state.requests.sla(),
+            sla: state.settings.snapshot().request_policy(),
             opened_by: None,
             at: now,
         };

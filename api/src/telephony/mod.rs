@@ -196,6 +196,8 @@ pub struct TelephonyContext {
     /// `SAVECORP_DEFAULT_COUNTRY_CODE`.
     pub default_country_code: String,
     pub ari_link: AriLink,
+    /// The queue's settings in force (admins change them while the server runs).
+    pub settings: crate::settings::LiveSettings,
 }
 
 /// How long a standby instance waits between attempts to become the leader.

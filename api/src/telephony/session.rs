@@ -107,6 +107,9 @@ pub(super) struct Session {
     pub view_fresh: bool,
     /// Where the events WebSocket stands, for `/readyz`.
     link: super::AriLink,
+    /// The settings admins change: the default queue's are copied into `config.queue` at
+    /// the start and on every change.
+    queue_settings: tokio::sync::watch::Receiver<crate::settings::Snapshot>,
 }
 
 impl Session {
@@ -155,7 +158,9 @@ impl Session {
             own_appends: 0,
             view_fresh: false,
             link: state.ari_link.clone(),
+            queue_settings: state.settings.subscribe(),
         };
+        session.take_queue_settings();
         // The whole log first, without side effects: what was done is done.
         session.restore().await?;
         tracing::info!(
@@ -176,6 +181,11 @@ impl Session {
         // the reactions already have them).
         let mut seen = (notifier.notifications(), 0u64);
         let outcome = loop {
+            // Settings changed while the last step ran: this step already uses them.
+            if session.queue_settings.has_changed().unwrap_or(false) {
+                session.take_queue_settings();
+                session.dirty = true;
+            }
             let deadline = session.next_deadline();
             session.view_fresh = false;
             let step: anyhow::Result<()> = tokio::select! {
@@ -213,6 +223,15 @@ impl Session {
                     Ok(())
                 }
                 worker = session.logins.changed() => session.check_logins(worker).await,
+                changed = session.queue_settings.changed() => {
+                    // An admin changed the queue's settings: the next offers, arrivals and
+                    // timers use them, and a routing round runs with them at once.
+                    if changed.is_ok() {
+                        session.take_queue_settings();
+                        session.dirty = true;
+                    }
+                    Ok(())
+                }
                 () = sleep_until(deadline) => {
                     // Max wait is enforced by routing.
                     session.dirty = true;
@@ -234,6 +253,20 @@ impl Session {
         let _ = stream_task.await;
         session.lanes.join_all().await;
         outcome
+    }
+
+    /// Copies the default queue's settings in force into `config.queue`.
+    fn take_queue_settings(&mut self) {
+        let values = self
+            .queue_settings
+            .borrow_and_update()
+            .queue(domain::settings::DEFAULT_QUEUE);
+        let queue = &mut self.config.queue;
+        queue.offer_timeout_secs = values.offer_timeout_secs;
+        queue.wrap_up_secs = values.wrap_up_secs;
+        queue.max_wait_secs = values.max_wait_secs;
+        queue.max_queue_length = usize::try_from(values.max_queue_length).unwrap_or(usize::MAX);
+        queue.reject_announcement = values.reject_announcement;
     }
 
     async fn on_stream_item(&mut self, item: StreamItem) -> anyhow::Result<()> {

@@ -45,6 +45,9 @@ pub struct AppState {
     pub http: Arc<crate::platform::config::HttpConfig>,
     /// Tasks a request started (a projection rebuild): stopped and joined on shutdown.
     pub tasks: crate::platform::shutdown::Tasks,
+    /// The settings admins change (queues, request allowances, KPI threshold), kept up to
+    /// date from the log.
+    pub settings: crate::settings::LiveSettings,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             projector: self.projector.clone(),
             requests: self.requests.clone(),
             backup: self.backup.clone(),
+            settings: self.settings.clone(),
         }
     }
 
@@ -79,6 +83,7 @@ impl AppState {
             credentials: crate::auth::watch::CredentialChanges::default(),
             http: Arc::default(),
             tasks: crate::platform::shutdown::Tasks::default(),
+            settings: crate::settings::LiveSettings::default(),
         }
     }
 

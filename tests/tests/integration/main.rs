@@ -11,6 +11,7 @@ mod api_live;
 mod api_metrics;
 mod api_profile;
 mod api_schema;
+mod api_settings;
 mod api_subscriptions;
 mod api_tokens;
 mod api_tools;

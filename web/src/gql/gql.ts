@@ -64,6 +64,10 @@ type Documents = {
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  query CallPop($callId: ID!) {\n    call(id: $callId) {\n      id\n      callerNumber\n      callerName\n      queuedAt\n      offers { agentId offeredAt }\n      customer { id name phones email erased }\n    }\n  }\n": typeof types.CallPopDocument,
     "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n": typeof types.CustomerPopDocument,
+    "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n": typeof types.SettingsDocument,
+    "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n": typeof types.UpdateQueueSettingsDocument,
+    "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n": typeof types.UpdateRequestSettingsDocument,
+    "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n": typeof types.UpdateServiceLevelThresholdDocument,
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
@@ -115,6 +119,10 @@ const documents: Documents = {
     "\n  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {\n    changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.ChangePasswordDocument,
     "\n  query CallPop($callId: ID!) {\n    call(id: $callId) {\n      id\n      callerNumber\n      callerName\n      queuedAt\n      offers { agentId offeredAt }\n      customer { id name phones email erased }\n    }\n  }\n": types.CallPopDocument,
     "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n": types.CustomerPopDocument,
+    "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n": types.SettingsDocument,
+    "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n": types.UpdateQueueSettingsDocument,
+    "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n": types.UpdateRequestSettingsDocument,
+    "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n": types.UpdateServiceLevelThresholdDocument,
 };
 
 /**
@@ -313,6 +321,22 @@ export function graphql(source: "\n  query CallPop($callId: ID!) {\n    call(id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query CustomerPop($customerId: ID!) {\n    backupStatus(customerId: $customerId) { status lastSuccessAt overdueSince failingSince downReason expectedAt }\n    open: requests(customerId: $customerId, status: OPEN, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n    pending: requests(customerId: $customerId, status: PENDING, sortBy: DUE_AT, first: 20) {\n      nodes { id message status priority dueAt }\n    }\n  }\n"): typeof import('./graphql').CustomerPopDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Settings {\n    settings {\n      queues {\n        queueId\n        offerTimeoutSecs\n        wrapUpSecs\n        maxWaitSecs\n        maxQueueLength\n        rejectAnnouncement\n        version\n        updatedAt\n      }\n      requests { urgentSecs highSecs normalSecs lowSecs dueSoonCapSecs version updatedAt }\n      serviceLevel { thresholdSecs version updatedAt }\n    }\n  }\n"): typeof import('./graphql').SettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {\n    updateQueueSettings(input: $input, expectedVersion: $expectedVersion) { queueId version }\n  }\n"): typeof import('./graphql').UpdateQueueSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {\n    updateRequestSettings(input: $input, expectedVersion: $expectedVersion) { version }\n  }\n"): typeof import('./graphql').UpdateRequestSettingsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {\n    updateServiceLevelThreshold(thresholdSecs: $thresholdSecs, expectedVersion: $expectedVersion) {\n      version\n    }\n  }\n"): typeof import('./graphql').UpdateServiceLevelThresholdDocument;
 
 
 export function graphql(source: string) {

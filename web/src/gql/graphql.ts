@@ -426,7 +426,10 @@ export type KpiBucketView = {
   requestsSolved: Scalars['Int']['output'];
   /** Of `requestsSolved`, those solved at or before their current due date. */
   requestsSolvedWithinDue: Scalars['Int']['output'];
-  /** Answered within 20 s / (answered + abandoned after 20 s) × 100. */
+  /**
+   * Answered within T / (answered + abandoned after T) × 100 (T: the report's
+   * `serviceLevelThresholdSecs`, 20 s by default).
+   */
   serviceLevel?: Maybe<Scalars['Float']['output']>;
   start: Scalars['DateTime']['output'];
 };
@@ -441,6 +444,8 @@ export type KpiReport = {
    * agent).
    */
   overdueNow: Scalars['Int']['output'];
+  /** The service level's threshold T used, in seconds (`updateServiceLevelThreshold`). */
+  serviceLevelThresholdSecs: Scalars['Int']['output'];
   timeZone: Scalars['String']['output'];
 };
 
@@ -562,8 +567,24 @@ export type Mutation = {
    * `deactivateWorker`). Nothing to change: no event, the same version.
    */
   updateMyProfile: Worker;
+  /**
+   * Sets a queue's settings (admins), in force at once on every instance: new offers ring
+   * for the new timeout, arrivals meet the new max length, waiting calls the new max wait.
+   * The same values again: no event, the same version.
+   */
+  updateQueueSettings: QueueConfiguration;
   /** Changes a request's message, priority, type, assignee or due date (any worker). */
   updateRequest: Request;
+  /**
+   * Sets the due allowances per priority and the due-soon cap (admins) given to requests
+   * opened from now on; open requests keep theirs. The same values again: no event.
+   */
+  updateRequestSettings: RequestSettings;
+  /**
+   * Sets the KPIs' service-level threshold T, in seconds (admins; 1 to 3600): `kpis`
+   * answers with it from now on, for any range. The same value again: no event.
+   */
+  updateServiceLevelThreshold: ServiceLevelSettings;
   /** Changes a worker's name, email or endpoint (admin). */
   updateWorker: Worker;
 };
@@ -702,10 +723,28 @@ export type MutationUpdateMyProfileArgs = {
 };
 
 
+export type MutationUpdateQueueSettingsArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  input: QueueSettingsInput;
+};
+
+
 export type MutationUpdateRequestArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   input: UpdateRequestInput;
+};
+
+
+export type MutationUpdateRequestSettingsArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  input: RequestSettingsInput;
+};
+
+
+export type MutationUpdateServiceLevelThresholdArgs = {
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  thresholdSecs: Scalars['Int']['input'];
 };
 
 
@@ -893,6 +932,11 @@ export type Query = {
   requestAlerts: RequestAlertConnection;
   /** Requests (any worker); `search` matches the message. */
   requests: RequestConnection;
+  /**
+   * The settings in force (admins): per queue, the request allowances, the KPIs'
+   * threshold T. Values nobody changed are the server's environment's (version 0).
+   */
+  settings: Settings;
   /** An aggregate's state after event `version`, or as of instant `at`, or now (admins). */
   stateAt: AggregateStateView;
   /** The server's version (public). */
@@ -1056,6 +1100,27 @@ export type QueryWorkersArgs = {
   state?: InputMaybe<PresenceState>;
 };
 
+/** One queue's settings in force. */
+export type QueueConfiguration = {
+  __typename?: 'QueueConfiguration';
+  /** Calls waiting above which new callers are rejected `queue_full`. */
+  maxQueueLength: Scalars['Int']['output'];
+  /** How long a caller waits at most before being rejected `max_wait_exceeded`. */
+  maxWaitSecs: Scalars['Int']['output'];
+  /** How long an agent's phone rings before the offer counts as missed. */
+  offerTimeoutSecs: Scalars['Int']['output'];
+  /** The queue (`default`: the one queue there is today). */
+  queueId: Scalars['String']['output'];
+  /** ARI media played to a rejected caller (`sound:…`); `null`: hung up at once. */
+  rejectAnnouncement?: Maybe<Scalars['String']['output']>;
+  /** When an admin last changed them (`null`: the environment's values). */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The version to send as `expectedVersion` (0: never changed, the environment's values). */
+  version: Scalars['Int']['output'];
+  /** Wrap-up after each call before the agent is Available again (0 = none). */
+  wrapUpSecs: Scalars['Int']['output'];
+};
+
 /** The queue's settings. */
 export type QueueSettings = {
   __typename?: 'QueueSettings';
@@ -1063,6 +1128,21 @@ export type QueueSettings = {
   maxWaitSecs: Scalars['Int']['output'];
   offerTimeoutSecs: Scalars['Int']['output'];
   wrapUpSecs: Scalars['Int']['output'];
+};
+
+/** A queue's new settings (all of them; `queueId` absent: `default`). */
+export type QueueSettingsInput = {
+  /** 0 to 100000. */
+  maxQueueLength: Scalars['Int']['input'];
+  /** 1 to 86400. */
+  maxWaitSecs: Scalars['Int']['input'];
+  /** 1 to 600. */
+  offerTimeoutSecs: Scalars['Int']['input'];
+  queueId?: InputMaybe<Scalars['String']['input']>;
+  /** An ARI media URI (`sound:vm-nobodyavail`); `null`: hang up rejected callers at once. */
+  rejectAnnouncement?: InputMaybe<Scalars['String']['input']>;
+  /** 0 to 3600. */
+  wrapUpSecs: Scalars['Int']['input'];
 };
 
 /** The queue now (`queueStatus`). */
@@ -1209,6 +1289,38 @@ export type RequestEdge = {
   node: Request;
 };
 
+/**
+ * The due allowance per priority and the due-soon cap given to requests opened from now on
+ * (a request keeps the policy it was opened with).
+ */
+export type RequestSettings = {
+  __typename?: 'RequestSettings';
+  /**
+   * `dueSoon` is raised when a quarter of the allowance remains, at most this long before
+   * the due date (0: never).
+   */
+  dueSoonCapSecs: Scalars['Int']['output'];
+  highSecs: Scalars['Int']['output'];
+  lowSecs: Scalars['Int']['output'];
+  normalSecs: Scalars['Int']['output'];
+  /** When an admin last changed them (`null`: the environment's values). */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  urgentSecs: Scalars['Int']['output'];
+  /** The call center settings' version (shared with `serviceLevel`), for `expectedVersion`. */
+  version: Scalars['Int']['output'];
+};
+
+/** The new request policy (all of it), in seconds. */
+export type RequestSettingsInput = {
+  /** 0 to a year. */
+  dueSoonCapSecs: Scalars['Int']['input'];
+  highSecs: Scalars['Int']['input'];
+  lowSecs: Scalars['Int']['input'];
+  normalSecs: Scalars['Int']['input'];
+  /** Each allowance: 60 s to a year. */
+  urgentSecs: Scalars['Int']['input'];
+};
+
 /** Sort keys of `requests`. */
 export type RequestSort =
   | 'DUE_AT'
@@ -1231,6 +1343,26 @@ export type RequestType =
 export type Role =
   | 'ADMIN'
   | 'AGENT';
+
+/** The KPIs' service-level threshold T. */
+export type ServiceLevelSettings = {
+  __typename?: 'ServiceLevelSettings';
+  /** A call counts as answered in time when answered within this many seconds. */
+  thresholdSecs: Scalars['Int']['output'];
+  /** When an admin last changed it (`null`: the environment's value). */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The call center settings' version (shared with `requests`), for `expectedVersion`. */
+  version: Scalars['Int']['output'];
+};
+
+/** Every setting admins change while the server runs. */
+export type Settings = {
+  __typename?: 'Settings';
+  /** Per queue (today the one `default` queue). */
+  queues: Array<QueueConfiguration>;
+  requests: RequestSettings;
+  serviceLevel: ServiceLevelSettings;
+};
 
 /** How many workers are in one state. */
 export type StateCount = {
@@ -1806,6 +1938,35 @@ export type CustomerPopQueryVariables = Exact<{
 
 
 export type CustomerPopQuery = { __typename?: 'Query', backupStatus: { __typename?: 'BackupStatusView', status: string, lastSuccessAt?: string | null, overdueSince?: string | null, failingSince?: string | null, downReason?: string | null, expectedAt?: string | null }, open: { __typename?: 'RequestConnection', nodes: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> }, pending: { __typename?: 'RequestConnection', nodes: Array<{ __typename?: 'Request', id: string, message: string, status: RequestStatus, priority: Priority, dueAt: string }> } };
+
+export type SettingsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SettingsQuery = { __typename?: 'Query', settings: { __typename?: 'Settings', queues: Array<{ __typename?: 'QueueConfiguration', queueId: string, offerTimeoutSecs: number, wrapUpSecs: number, maxWaitSecs: number, maxQueueLength: number, rejectAnnouncement?: string | null, version: number, updatedAt?: string | null }>, requests: { __typename?: 'RequestSettings', urgentSecs: number, highSecs: number, normalSecs: number, lowSecs: number, dueSoonCapSecs: number, version: number, updatedAt?: string | null }, serviceLevel: { __typename?: 'ServiceLevelSettings', thresholdSecs: number, version: number, updatedAt?: string | null } } };
+
+export type UpdateQueueSettingsMutationVariables = Exact<{
+  input: QueueSettingsInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateQueueSettingsMutation = { __typename?: 'Mutation', updateQueueSettings: { __typename?: 'QueueConfiguration', queueId: string, version: number } };
+
+export type UpdateRequestSettingsMutationVariables = Exact<{
+  input: RequestSettingsInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateRequestSettingsMutation = { __typename?: 'Mutation', updateRequestSettings: { __typename?: 'RequestSettings', version: number } };
+
+export type UpdateServiceLevelThresholdMutationVariables = Exact<{
+  thresholdSecs: Scalars['Int']['input'];
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type UpdateServiceLevelThresholdMutation = { __typename?: 'Mutation', updateServiceLevelThreshold: { __typename?: 'ServiceLevelSettings', version: number } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -2588,3 +2749,58 @@ export const CustomerPopDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CustomerPopQuery, CustomerPopQueryVariables>;
+export const SettingsDocument = new TypedDocumentString(`
+    query Settings {
+  settings {
+    queues {
+      queueId
+      offerTimeoutSecs
+      wrapUpSecs
+      maxWaitSecs
+      maxQueueLength
+      rejectAnnouncement
+      version
+      updatedAt
+    }
+    requests {
+      urgentSecs
+      highSecs
+      normalSecs
+      lowSecs
+      dueSoonCapSecs
+      version
+      updatedAt
+    }
+    serviceLevel {
+      thresholdSecs
+      version
+      updatedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SettingsQuery, SettingsQueryVariables>;
+export const UpdateQueueSettingsDocument = new TypedDocumentString(`
+    mutation UpdateQueueSettings($input: QueueSettingsInput!, $expectedVersion: Int) {
+  updateQueueSettings(input: $input, expectedVersion: $expectedVersion) {
+    queueId
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateQueueSettingsMutation, UpdateQueueSettingsMutationVariables>;
+export const UpdateRequestSettingsDocument = new TypedDocumentString(`
+    mutation UpdateRequestSettings($input: RequestSettingsInput!, $expectedVersion: Int) {
+  updateRequestSettings(input: $input, expectedVersion: $expectedVersion) {
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateRequestSettingsMutation, UpdateRequestSettingsMutationVariables>;
+export const UpdateServiceLevelThresholdDocument = new TypedDocumentString(`
+    mutation UpdateServiceLevelThreshold($thresholdSecs: Int!, $expectedVersion: Int) {
+  updateServiceLevelThreshold(
+    thresholdSecs: $thresholdSecs
+    expectedVersion: $expectedVersion
+  ) {
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateServiceLevelThresholdMutation, UpdateServiceLevelThresholdMutationVariables>;

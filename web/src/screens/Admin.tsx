@@ -19,6 +19,7 @@ import {
   UpdateWorkerMutation,
 } from '../operations';
 import type { AdminCustomersQuery as CustomersData, Role } from '../gql/graphql';
+import { Settings } from './Settings';
 
 type Customer = CustomersData['customers']['nodes'][number];
 
@@ -74,8 +75,12 @@ export function Admin() {
   return (
     <div>
       <h1>{t('admin.title')}</h1>
+      <p>
+        <a href="#settings">{t('settings.title')}</a>
+      </p>
       <Customers />
       <Workers />
+      <Settings />
     </div>
   );
 }

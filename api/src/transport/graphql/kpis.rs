@@ -46,7 +46,8 @@ pub struct KpiBucketView {
     pub asa_secs: Option<f64>,
     /// Average handle time (talk + wrap-up), seconds.
     pub aht_secs: Option<f64>,
-    /// Answered within 20 s / (answered + abandoned after 20 s) × 100.
+    /// Answered within T / (answered + abandoned after T) × 100 (T: the report's
+    /// `serviceLevelThresholdSecs`, 20 s by default).
     pub service_level: Option<f64>,
     /// Abandoned / offered × 100.
     pub abandonment_rate: Option<f64>,
@@ -93,6 +94,8 @@ pub struct KpiReport {
     pub time_zone: String,
     pub bucket: KpiBucketSize,
     pub buckets: Vec<KpiBucketView>,
+    /// The service level's threshold T used, in seconds (`updateServiceLevelThreshold`).
+    pub service_level_threshold_secs: i64,
     /// Open or pending requests past their due date now (with `agentId`: assigned to the
     /// agent).
     pub overdue_now: i64,
@@ -130,16 +133,21 @@ impl KpiQuery {
                 .map(|id| parse_id(id, "agentId"))
                 .transpose()?,
         };
-        let pool = &state(context)?.pool;
-        let mut buckets = kpis::kpis(pool, from, until, bucket.into(), zone, &filters)
-            .await
-            .map_err(|error| match error {
-                KpiError::TooManyBuckets(most) => ApiError::validation(
-                    "bucket",
-                    format!("the range holds more than {most} buckets"),
-                ),
-                KpiError::Database(error) => error.into(),
-            })?;
+        let app = state(context)?;
+        let pool = &app.pool;
+        // T in force now (admins change it): every range asked from now on uses it.
+        let threshold_secs = app.settings.snapshot().service_level_threshold_secs();
+        let threshold = chrono::TimeDelta::seconds(i64::from(threshold_secs));
+        let mut buckets =
+            kpis::kpis_with_threshold(pool, from, until, bucket.into(), zone, &filters, threshold)
+                .await
+                .map_err(|error| match error {
+                    KpiError::TooManyBuckets(most) => ApiError::validation(
+                        "bucket",
+                        format!("the range holds more than {most} buckets"),
+                    ),
+                    KpiError::Database(error) => error.into(),
+                })?;
         // With an agent, the request figures are those of the requests assigned to them now.
         let overdue_now = match filters.agent {
             Some(agent) => {
@@ -149,6 +157,7 @@ impl KpiQuery {
             None => kpis::overdue_now(pool, Utc::now()).await?,
         };
         Ok(KpiReport {
+            service_level_threshold_secs: i64::from(threshold_secs),
             time_zone: zone.name().to_owned(),
             bucket,
             buckets: buckets.into_iter().map(Into::into).collect(),

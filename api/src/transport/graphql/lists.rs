@@ -593,7 +593,10 @@ impl ListQuery {
                 .map_or(0, |(_, count)| *count),
         })
         .collect();
-        let settings = &app.queue;
+        let settings = app
+            .settings
+            .snapshot()
+            .queue(domain::settings::DEFAULT_QUEUE);
         Ok(QueueStatus {
             oldest_wait_secs: waiting.iter().map(|call| call.wait_secs).max().unwrap_or(0),
             waiting,

@@ -23,6 +23,7 @@ pub mod lists;
 pub mod live;
 pub mod requests;
 pub mod server;
+pub mod settings;
 pub mod workers;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub struct Query(
     kpis::KpiQuery,
     audit::AuditQuery,
     backup::BackupQuery,
+    settings::SettingsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -69,6 +71,7 @@ pub struct Mutation(
     calls::CallMutation,
     audit::AuditMutation,
     backup::BackupMutation,
+    settings::SettingsMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -308,7 +308,7 @@ impl RequestMutation {
             request_type: input.request_type.into(),
             assignee,
             due_at,
-            sla: state(context)?.requests.sla(),
+            sla: state(context)?.settings.snapshot().request_policy(),
             opened_by: Some(me.id),
             at: state(context)?.backup.now(),
         };
