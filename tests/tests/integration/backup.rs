@@ -1316,7 +1316,7 @@ async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_resta
             .expect("checkpoint")
             >= head
     };
-    eventually(10, "the outbox fed", || fed(app.pool.clone())).await;
+    eventually(30, "the outbox fed", || fed(app.pool.clone())).await;
     let first = *app.state.backup.progress.watchdog.borrow();
     assert_eq!(first.resumed_from, journal::LogPosition::START);
     assert!(first.events_read >= 2, "the plan and the run: {first:?}");
@@ -1348,7 +1348,7 @@ async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_resta
 
     let app = TestApp::spawn_on(database, |config| fast(config, None, Some(clock.clone()))).await;
     let progress = app.state.backup.progress.watchdog.clone();
-    eventually(10, "a watchdog pass after the restart", || {
+    eventually(30, "a watchdog pass after the restart", || {
         let progress = progress.clone();
         async move { progress.borrow().count >= 1 }
     })
@@ -1360,7 +1360,7 @@ async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_resta
     api::backup::service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
         .await
         .expect("token");
-    eventually(10, "the outbox fed", || fed(app.pool.clone())).await;
+    eventually(30, "the outbox fed", || fed(app.pool.clone())).await;
     let bodies: Vec<(String,)> =
         sqlx::query_as("SELECT text_body FROM mail_outbox WHERE kind = 'welcome' ORDER BY id")
             .fetch_all(&app.pool)
@@ -1373,7 +1373,7 @@ async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_resta
     }
     // The watchdog still watches: the deadline passing makes the backups overdue, once.
     clock.advance(Duration::from_secs(100));
-    eventually(10, "overdue", || async {
+    eventually(30, "overdue", || async {
         count_events(&app, "CustomerBackupOverdue").await == 1
     })
     .await;
