@@ -329,3 +329,82 @@ impl View {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::call::RejectReason;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn at(position: i64) -> LogPosition {
+        LogPosition {
+            tx_id: 100 + position,
+            position,
+        }
+    }
+
+    fn queued() -> CallEvent {
+        CallEvent::Queued {
+            caller_number: "+15551230001".into(),
+            caller_name: None,
+            customer_id: None,
+            channel_id: "inbound-1".into(),
+            queue: "support".into(),
+            at: Utc::now(),
+        }
+    }
+
+    fn rejected() -> CallEvent {
+        CallEvent::Rejected {
+            reason: RejectReason::QueueFull,
+            queued_at: Utc::now(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_ended_call_is_remembered_until_the_tail_has_passed_its_last_event() {
+        let call_id = CallId(Uuid::from_u128(1));
+        let mut view = View::default();
+        assert_eq!(
+            view.apply_call(call_id, 1, queued(), Some(at(1))),
+            Folded::Applied
+        );
+        assert!(view.is_live(call_id));
+        assert_eq!(
+            view.apply_call(call_id, 2, rejected(), Some(at(5))),
+            Folded::Applied
+        );
+        assert!(!view.is_live(call_id));
+        assert!(view.remembers_ended(call_id));
+
+        // The tail is before the end: a re-read of the call's events finds it ended.
+        assert!(view.prune_finished(at(4)).is_empty());
+        assert_eq!(
+            view.apply_call(call_id, 1, queued(), Some(at(1))),
+            Folded::AlreadyApplied
+        );
+        assert!(!view.is_live(call_id));
+
+        // Past it: nothing will return its events again, so it is forgotten.
+        assert_eq!(view.prune_finished(at(5)), vec![call_id]);
+        assert!(!view.remembers_ended(call_id));
+        assert!(view.live_calls().is_empty());
+    }
+
+    #[test]
+    fn an_ended_call_of_unknown_position_is_kept_until_its_position_is_read() {
+        let call_id = CallId(Uuid::from_u128(2));
+        let mut view = View::default();
+        view.apply_call(call_id, 1, queued(), None);
+        view.apply_call(call_id, 2, rejected(), None);
+        assert!(view.prune_finished(at(1_000)).is_empty());
+        // The tail returns its last event: now its position is known.
+        assert_eq!(
+            view.apply_call(call_id, 2, rejected(), Some(at(7))),
+            Folded::AlreadyApplied
+        );
+        assert_eq!(view.prune_finished(at(7)), vec![call_id]);
+    }
+}
