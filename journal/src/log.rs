@@ -75,6 +75,38 @@ impl LogReader {
         rows.iter().map(StoredEvent::from_row).collect()
     }
 
+    /// Up to `limit` events after `after` and at most at `upto`, in log order, of the given
+    /// aggregate types and only of `event_types` (filtered in SQL: a process manager reads
+    /// only the events it folds). `upto` must be readable (at or below [`Self::head`]), so
+    /// nothing can later appear behind it: a reader may move its checkpoint there.
+    pub async fn read_filtered(
+        &self,
+        after: LogPosition,
+        upto: LogPosition,
+        aggregate_types: &[&str],
+        event_types: &[&str],
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE (tx_id, position) > ($1::text::xid8, $2) \
+               AND (tx_id, position) <= ($3::text::xid8, $4) \
+               AND aggregate_type = ANY($5) AND event_type = ANY($6) \
+             ORDER BY events.tx_id, events.position \
+             LIMIT $7"
+        ))
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .bind(upto.tx_id.to_string())
+        .bind(upto.position)
+        .bind(aggregate_types)
+        .bind(event_types)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(StoredEvent::from_row).collect()
+    }
+
     /// The log position of the event at global `position`, to resume a reader that knows only
     /// the position (`events(fromPosition)`). `None` if there is no such event.
     pub async fn locate(&self, position: i64) -> Result<Option<LogPosition>, sqlx::Error> {

@@ -13,11 +13,20 @@
 //! - a run past its timeout → BackupRun `TimeOut`;
 //! - a success, or a new plan (its retention policy) → retention for that customer.
 //!
-//! Architecture Invariant: the watchdog keeps no state of its own. After a restart it folds
-//! the log again and reconciles; every command it sends is idempotent in the domain (or has a
-//! derived id), so a restart never duplicates an alert or a request.
+//! It reads only its own events (the customer, run and request events below, filtered in SQL:
+//! `LogReader::read_filtered`) and keeps what it folded per customer in
+//! `process_manager_state` (manager `backup_watchdog`), with its checkpoint in `checkpoints`,
+//! both written in one transaction after each pass that moved. A start or a takeover loads
+//! them and reads only the events after the checkpoint: it never folds the whole log again
+//! (only the very first start, or one that finds a row it cannot read, folds its events from
+//! the beginning, without retention).
+//!
+//! Architecture Invariant: what it keeps is only what it folded; what it sent but has not seen
+//! in the log yet is not kept. After a restart it reconciles from the folded state again;
+//! every command it sends is idempotent in the domain (or has a derived id), so a restart never
+//! duplicates an alert or a request.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +38,7 @@ use domain::policy::schedule::{self, BackupStatus, ScheduleInput};
 use domain::request::{Request, RequestCommand, RequestError, RequestEvent};
 use domain::values::{Priority, RequestMessage, RequestType};
 use journal::{Actor, CommandError, LogNotifier, LogPosition, Metadata, StoredEvent};
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -48,6 +58,27 @@ pub fn follow_up_request_id(incident_event_id: Uuid) -> RequestId {
 
 const READ_BATCH: i64 = 1_000;
 
+/// Its name in `checkpoints` and `process_manager_state`.
+pub const CHECKPOINT: &str = "backup_watchdog";
+
+/// The aggregate types and event types it folds (everything else is not read).
+const AGGREGATE_TYPES: &[&str] = &["customer", "backup_run", "request"];
+const EVENT_TYPES: &[&str] = &[
+    "CustomerBackupPlanSet",
+    "CustomerBackupOverdue",
+    "CustomerBackupFailed",
+    "CustomerBackupRecovered",
+    "CustomerErased",
+    "BackupRunStarted",
+    "BackupRunSucceeded",
+    "BackupRunFailed",
+    "BackupRunTimedOut",
+    "RequestOpened",
+    "RequestReopened",
+    "RequestSolved",
+    "RequestClosed",
+];
+
 /// A finished pass of the watchdog (see [`super::Progress`]): everything it reconciled and
 /// every deadline it checked was decided on the log up to `position`, at `evaluated_at` or
 /// later, and the commands it sent are committed.
@@ -59,10 +90,14 @@ pub struct Pass {
     pub position: LogPosition,
     /// The backup clock's time when the pass began deciding.
     pub evaluated_at: Option<DateTime<Utc>>,
+    /// Where the current term resumed: the checkpoint it loaded (`START` on a first start).
+    pub resumed_from: LogPosition,
+    /// Events the current term has read from the log (its own event types only).
+    pub events_read: u64,
 }
 
 /// Why the customer's backups are down.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 enum IncidentCause {
     /// The backup expected at this time did not arrive within its grace.
     Overdue { expected_at: DateTime<Utc> },
@@ -75,13 +110,15 @@ enum IncidentCause {
 }
 
 /// An open incident (the customer's `BackupOverdue` or `BackupFailed`), until a success.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Incident {
     cause: IncidentCause,
     at: DateTime<Utc>,
     event_id: Uuid,
     metadata: Metadata,
+    #[serde(skip)]
     follow_up_done: bool,
+    #[serde(skip)]
     recovery_sent: bool,
 }
 
@@ -96,7 +133,7 @@ impl Incident {
 }
 
 /// The customer's latest failed (or timed-out) run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Failure {
     run_id: BackupRunId,
     at: DateTime<Utc>,
@@ -106,19 +143,26 @@ struct Failure {
     metadata: Metadata,
 }
 
-#[derive(Clone, Debug, Default)]
+/// What the watchdog folded of one customer (kept in `process_manager_state`, except what it
+/// sent and has not seen in the log yet).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct CustomerFacts {
     plan: Option<BackupPlan>,
     plan_set_at: Option<DateTime<Utc>>,
     erased: bool,
     last_success_at: Option<DateTime<Utc>>,
     running: HashMap<BackupRunId, DateTime<Utc>>,
+    #[serde(skip)]
     timeouts_sent: HashSet<BackupRunId>,
     last_failure: Option<Failure>,
     incident: Option<Incident>,
     /// An overdue or failed mark was sent and its event is not folded yet.
+    #[serde(skip)]
     incident_sent: bool,
     open_follow_ups: HashSet<RequestId>,
+    /// Every follow-up request opened for the customer (a solved one may be reopened).
+    #[serde(default)]
+    follow_ups: BTreeSet<RequestId>,
 }
 
 impl CustomerFacts {
@@ -154,10 +198,61 @@ struct Watchdog {
     follow_up_customer: HashMap<RequestId, CustomerId>,
     /// Customers with a success seen live, whose retention is to be applied (with the cause).
     retention_due: HashMap<CustomerId, Metadata>,
+    /// Customers whose facts changed since they were last saved.
+    changed: HashSet<CustomerId>,
 }
 
 impl Watchdog {
+    /// The watchdog as saved: each customer's facts (the run and follow-up indexes are
+    /// derived from them).
+    fn from_saved(customers: HashMap<CustomerId, CustomerFacts>) -> Self {
+        let mut watchdog = Watchdog::default();
+        for (customer_id, facts) in &customers {
+            for run_id in facts.running.keys() {
+                watchdog.run_customer.insert(*run_id, *customer_id);
+            }
+            for request_id in &facts.follow_ups {
+                watchdog
+                    .follow_up_customer
+                    .insert(*request_id, *customer_id);
+            }
+        }
+        watchdog.customers = customers;
+        watchdog
+    }
+
     fn apply(&mut self, stored: &StoredEvent, live: bool) {
+        if let Some(customer_id) = self.customer_of(stored) {
+            self.changed.insert(customer_id);
+        }
+        self.fold(stored, live);
+    }
+
+    /// The customer an event is about, when the watchdog keeps something of it.
+    fn customer_of(&self, stored: &StoredEvent) -> Option<CustomerId> {
+        match stored.aggregate_type.as_str() {
+            "customer" => stored.aggregate_id.parse().ok(),
+            "backup_run" => {
+                let run_id = stored.aggregate_id.parse::<BackupRunId>().ok()?;
+                match stored.decode::<BackupRunEvent>().ok()? {
+                    BackupRunEvent::Started { customer_id, .. }
+                    | BackupRunEvent::Succeeded { customer_id, .. }
+                    | BackupRunEvent::Failed { customer_id, .. } => Some(customer_id),
+                    _ => self.run_customer.get(&run_id).copied(),
+                }
+            }
+            "request" => {
+                let request_id = stored.aggregate_id.parse::<RequestId>().ok()?;
+                match stored.decode::<RequestEvent>().ok()? {
+                    RequestEvent::Opened { customer_id, .. } => Some(customer_id),
+                    _ => self.follow_up_customer.get(&request_id).copied(),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn fold(&mut self, stored: &StoredEvent, live: bool) {
         let metadata = stored
             .parsed_metadata()
             .unwrap_or_else(|| Metadata::new(Actor::System));
@@ -307,6 +402,11 @@ impl Watchdog {
                         ..
                     } => {
                         self.follow_up_customer.insert(request_id, customer_id);
+                        self.customers
+                            .entry(customer_id)
+                            .or_default()
+                            .follow_ups
+                            .insert(request_id);
                         Some(true)
                     }
                     RequestEvent::Reopened { .. } => Some(true),
@@ -355,12 +455,21 @@ async fn watch(
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
-    let mut watchdog = Watchdog::default();
-    let mut position = LogPosition::START;
-    read_new_events(state, &mut watchdog, &mut position, false).await?;
+    let (mut watchdog, mut position) = load(state).await?;
+    let resumed_from = position;
+    let mut events_read = 0u64;
+    if position == LogPosition::START {
+        // A first start: what was done is done (no retention for past successes).
+        events_read += read_new_events(state, &mut watchdog, &mut position, false).await?;
+        save(state, &mut watchdog, position).await?;
+    }
     let max_sleep = Duration::from_millis(state.backup.config.watchdog_max_sleep_ms.max(10));
     loop {
-        read_new_events(state, &mut watchdog, &mut position, true).await?;
+        let before = position;
+        events_read += read_new_events(state, &mut watchdog, &mut position, true).await?;
+        if position != before {
+            save(state, &mut watchdog, position).await?;
+        }
         let evaluated_at = state.backup.now();
         reconcile(state, &mut watchdog).await;
         let next_deadline = check_deadlines(state, &mut watchdog, position).await;
@@ -368,6 +477,8 @@ async fn watch(
             pass.count += 1;
             pass.position = position;
             pass.evaluated_at = Some(evaluated_at);
+            pass.resumed_from = resumed_from;
+            pass.events_read = events_read;
         });
         let now = state.backup.now();
         let sleep = next_deadline
@@ -381,22 +492,87 @@ async fn watch(
     }
 }
 
+/// Folds its own events up to the readable head and moves `position` there; returns how many
+/// it read.
 async fn read_new_events(
     state: &BackupState,
     watchdog: &mut Watchdog,
     position: &mut LogPosition,
     live: bool,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
+    let head = state.reader.head().await?;
+    let mut read = 0u64;
     loop {
-        let events = state.reader.read_after(*position, READ_BATCH).await?;
+        let events = state
+            .reader
+            .read_filtered(*position, head, AGGREGATE_TYPES, EVENT_TYPES, READ_BATCH)
+            .await?;
+        read += events.len() as u64;
         for event in &events {
             watchdog.apply(event, live);
             *position = event.log_position;
         }
         if (events.len() as i64) < READ_BATCH {
-            return Ok(());
+            *position = (*position).max(head);
+            return Ok(read);
         }
     }
+}
+
+/// The saved state and its checkpoint; an empty watchdog at `START` when there is none (or a
+/// row cannot be read: it is then rebuilt from the log).
+async fn load(state: &BackupState) -> Result<(Watchdog, LogPosition), sqlx::Error> {
+    let checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT key, state FROM process_manager_state WHERE manager = $1 AND key <> ''",
+    )
+    .bind(CHECKPOINT)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut customers = HashMap::with_capacity(rows.len());
+    for (key, facts) in rows {
+        match (
+            key.parse::<CustomerId>(),
+            serde_json::from_value::<CustomerFacts>(facts),
+        ) {
+            (Ok(customer_id), Ok(facts)) => {
+                customers.insert(customer_id, facts);
+            }
+            _ => {
+                tracing::warn!(%key, "backup watchdog: unreadable saved state; folding the log again");
+                return Ok((Watchdog::default(), LogPosition::START));
+            }
+        }
+    }
+    Ok((Watchdog::from_saved(customers), checkpoint))
+}
+
+/// Saves the customers whose facts changed and the checkpoint, in one transaction.
+async fn save(
+    state: &BackupState,
+    watchdog: &mut Watchdog,
+    position: LogPosition,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = state.pool.begin().await?;
+    for customer_id in watchdog.changed.drain() {
+        let Some(facts) = watchdog.customers.get(&customer_id) else {
+            continue;
+        };
+        let facts = serde_json::to_value(facts)
+            .map_err(|error| sqlx::Error::Protocol(format!("watchdog state: {error}")))?;
+        sqlx::query(
+            "INSERT INTO process_manager_state (manager, key, state, updated_at) \
+             VALUES ($1, $2, $3, now()) \
+             ON CONFLICT (manager, key) DO UPDATE SET state = excluded.state, updated_at = now()",
+        )
+        .bind(CHECKPOINT)
+        .bind(customer_id.to_string())
+        .bind(facts)
+        .execute(&mut *transaction)
+        .await?;
+    }
+    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, position).await?;
+    transaction.commit().await
 }
 
 /// Failures to raise, follow-ups for customers down, recoveries after a success, retention

@@ -1,8 +1,12 @@
 //! The outbox feeder, a process manager (one active per database): reads the committed log
 //! from its checkpoint and, for each event that calls for mail, renders one message into
-//! `mail_outbox` (unique per event id), moving the checkpoint in the same transaction. It
-//! folds what it needs to address the mail (customer names and recipients, active admins'
-//! emails) from the whole log on start.
+//! `mail_outbox` (unique per event id), moving the checkpoint in the same transaction. It reads
+//! only the events it mails for or addresses mail with (filtered in SQL), and keeps what it
+//! needs to address the mail (customer names and recipients, workers' emails, roles and
+//! whether they are active) in `process_manager_state` (manager `mail_outbox`, one row per
+//! customer or worker), written in that same transaction: a start or a takeover loads it and
+//! reads only the events after the checkpoint. (A database that has a checkpoint but no saved
+//! directory yet, from before, folds its events up to the checkpoint once, mailing nothing.)
 //!
 //! Mail per event: `CustomerIngestTokenIssued` → welcome (customer email + report
 //! recipients); `BackupRunSucceeded` → run report (report recipients);
@@ -19,7 +23,7 @@ use domain::ids::{CustomerId, WorkerId};
 use domain::values::Role;
 use domain::worker::WorkerEvent;
 use journal::{LogNotifier, LogPosition, LogReader, StoredEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -30,7 +34,25 @@ use super::MailContext;
 const CHECKPOINT: &str = "mail_outbox";
 const READ_BATCH: i64 = 500;
 
-#[derive(Default)]
+/// The aggregate types and event types the feeder reads (everything else is not read).
+const AGGREGATE_TYPES: &[&str] = &["worker", "customer", "backup_run"];
+const EVENT_TYPES: &[&str] = &[
+    "WorkerRegistered",
+    "WorkerProfileUpdated",
+    "WorkerRoleChanged",
+    "WorkerDeactivated",
+    "CustomerRegistered",
+    "CustomerUpdated",
+    "CustomerBackupPlanSet",
+    "CustomerErased",
+    "CustomerIngestTokenIssued",
+    "CustomerBackupOverdue",
+    "CustomerBackupFailed",
+    "CustomerBackupRecovered",
+    "BackupRunSucceeded",
+];
+
+#[derive(Default, Serialize, Deserialize)]
 struct CustomerInfo {
     name: String,
     email: Option<String>,
@@ -38,6 +60,7 @@ struct CustomerInfo {
     erased: bool,
 }
 
+#[derive(Serialize, Deserialize)]
 struct WorkerInfo {
     email: String,
     admin: bool,
@@ -49,6 +72,10 @@ struct WorkerInfo {
 struct Directory {
     customers: HashMap<CustomerId, CustomerInfo>,
     workers: HashMap<WorkerId, WorkerInfo>,
+    /// Rows changed since the directory was last saved (`customer:<id>`, `worker:<id>`).
+    changed: std::collections::HashSet<String>,
+    /// The directory's marker row (key `''`: it is complete) is saved.
+    saved: bool,
 }
 
 /// A message to put in the outbox.
@@ -78,6 +105,10 @@ impl Directory {
     /// Folds the event in; returns the message it calls for (when `public_url` is given, i.e.
     /// the event is new to the outbox).
     fn apply(&mut self, stored: &StoredEvent, public_url: Option<&str>) -> Option<NewMessage> {
+        if matches!(stored.aggregate_type.as_str(), "worker" | "customer") {
+            self.changed
+                .insert(format!("{}:{}", stored.aggregate_type, stored.aggregate_id));
+        }
         match stored.aggregate_type.as_str() {
             "worker" => {
                 let id: WorkerId = stored.aggregate_id.parse().ok()?;
@@ -296,42 +327,64 @@ async fn feed(
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
     let checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
-    let mut directory = Directory::default();
-    let mut position = LogPosition::START;
-    // Fold what was already mailed for (no messages), then feed what is new.
-    loop {
-        let events = state.reader.read_after(position, READ_BATCH).await?;
-        let mut caught_up = (events.len() as i64) < READ_BATCH;
-        for event in events.iter() {
-            if event.log_position > checkpoint {
-                caught_up = true;
-                break;
+    let mut directory = match load_directory(&state.pool).await? {
+        Some(directory) => directory,
+        None => {
+            // No saved directory (a database from before it was kept): fold what was already
+            // mailed for, mailing nothing, and save it.
+            let mut directory = Directory::default();
+            let mut position = LogPosition::START;
+            loop {
+                let events = state
+                    .reader
+                    .read_filtered(
+                        position,
+                        checkpoint,
+                        AGGREGATE_TYPES,
+                        EVENT_TYPES,
+                        READ_BATCH,
+                    )
+                    .await?;
+                for event in &events {
+                    directory.apply(event, None);
+                    position = event.log_position;
+                }
+                if (events.len() as i64) < READ_BATCH {
+                    break;
+                }
             }
-            directory.apply(event, None);
-            position = event.log_position;
+            store_batch(&state.pool, &[], &mut directory, checkpoint).await?;
+            directory
         }
-        if caught_up {
-            break;
-        }
-    }
+    };
+    let mut position = checkpoint;
     let poll = Duration::from_millis(state.mail.settings.config.mail_poll_ms.max(10));
     let public_url = state.mail.settings.public_url.clone();
     loop {
+        let head = state.reader.head().await?;
         loop {
-            let events = state.reader.read_after(position, READ_BATCH).await?;
-            let Some(last) = events.last().map(|event| event.log_position) else {
-                break;
+            let events = state
+                .reader
+                .read_filtered(position, head, AGGREGATE_TYPES, EVENT_TYPES, READ_BATCH)
+                .await?;
+            let full = (events.len() as i64) == READ_BATCH;
+            let last = match events.last() {
+                Some(event) if full => event.log_position,
+                _ => head,
             };
+            if last == position {
+                break;
+            }
             let messages: Vec<NewMessage> = events
                 .iter()
                 .filter_map(|event| directory.apply(event, Some(&public_url)))
                 .collect();
-            let inserted = store_batch(&state.pool, &messages, last).await?;
+            let inserted = store_batch(&state.pool, &messages, &mut directory, last).await?;
             position = last;
             if inserted > 0 {
                 state.mail.wakeup.notify_one();
             }
-            if (events.len() as i64) < READ_BATCH {
+            if !full {
                 break;
             }
         }
@@ -343,12 +396,81 @@ async fn feed(
     }
 }
 
+/// The saved directory, `None` when it was never saved (its marker row, key `''`, is missing)
+/// or a row cannot be read (it is then folded from the log again).
+async fn load_directory(pool: &PgPool) -> Result<Option<Directory>, sqlx::Error> {
+    let rows: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT key, state FROM process_manager_state WHERE manager = $1")
+            .bind(CHECKPOINT)
+            .fetch_all(pool)
+            .await?;
+    let mut directory = Directory::default();
+    let mut complete = false;
+    for (key, state) in rows {
+        let read = match key.split_once(':') {
+            None if key.is_empty() => {
+                complete = true;
+                Some(())
+            }
+            Some(("customer", id)) => id.parse::<CustomerId>().ok().and_then(|id| {
+                let info = serde_json::from_value::<CustomerInfo>(state).ok()?;
+                directory.customers.insert(id, info);
+                Some(())
+            }),
+            Some(("worker", id)) => id.parse::<WorkerId>().ok().and_then(|id| {
+                let info = serde_json::from_value::<WorkerInfo>(state).ok()?;
+                directory.workers.insert(id, info);
+                Some(())
+            }),
+            _ => None,
+        };
+        if read.is_none() {
+            tracing::warn!(%key, "mail outbox: unreadable saved directory; folding the log again");
+            return Ok(None);
+        }
+    }
+    directory.saved = complete;
+    Ok(complete.then_some(directory))
+}
+
+/// Puts `messages` in the outbox, saves the directory rows that changed and moves the
+/// checkpoint, in one transaction.
 async fn store_batch(
     pool: &PgPool,
     messages: &[NewMessage],
+    directory: &mut Directory,
     checkpoint: LogPosition,
 ) -> Result<u64, sqlx::Error> {
     let mut transaction = pool.begin().await?;
+    let changed: Vec<String> = directory.changed.drain().collect();
+    let marker = (!directory.saved).then(String::new);
+    for key in marker.into_iter().chain(changed) {
+        let state = match key.split_once(':') {
+            None => Some(serde_json::json!({ "complete": true })),
+            Some(("customer", id)) => id
+                .parse::<CustomerId>()
+                .ok()
+                .and_then(|id| directory.customers.get(&id))
+                .and_then(|info| serde_json::to_value(info).ok()),
+            Some(("worker", id)) => id
+                .parse::<WorkerId>()
+                .ok()
+                .and_then(|id| directory.workers.get(&id))
+                .and_then(|info| serde_json::to_value(info).ok()),
+            Some(_) => None,
+        };
+        let Some(state) = state else { continue };
+        sqlx::query(
+            "INSERT INTO process_manager_state (manager, key, state, updated_at) \
+             VALUES ($1, $2, $3, now()) \
+             ON CONFLICT (manager, key) DO UPDATE SET state = excluded.state, updated_at = now()",
+        )
+        .bind(CHECKPOINT)
+        .bind(&key)
+        .bind(state)
+        .execute(&mut *transaction)
+        .await?;
+    }
     let mut inserted = 0;
     for message in messages {
         inserted += sqlx::query(
@@ -372,6 +494,7 @@ async fn store_batch(
     }
     projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, checkpoint).await?;
     transaction.commit().await?;
+    directory.saved = true;
     Ok(inserted)
 }
 

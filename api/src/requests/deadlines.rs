@@ -9,8 +9,12 @@
 //!
 //! The domain decides: the alerts apply only while the request is open or pending, each is
 //! raised once (until the due date changes), and `due_soon` is not raised once the request is
-//! overdue. The manager keeps no state of its own: after a restart or a takeover it folds the
-//! log again, so an alert already raised is never raised twice.
+//! overdue. The manager reads only Request events (filtered in SQL) and keeps each request not
+//! closed, as folded, in `process_manager_state` (manager `request_deadlines`), with its
+//! checkpoint in `checkpoints`, written in one transaction: a restart or a takeover loads them
+//! and reads only the events after the checkpoint, never the whole log. What it sent and has
+//! not seen in the log yet is not kept, so an alert is at worst sent again, and the domain
+//! makes it a no-op: an alert already raised is never raised twice.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -29,6 +33,21 @@ use crate::platform::clock::Clock;
 use crate::platform::config::RequestConfig;
 
 const READ_BATCH: i64 = 1_000;
+
+/// Its name in `checkpoints` and `process_manager_state`.
+pub const CHECKPOINT: &str = "request_deadlines";
+
+/// The events it folds: every Request event (the aggregate's own `apply`).
+const EVENT_TYPES: &[&str] = &[
+    "RequestOpened",
+    "RequestUpdated",
+    "RequestMarkedPending",
+    "RequestSolved",
+    "RequestReopened",
+    "RequestClosed",
+    "RequestDueSoonRaised",
+    "RequestOverdueRaised",
+];
 
 /// What the deadline alerts need: the database, the log, their settings, the leadership
 /// retry and the clock (built by the composition root).
@@ -65,6 +84,8 @@ struct Tracked {
 #[derive(Default)]
 struct Deadlines {
     requests: HashMap<RequestId, Tracked>,
+    /// Requests changed (or closed) since they were last saved.
+    changed: std::collections::HashSet<RequestId>,
 }
 
 impl Deadlines {
@@ -78,6 +99,7 @@ impl Deadlines {
         ) else {
             return;
         };
+        self.changed.insert(id);
         if matches!(event, RequestEvent::Closed { .. }) {
             // Closed is final: no alert will ever apply.
             self.requests.remove(&id);
@@ -177,19 +199,27 @@ async fn watch(
     mut notifier: LogNotifier,
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
-    let mut deadlines = Deadlines::default();
-    let mut position = LogPosition::START;
+    let (mut deadlines, mut position) = load(state).await?;
     let max_sleep = Duration::from_millis(state.settings.request_alerts_max_sleep_ms.max(10));
     loop {
+        let head = state.reader.head().await?;
+        let before = position;
         loop {
-            let events = state.reader.read_after(position, READ_BATCH).await?;
+            let events = state
+                .reader
+                .read_filtered(position, head, &[Request::TYPE], EVENT_TYPES, READ_BATCH)
+                .await?;
             for event in &events {
                 deadlines.apply(event);
                 position = event.log_position;
             }
             if (events.len() as i64) < READ_BATCH {
+                position = position.max(head);
                 break;
             }
+        }
+        if position != before {
+            save(state, &mut deadlines, position).await?;
         }
         let now = state.clock.now();
         let (alerts, next_deadline) = deadlines.due(now);
@@ -231,6 +261,78 @@ async fn watch(
             _ = notifier.wait(sleep) => {}
         }
     }
+}
+
+/// The saved requests and their checkpoint; nothing at `START` when there is none (or a row
+/// cannot be read: the requests are then folded from the log again).
+async fn load(state: &DeadlineContext) -> Result<(Deadlines, LogPosition), sqlx::Error> {
+    let checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT key, state FROM process_manager_state WHERE manager = $1 AND key <> ''",
+    )
+    .bind(CHECKPOINT)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut deadlines = Deadlines::default();
+    for (key, request) in rows {
+        match (
+            key.parse::<RequestId>(),
+            serde_json::from_value::<Request>(request),
+        ) {
+            (Ok(id), Ok(request)) => {
+                deadlines.requests.insert(
+                    id,
+                    Tracked {
+                        request,
+                        ..Tracked::default()
+                    },
+                );
+            }
+            _ => {
+                tracing::warn!(%key, "request deadlines: unreadable saved state; folding the log again");
+                return Ok((Deadlines::default(), LogPosition::START));
+            }
+        }
+    }
+    Ok((deadlines, checkpoint))
+}
+
+/// Saves the requests that changed (removing the closed ones) and the checkpoint, in one
+/// transaction.
+async fn save(
+    state: &DeadlineContext,
+    deadlines: &mut Deadlines,
+    position: LogPosition,
+) -> Result<(), sqlx::Error> {
+    let mut transaction = state.pool.begin().await?;
+    for id in deadlines.changed.drain() {
+        match deadlines.requests.get(&id) {
+            Some(tracked) => {
+                let request = serde_json::to_value(&tracked.request)
+                    .map_err(|error| sqlx::Error::Protocol(format!("request state: {error}")))?;
+                sqlx::query(
+                    "INSERT INTO process_manager_state (manager, key, state, updated_at) \
+                     VALUES ($1, $2, $3, now()) \
+                     ON CONFLICT (manager, key) DO UPDATE \
+                     SET state = excluded.state, updated_at = now()",
+                )
+                .bind(CHECKPOINT)
+                .bind(id.to_string())
+                .bind(request)
+                .execute(&mut *transaction)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM process_manager_state WHERE manager = $1 AND key = $2")
+                    .bind(CHECKPOINT)
+                    .bind(id.to_string())
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+        }
+    }
+    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, position).await?;
+    transaction.commit().await
 }
 
 #[cfg(test)]

@@ -141,7 +141,7 @@ impl Session {
             directory.find_by_number(&caller_number)
         );
         refreshed?;
-        if self.view.knows_call(call_id) {
+        if self.view.is_live(call_id) || !self.ended_calls(&[call_id]).await?.is_empty() {
             return Ok(());
         }
         let verdict = verdict_on_arrival(

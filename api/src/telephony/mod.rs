@@ -68,6 +68,23 @@ pub struct SessionStep {
     pub position: journal::LogPosition,
     /// No call-control request of the session was still in flight.
     pub requests_done: bool,
+    /// What the last restore (the start of a leadership term) read.
+    pub restored: Option<Restored>,
+}
+
+/// What a session's restore read at the start of its term (observable, so that a test shows
+/// that it reads what is live, not the history; nothing decides on it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Calls folded: those not ended, and those with events the `calls` read model has not
+    /// applied yet.
+    pub calls: usize,
+    /// Call events read to fold them.
+    pub call_events: u64,
+    /// Calls live after the restore.
+    pub live_calls: usize,
+    /// Workers loaded.
+    pub workers: usize,
 }
 
 /// A state of [`AriLink`].
@@ -100,6 +117,12 @@ impl AriLink {
         step.count += 1;
         step.position = position;
         step.requests_done = requests_done;
+    }
+
+    /// Records what a restore read (see [`Restored`]).
+    pub fn restored(&self, restored: Restored) {
+        let mut step = self.2.lock().unwrap_or_else(|poison| poison.into_inner());
+        step.restored = Some(restored);
     }
 
     /// The last session step finished (see [`SessionStep`]).

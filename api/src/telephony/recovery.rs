@@ -91,16 +91,20 @@ impl Session {
             .values()
             .map(|(channel_id, _)| channel_id.as_str())
             .collect();
-        let finished_callers: Vec<String> = channels
+        // Whether a caller's call ended is looked up in the log (the view holds live calls).
+        let candidates: Vec<(String, domain::ids::CallId)> = channels
             .iter()
-            .filter(|channel| {
-                let call_id = super::call_id_for_channel(&channel.id);
-                is_inbound(channel)
-                    && self.view.knows_call(call_id)
-                    && !self.view.is_live(call_id)
-                    && !announced.contains(channel.id.as_str())
-            })
-            .map(|channel| channel.id.clone())
+            .filter(|channel| is_inbound(channel) && !announced.contains(channel.id.as_str()))
+            .map(|channel| (channel.id.clone(), super::call_id_for_channel(&channel.id)))
+            .filter(|(_, call_id)| !self.view.is_live(*call_id))
+            .collect();
+        let ended = self
+            .ended_calls(&candidates.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+            .await?;
+        let finished_callers: Vec<String> = candidates
+            .into_iter()
+            .filter(|(_, call_id)| ended.contains(call_id))
+            .map(|(channel_id, _)| channel_id)
             .collect();
         for channel_id in finished_callers {
             tracing::info!(%channel_id, "caller of an ended call hung up");

@@ -46,8 +46,21 @@ pub(super) enum Refusal<E> {
 }
 
 /// An event read by aggregate ([`Session::restore`], [`Session::refresh_view`]): aggregate
-/// type, id, sequence, payload.
-type EventRow = (String, String, i64, serde_json::Value);
+/// type, id, sequence, payload, and its log position (`tx_id`, `position`).
+type EventRow = (String, String, i64, serde_json::Value, i64, i64);
+
+/// An event read by [`Session::refresh_view`]: an [`EventRow`]'s columns, then its id and
+/// metadata.
+type RefreshRow = (
+    String,
+    String,
+    i64,
+    serde_json::Value,
+    i64,
+    i64,
+    Uuid,
+    serde_json::Value,
+);
 
 /// A Call event this session committed itself: its reaction runs as soon as the command
 /// returns, without waiting for the log tail to return it (the tail may trail a commit by a
@@ -161,11 +174,15 @@ impl Session {
             queue_settings: state.settings.subscribe(),
         };
         session.take_queue_settings();
-        // The whole log first, without side effects: what was done is done.
+        // What is live first, without side effects: what was done is done.
         session.restore().await?;
+        let restored = session.link.last_step().restored.unwrap_or_default();
         tracing::info!(
-            live_calls = session.view.live_calls().len(),
-            "telephony view restored from the log"
+            live_calls = restored.live_calls,
+            calls_read = restored.calls,
+            call_events_read = restored.call_events,
+            workers = restored.workers,
+            "telephony view restored from what is live"
         );
         // Workers who logged out while no leader looked go Offline now.
         session.check_logins(None).await?;
@@ -358,6 +375,7 @@ impl Session {
         loop {
             let batch = self.reader.read_after(self.position, LOG_BATCH).await?;
             let Some(last) = batch.last() else {
+                self.forget_ended_calls();
                 return Ok(());
             };
             self.position = last.log_position;
@@ -375,6 +393,47 @@ impl Session {
         }
     }
 
+    /// Forgets the ended calls the ordered tail has passed (no read returns their events again,
+    /// so neither the view nor the reactions need them), unless a reaction of ours is pending.
+    fn forget_ended_calls(&mut self) {
+        if !self.own_events.is_empty() {
+            return;
+        }
+        for call_id in self.view.prune_finished(self.position) {
+            self.reacted.remove(&call_id);
+        }
+    }
+
+    /// Which of `calls` (none of them live in the view) were committed and have ended: the
+    /// view remembers the recent ones, the log answers for the others (by primary key). A
+    /// committed call the view does not hold live has ended: the view has every committed
+    /// call that has not (restored at the start of the term, refreshed since).
+    pub(super) async fn ended_calls(&self, calls: &[CallId]) -> anyhow::Result<HashSet<CallId>> {
+        let mut ended: HashSet<CallId> = calls
+            .iter()
+            .copied()
+            .filter(|call_id| self.view.remembers_ended(*call_id))
+            .collect();
+        let unknown: Vec<String> = calls
+            .iter()
+            .filter(|call_id| !ended.contains(call_id) && !self.view.is_live(**call_id))
+            .map(ToString::to_string)
+            .collect();
+        if unknown.is_empty() {
+            return Ok(ended);
+        }
+        let found: Vec<String> = sqlx::query_scalar(
+            "SELECT aggregate_id FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND sequence = 1",
+        )
+        .bind(<Call as Aggregate>::TYPE)
+        .bind(&unknown)
+        .fetch_all(self.store.pool())
+        .await?;
+        ended.extend(found.iter().filter_map(|id| id.parse::<CallId>().ok()));
+        Ok(ended)
+    }
+
     /// Folds one stored event; returns it decoded when it is a Call event.
     async fn fold(&mut self, stored: &StoredEvent) -> anyhow::Result<Option<(CallId, CallEvent)>> {
         let aggregate_type = stored.aggregate_type.as_str();
@@ -390,10 +449,12 @@ impl Session {
                     );
                     return Ok(None);
                 };
-                if self
-                    .view
-                    .apply_call(call_id, stored.sequence, event.clone())
-                    == Folded::Gap
+                if self.view.apply_call(
+                    call_id,
+                    stored.sequence,
+                    event.clone(),
+                    Some(stored.log_position),
+                ) == Folded::Gap
                 {
                     self.reload_call(call_id).await?;
                 }
@@ -429,15 +490,9 @@ impl Session {
     /// [`Self::take_reaction`] go by sequence per aggregate).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
         self.view_fresh = true;
-        let rows: Vec<(
-            String,
-            String,
-            i64,
-            serde_json::Value,
-            Uuid,
-            serde_json::Value,
-        )> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, payload, event_id, metadata \
+        let rows: Vec<RefreshRow> = sqlx::query_as(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, tx_id::text::bigint, \
+                    position, event_id, metadata \
                  FROM events \
                  WHERE (tx_id, position) > ($1::text::xid8, $2) \
                    AND aggregate_type IN ($3, $4) \
@@ -449,8 +504,25 @@ impl Session {
         .bind(<Worker as Aggregate>::TYPE)
         .fetch_all(self.store.pool())
         .await?;
-        for (aggregate_type, aggregate_id, sequence, payload, event_id, metadata) in rows {
-            let row = (aggregate_type, aggregate_id, sequence, payload);
+        for (
+            aggregate_type,
+            aggregate_id,
+            sequence,
+            payload,
+            tx_id,
+            position,
+            event_id,
+            metadata,
+        ) in rows
+        {
+            let row = (
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                payload,
+                tx_id,
+                position,
+            );
             let Some((call_id, event)) = self.fold_row(row, false).await? else {
                 continue;
             };
@@ -465,28 +537,88 @@ impl Session {
         Ok(())
     }
 
-    /// Restores the view at the start of a term from every committed Call and Worker event,
-    /// read aggregate by aggregate (the rest of the log is not read), without side effects:
-    /// what was done is done. "Every committed" includes what the ordered log tail cannot
-    /// return yet: one long write transaction anywhere in the cluster holds the readers'
-    /// watermark back, and a view without the calls committed since would leave them live,
-    /// their callers long gone. The tail then starts at the readable head and skips what the
-    /// view already has.
+    /// Restores the view at the start of a term from what is live, without side effects (what
+    /// was done is done), never from every call ever made:
+    ///
+    /// - the calls: those the `calls` read model has not ended, plus every call with an event
+    ///   after that read model's checkpoint (read in the same statement, so the two agree),
+    ///   each folded from its own events (by primary key). "Every event after the checkpoint"
+    ///   includes what the ordered log tail cannot return yet (one long write transaction
+    ///   anywhere in the cluster holds the readers' watermark back, and a view without the
+    ///   calls committed since would leave them live, their callers long gone); the tail then
+    ///   starts at the readable head and skips what the view already has. Without a `calls`
+    ///   read model (never projected) that is every call, as before.
+    /// - the workers: those of the `workers` read model plus any with an event after its
+    ///   checkpoint, each loaded from the store (its cache and snapshots); their answered calls
+    ///   today and their last `WentAvailable` are looked up per worker, newest first.
+    ///
+    /// What it read is published in [`super::AriLink::last_restore`].
     async fn restore(&mut self) -> anyhow::Result<()> {
-        let head = self.reader.head().await?;
         let pool = self.store.pool().clone();
-        let mut rows = sqlx::query_as::<_, EventRow>(
-            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
-             WHERE aggregate_type IN ($1, $2) \
-             ORDER BY aggregate_type, aggregate_id, sequence",
+        let call_type = <Call as Aggregate>::TYPE;
+        let worker_type = <Worker as Aggregate>::TYPE;
+        let (calls_checkpoint, mut call_ids) = live_since_checkpoint(
+            &pool,
+            "calls",
+            "SELECT call_id::text FROM calls WHERE ended_at IS NULL",
         )
-        .bind(<Call as Aggregate>::TYPE)
-        .bind(<Worker as Aggregate>::TYPE)
+        .await?;
+        let (workers_checkpoint, mut worker_ids) =
+            live_since_checkpoint(&pool, "workers", "SELECT worker_id::text FROM workers").await?;
+        // Read after the checkpoints: every event up to the head is then either in the read
+        // models or after their checkpoints.
+        // (Never after the head: the tail starts there, and must find every call it returns
+        // already in the view or new.)
+        let head = self.reader.head().await?;
+        call_ids.extend(touched_since(&pool, call_type, calls_checkpoint.min(head)).await?);
+        worker_ids.extend(touched_since(&pool, worker_type, workers_checkpoint.min(head)).await?);
+        call_ids.sort();
+        call_ids.dedup();
+        worker_ids.sort();
+        worker_ids.dedup();
+
+        let mut call_events = 0u64;
+        let mut rows = sqlx::query_as::<_, EventRow>(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, tx_id::text::bigint, position \
+             FROM events WHERE aggregate_type = $1 AND aggregate_id = ANY($2) \
+             ORDER BY aggregate_id, sequence",
+        )
+        .bind(call_type)
+        .bind(&call_ids)
         .fetch(&pool);
+        let mut folded = Vec::new();
         while let Some(row) = rows.try_next().await? {
+            call_events += 1;
+            folded.push(row);
+        }
+        drop(rows);
+        for row in folded {
             self.fold_row(row, true).await?;
         }
+
+        let today = Utc::now();
+        let mut workers = 0usize;
+        for worker_id in &worker_ids {
+            let Ok(worker_id) = worker_id.parse::<WorkerId>() else {
+                continue;
+            };
+            self.reload_worker(worker_id).await?;
+            let (calls_today, went_available) = worker_history(&pool, worker_id, today).await?;
+            self.view.set_worker_history(
+                worker_id,
+                today.date_naive(),
+                calls_today,
+                went_available,
+            );
+            workers += 1;
+        }
         self.position = self.position.max(head);
+        self.link.restored(super::Restored {
+            calls: call_ids.len(),
+            call_events,
+            live_calls: self.view.live_calls().len(),
+            workers,
+        });
         Ok(())
     }
 
@@ -497,7 +629,8 @@ impl Session {
         row: EventRow,
         done: bool,
     ) -> anyhow::Result<Option<(CallId, CallEvent)>> {
-        let (aggregate_type, aggregate_id, sequence, payload) = row;
+        let (aggregate_type, aggregate_id, sequence, payload, tx_id, position) = row;
+        let at = LogPosition { tx_id, position };
         if aggregate_type == <Call as Aggregate>::TYPE {
             let (Ok(call_id), Ok(event)) = (
                 aggregate_id.parse::<CallId>(),
@@ -505,7 +638,11 @@ impl Session {
             ) else {
                 return Ok(None);
             };
-            if self.view.apply_call(call_id, sequence, event.clone()) == Folded::Gap {
+            if self
+                .view
+                .apply_call(call_id, sequence, event.clone(), Some(at))
+                == Folded::Gap
+            {
                 self.reload_call(call_id).await?;
             }
             if done {
@@ -536,7 +673,18 @@ impl Session {
             .store
             .load_aggregate::<Call>(&call_id.to_string())
             .await?;
-        self.view.set_call(call_id, call, version);
+        // An ended call is remembered until the tail passes its last event.
+        let at = if call.is_terminal() {
+            last_position(
+                self.store.pool(),
+                <Call as Aggregate>::TYPE,
+                &call_id.to_string(),
+            )
+            .await?
+        } else {
+            None
+        };
+        self.view.set_call(call_id, call, version, at);
         Ok(())
     }
 
@@ -672,13 +820,21 @@ impl Session {
         let first = committed.version - committed.events.len() as i64 + 1;
         let mut in_step = true;
         for (event, sequence) in committed.events.iter().cloned().zip(first..) {
-            if in_step && self.view.apply_call(call_id, sequence, event) == Folded::Gap {
+            let at = committed
+                .appended
+                .get((sequence - first) as usize)
+                .map(|appended| appended.log_position);
+            if in_step && self.view.apply_call(call_id, sequence, event, at) == Folded::Gap {
                 in_step = false;
             }
         }
         if !in_step {
-            self.view
-                .set_call(call_id, committed.aggregate.clone(), committed.version);
+            self.view.set_call(
+                call_id,
+                committed.aggregate.clone(),
+                committed.version,
+                committed.last_position(),
+            );
         }
         for ((event, sequence), appended) in committed
             .events
@@ -737,4 +893,131 @@ async fn sleep_until(deadline: Option<DateTime<Utc>>) {
         None => Duration::from_secs(3600),
     };
     tokio::time::sleep(wait).await;
+}
+
+/// The ids a read model holds (`ids`, one text column) and its checkpoint, read in one
+/// statement (one snapshot: the projector moves its checkpoint in the transaction that
+/// applies the events). `START` and no ids when the read model was never projected.
+async fn live_since_checkpoint(
+    pool: &sqlx::PgPool,
+    projection: &str,
+    ids: &str,
+) -> Result<(LogPosition, Vec<String>), sqlx::Error> {
+    let (tx_id, position, ids): (Option<i64>, Option<i64>, Vec<String>) = sqlx::query_as(&format!(
+        "SELECT checkpoint.tx_id::text::bigint, checkpoint.position, ARRAY({ids}) \
+         FROM (SELECT 1) one LEFT JOIN checkpoints checkpoint ON checkpoint.name = $1"
+    ))
+    .bind(projection)
+    .fetch_one(pool)
+    .await?;
+    match (tx_id, position) {
+        (Some(tx_id), Some(position)) if position > 0 => Ok((LogPosition { tx_id, position }, ids)),
+        _ => Ok((LogPosition::START, Vec::new())),
+    }
+}
+
+/// The aggregates of `aggregate_type` with an event after `after`, committed now (above the
+/// readers' watermark too).
+async fn touched_since(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    after: LogPosition,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT aggregate_id FROM events \
+         WHERE (tx_id, position) > ($1::text::xid8, $2) AND aggregate_type = $3",
+    )
+    .bind(after.tx_id.to_string())
+    .bind(after.position)
+    .bind(aggregate_type)
+    .fetch_all(pool)
+    .await
+}
+
+/// The log position of an aggregate's last event.
+async fn last_position(
+    pool: &sqlx::PgPool,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Option<LogPosition>, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT tx_id::text::bigint, position FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(tx_id, position)| LogPosition { tx_id, position }))
+}
+
+/// Events of a worker read per page, newest first, when counting their calls today.
+const HISTORY_PAGE: i64 = 256;
+
+/// A worker's answered calls on `now`'s (UTC) day and when they last went Available by choice,
+/// read newest first: today's events, and the last `WorkerWentAvailable`, not their history.
+async fn worker_history(
+    pool: &sqlx::PgPool,
+    worker_id: WorkerId,
+    now: DateTime<Utc>,
+) -> Result<(u32, Option<DateTime<Utc>>), sqlx::Error> {
+    let worker_type = <Worker as Aggregate>::TYPE;
+    let id = worker_id.to_string();
+    let today = now.date_naive();
+    // `recorded_at` follows the events' own times closely; an hour of margin before midnight.
+    let stop_before = today
+        .and_hms_opt(0, 0, 0)
+        .map(|midnight| midnight.and_utc() - chrono::TimeDelta::hours(1))
+        .unwrap_or(now);
+    let mut calls = 0u32;
+    let mut before = i64::MAX;
+    loop {
+        let page: Vec<(i64, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT sequence, event_type, payload, recorded_at FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence < $3 \
+             ORDER BY sequence DESC LIMIT $4",
+        )
+        .bind(worker_type)
+        .bind(&id)
+        .bind(before)
+        .bind(HISTORY_PAGE)
+        .fetch_all(pool)
+        .await?;
+        let done = (page.len() as i64) < HISTORY_PAGE
+            || page
+                .last()
+                .is_some_and(|(_, _, _, recorded_at)| *recorded_at < stop_before);
+        for (sequence, event_type, payload, _) in page {
+            before = sequence;
+            if event_type != "WorkerOfferAnswered" {
+                continue;
+            }
+            if let Ok(WorkerEvent::OfferAnswered { at, .. }) =
+                serde_json::from_value::<WorkerEvent>(payload)
+            {
+                if at.date_naive() == today {
+                    calls += 1;
+                }
+            }
+        }
+        if done {
+            break;
+        }
+    }
+    let went_available: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT payload FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 AND event_type = 'WorkerWentAvailable' \
+         ORDER BY sequence DESC LIMIT 1",
+    )
+    .bind(worker_type)
+    .bind(&id)
+    .fetch_optional(pool)
+    .await?;
+    let went_available = went_available.and_then(|payload| {
+        match serde_json::from_value::<WorkerEvent>(payload).ok()? {
+            WorkerEvent::WentAvailable { at, .. } => Some(at),
+            _ => None,
+        }
+    });
+    Ok((calls, went_available))
 }

@@ -1,7 +1,12 @@
 //! What the dispatcher knows: the live calls and every worker, folded from the log (and from
 //! the results of its own commands, so it never waits for the log to see its own decisions).
+//!
+//! Ended calls are not kept: a call that reaches its terminal state is remembered only until
+//! the session's ordered tail has passed its last event (so that a re-read of its events finds
+//! it ended, see [`View::prune_finished`]); after that, whether a call ended is a lookup in the
+//! log by the session (`Session::ended_calls`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
@@ -9,6 +14,7 @@ use domain::call::{Call, CallEvent, CallState};
 use domain::ids::{CallId, WorkerId};
 use domain::policy::routing::{AgentView, Availability, WaitingCall};
 use domain::worker::{Presence, Worker, WorkerEvent};
+use journal::LogPosition;
 
 /// An aggregate and the sequence of its last applied event.
 #[derive(Clone, Debug, Default)]
@@ -32,8 +38,10 @@ pub(super) struct View {
     workers: HashMap<WorkerId, Tracked<Worker>>,
     /// Calls not yet in a terminal state.
     calls: HashMap<CallId, Tracked<Call>>,
-    /// Calls that reached their terminal state (only their ids are kept).
-    finished: HashSet<CallId>,
+    /// Calls that reached their terminal state while their last event may still be read again
+    /// (it is after the tail's position): the log position of that event (`None`: not known
+    /// yet, kept until the session learns it).
+    finished: HashMap<CallId, Option<LogPosition>>,
     /// Calls answered per worker on one (UTC) day.
     calls_today: HashMap<WorkerId, (NaiveDate, u32)>,
     /// When each worker last chose (or was made by an admin) to go Available: a worker made
@@ -43,8 +51,18 @@ pub(super) struct View {
 }
 
 impl View {
-    pub fn apply_call(&mut self, call_id: CallId, sequence: i64, event: CallEvent) -> Folded {
-        if self.finished.contains(&call_id) {
+    /// Folds event `sequence` of a call, logged at `at` (when known).
+    pub fn apply_call(
+        &mut self,
+        call_id: CallId,
+        sequence: i64,
+        event: CallEvent,
+        at: Option<LogPosition>,
+    ) -> Folded {
+        if let Some(known) = self.finished.get_mut(&call_id) {
+            if known.is_none() {
+                *known = at;
+            }
             return Folded::AlreadyApplied;
         }
         let tracked = self.calls.entry(call_id).or_default();
@@ -58,9 +76,46 @@ impl View {
         tracked.version = sequence;
         if tracked.state.is_terminal() {
             self.calls.remove(&call_id);
-            self.finished.insert(call_id);
+            self.finished.insert(call_id, at);
         }
         Folded::Applied
+    }
+
+    /// Forgets the ended calls whose last event is at or before `tail` (the session's ordered
+    /// tail has passed it: no read returns their events again) and returns them. An ended call
+    /// is then looked up in the log when needed, never held for every call ever made.
+    pub fn prune_finished(&mut self, tail: LogPosition) -> Vec<CallId> {
+        let pruned: Vec<CallId> = self
+            .finished
+            .iter()
+            .filter(|(_, at)| at.is_some_and(|at| at <= tail))
+            .map(|(id, _)| *id)
+            .collect();
+        for call_id in &pruned {
+            self.finished.remove(call_id);
+        }
+        pruned
+    }
+
+    /// Whether the view still remembers that the call ended.
+    pub fn remembers_ended(&self, call_id: CallId) -> bool {
+        self.finished.contains_key(&call_id)
+    }
+
+    /// Sets what restore looked up for a worker: their answered calls on `day`, and when they
+    /// last went Available by choice.
+    pub fn set_worker_history(
+        &mut self,
+        worker_id: WorkerId,
+        day: NaiveDate,
+        calls_today: u32,
+        went_available: Option<DateTime<Utc>>,
+    ) {
+        self.calls_today.insert(worker_id, (day, calls_today));
+        match went_available {
+            Some(at) => self.went_available.insert(worker_id, at),
+            None => self.went_available.remove(&worker_id),
+        };
     }
 
     pub fn apply_worker(
@@ -97,11 +152,12 @@ impl View {
         self.went_available.get(&worker_id).copied()
     }
 
-    /// Replaces a call with its state loaded from the store.
-    pub fn set_call(&mut self, call_id: CallId, call: Call, version: i64) {
+    /// Replaces a call with its state loaded from the store (its last event logged at `at`,
+    /// when known).
+    pub fn set_call(&mut self, call_id: CallId, call: Call, version: i64, at: Option<LogPosition>) {
         if call.is_terminal() {
             self.calls.remove(&call_id);
-            self.finished.insert(call_id);
+            self.finished.insert(call_id, at);
         } else if version > 0 {
             self.calls.insert(
                 call_id,
@@ -132,11 +188,6 @@ impl View {
 
     pub fn worker(&self, worker_id: WorkerId) -> Option<&Tracked<Worker>> {
         self.workers.get(&worker_id)
-    }
-
-    /// Whether the call was ever seen (live or finished).
-    pub fn knows_call(&self, call_id: CallId) -> bool {
-        self.calls.contains_key(&call_id) || self.finished.contains(&call_id)
     }
 
     pub fn is_live(&self, call_id: CallId) -> bool {
@@ -276,5 +327,84 @@ impl View {
                 _ => None,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::call::RejectReason;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn at(position: i64) -> LogPosition {
+        LogPosition {
+            tx_id: 100 + position,
+            position,
+        }
+    }
+
+    fn queued() -> CallEvent {
+        CallEvent::Queued {
+            caller_number: "+15551230001".into(),
+            caller_name: None,
+            customer_id: None,
+            channel_id: "inbound-1".into(),
+            queue: "support".into(),
+            at: Utc::now(),
+        }
+    }
+
+    fn rejected() -> CallEvent {
+        CallEvent::Rejected {
+            reason: RejectReason::QueueFull,
+            queued_at: Utc::now(),
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_ended_call_is_remembered_until_the_tail_has_passed_its_last_event() {
+        let call_id = CallId(Uuid::from_u128(1));
+        let mut view = View::default();
+        assert_eq!(
+            view.apply_call(call_id, 1, queued(), Some(at(1))),
+            Folded::Applied
+        );
+        assert!(view.is_live(call_id));
+        assert_eq!(
+            view.apply_call(call_id, 2, rejected(), Some(at(5))),
+            Folded::Applied
+        );
+        assert!(!view.is_live(call_id));
+        assert!(view.remembers_ended(call_id));
+
+        // The tail is before the end: a re-read of the call's events finds it ended.
+        assert!(view.prune_finished(at(4)).is_empty());
+        assert_eq!(
+            view.apply_call(call_id, 1, queued(), Some(at(1))),
+            Folded::AlreadyApplied
+        );
+        assert!(!view.is_live(call_id));
+
+        // Past it: nothing will return its events again, so it is forgotten.
+        assert_eq!(view.prune_finished(at(5)), vec![call_id]);
+        assert!(!view.remembers_ended(call_id));
+        assert!(view.live_calls().is_empty());
+    }
+
+    #[test]
+    fn an_ended_call_of_unknown_position_is_kept_until_its_position_is_read() {
+        let call_id = CallId(Uuid::from_u128(2));
+        let mut view = View::default();
+        view.apply_call(call_id, 1, queued(), None);
+        view.apply_call(call_id, 2, rejected(), None);
+        assert!(view.prune_finished(at(1_000)).is_empty());
+        // The tail returns its last event: now its position is known.
+        assert_eq!(
+            view.apply_call(call_id, 2, rejected(), Some(at(7))),
+            Folded::AlreadyApplied
+        );
+        assert_eq!(view.prune_finished(at(7)), vec![call_id]);
     }
 }

@@ -635,13 +635,15 @@ async fn a_run_that_times_out_counts_as_a_failure_and_the_next_success_recovers(
             && count_events(&app, "CustomerBackupFailed").await == 1
     })
     .await;
-    let status = service::backup_status(&app.state.backup_state(), customer)
-        .await
-        .expect("status");
-    assert_eq!(
-        (status.status, status.down_reason),
-        ("down", Some("failed"))
-    );
+    // The status is read from the `backups` read model, which the watchdog's commands do not
+    // wait for: it shows the failure once projected.
+    eventually(20, "the status down (failed)", || async {
+        let status = service::backup_status(&app.state.backup_state(), customer)
+            .await
+            .expect("status");
+        (status.status, status.down_reason) == ("down", Some("failed"))
+    })
+    .await;
     let (failed,): (Value,) =
         sqlx::query_as("SELECT payload FROM events WHERE event_type = 'CustomerBackupFailed'")
             .fetch_one(&app.pool)
@@ -1286,4 +1288,96 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
         nix::sys::signal::Signal::SIGTERM,
     );
     let _ = child.wait();
+}
+
+/// Issue 20: the watchdog and the outbox feeder keep what they folded, with their checkpoint,
+/// so that a restart reads only the events after it. Shown two ways: the restarted watchdog
+/// reports where it resumed and that it read nothing (nothing happened meanwhile), and an old
+/// event rewritten in the log while the server was down (the customer's name) is not read
+/// again: the welcome mail after the restart still addresses the customer by the name the
+/// feeder kept.
+#[tokio::test]
+async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_restart() {
+    tests::init_test_log();
+    let clock = ManualClock::new();
+    let app = TestApp::spawn_with(|config| fast(config, None, Some(clock.clone()))).await;
+    let customer = register_customer(&app.state, "Dora Bakery", "dora@bakery.example").await;
+    let plan = period_plan(60, 30, &["ops@bakery.example"], RetentionPolicy::default());
+    let token = given_plan_and_token(&app.state, customer, plan).await;
+    assert_eq!(ping(&app, &token, "", "").await.0, 200);
+    watchdog_settled(&[&app]).await;
+    let fed = |pool: sqlx::PgPool| async move {
+        let head = journal::LogReader::new(pool.clone())
+            .head()
+            .await
+            .expect("head");
+        projections::projector::checkpoint(&pool, "mail_outbox")
+            .await
+            .expect("checkpoint")
+            >= head
+    };
+    eventually(30, "the outbox fed", || fed(app.pool.clone())).await;
+    let first = *app.state.backup.progress.watchdog.borrow();
+    assert_eq!(first.resumed_from, journal::LogPosition::START);
+    assert!(first.events_read >= 2, "the plan and the run: {first:?}");
+    let (kept,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM process_manager_state \
+         WHERE manager = 'backup_watchdog' AND key = $1",
+    )
+    .bind(customer.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("state");
+    assert_eq!(kept, 1, "the watchdog keeps the customer's facts");
+
+    let database = app.database.clone();
+    let pool = app.pool.clone();
+    app.stop().await;
+    let checkpoint = projections::projector::checkpoint(&pool, "backup_watchdog")
+        .await
+        .expect("checkpoint");
+    assert!(checkpoint > journal::LogPosition::START);
+    sqlx::query(
+        "UPDATE events SET payload = jsonb_set(payload, '{Registered,name}', '\"Tampered Name\"') \
+         WHERE aggregate_id = $1 AND event_type = 'CustomerRegistered'",
+    )
+    .bind(customer.to_string())
+    .execute(&pool)
+    .await
+    .expect("rewrite");
+
+    let app = TestApp::spawn_on(database, |config| fast(config, None, Some(clock.clone()))).await;
+    let progress = app.state.backup.progress.watchdog.clone();
+    eventually(30, "a watchdog pass after the restart", || {
+        let progress = progress.clone();
+        async move { progress.borrow().count >= 1 }
+    })
+    .await;
+    let pass = *progress.borrow();
+    assert_eq!(pass.resumed_from, checkpoint, "{pass:?}");
+    assert_eq!(pass.events_read, 0, "nothing new to read: {pass:?}");
+
+    api::backup::service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
+        .await
+        .expect("token");
+    eventually(30, "the outbox fed", || fed(app.pool.clone())).await;
+    let bodies: Vec<(String,)> =
+        sqlx::query_as("SELECT text_body FROM mail_outbox WHERE kind = 'welcome' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("outbox");
+    assert_eq!(bodies.len(), 2, "one welcome per token");
+    for (body,) in &bodies {
+        assert!(body.contains("Dora Bakery"), "{body}");
+        assert!(!body.contains("Tampered"), "{body}");
+    }
+    // The watchdog still watches: the deadline passing makes the backups overdue, once.
+    clock.advance(Duration::from_secs(100));
+    eventually(30, "overdue", || async {
+        count_events(&app, "CustomerBackupOverdue").await == 1
+    })
+    .await;
+    watchdog_settled(&[&app]).await;
+    assert_eq!(count_events(&app, "CustomerBackupOverdue").await, 1);
+    app.stop().await;
 }

@@ -280,3 +280,89 @@ async fn a_high_priority_request_is_due_soon_only_for_the_last_quarter_of_its_al
     );
     app.stop().await;
 }
+
+/// Issue 20: the manager keeps the requests not closed with its checkpoint, and a restart reads
+/// only the events after it. Shown by an old event rewritten in the log while the server is
+/// down into the opening of an overdue request: a manager that folded the log again would
+/// raise its overdue alert; the resumed one never reads it, and raises the alert of a request
+/// opened after the restart (the later event the negative assertion waits for).
+#[tokio::test]
+async fn after_a_restart_the_manager_reads_only_the_events_after_its_checkpoint() {
+    tests::init_test_log();
+    // A cluster of its own: a long transaction of another test would hold the log back.
+    let postgres = tests::TestPostgres::private().await;
+    let database = postgres.fresh_database().await;
+    let first = TestApp::spawn_in(&postgres, database, alerts_on).await;
+    let admin = bootstrap_admin(&first).await;
+    let customer = register_customer(
+        &first,
+        &admin.access_token,
+        "Resume Dental",
+        &unique_phone(),
+    )
+    .await;
+    let spare =
+        register_customer(&first, &admin.access_token, "Spare Dental", &unique_phone()).await;
+    let far = (Utc::now() + chrono::Duration::days(30)).trunc_subsecs(0);
+    let kept = open_request(&first, &admin.access_token, &customer, far).await;
+    let pool = first.pool.clone();
+    tests::backup::eventually(30, "the open request kept with the checkpoint", || {
+        let (pool, kept) = (pool.clone(), kept.clone());
+        async move {
+            let (rows,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM process_manager_state \
+                 WHERE manager = 'request_deadlines' AND key = $1",
+            )
+            .bind(&kept)
+            .fetch_one(&pool)
+            .await
+            .expect("state");
+            let head = journal::LogReader::new(pool.clone())
+                .head()
+                .await
+                .expect("head");
+            let checkpoint = projections::projector::checkpoint(&pool, "request_deadlines")
+                .await
+                .expect("checkpoint");
+            rows == 1 && checkpoint >= head
+        }
+    })
+    .await;
+
+    let database = first.database.clone();
+    first.stop().await;
+    // The spare customer's registration becomes the opening of a request overdue for an hour.
+    let ghost = uuid::Uuid::new_v4().to_string();
+    let past = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let rewritten = sqlx::query(
+        "UPDATE events SET aggregate_type = 'request', aggregate_id = $1, sequence = 1, \
+                event_type = 'RequestOpened', \
+                payload = jsonb_set((SELECT payload FROM events WHERE aggregate_id = $3 \
+                                     AND event_type = 'RequestOpened'), \
+                                    '{Opened,due_at}', to_jsonb($4::text)) \
+         WHERE aggregate_id = $2 AND event_type = 'CustomerRegistered'",
+    )
+    .bind(&ghost)
+    .bind(&spare)
+    .bind(&kept)
+    .bind(&past)
+    .execute(&pool)
+    .await
+    .expect("rewrite");
+    assert_eq!(rewritten.rows_affected(), 1);
+
+    let restarted = TestApp::spawn_in(&postgres, database, alerts_on).await;
+    let due_at = (Utc::now() + chrono::Duration::seconds(DUE_IN_SECS)).trunc_subsecs(0);
+    let late = open_request(&restarted, &admin.access_token, &customer, due_at).await;
+    tests::backup::eventually(30, "the new request's overdue alert", || {
+        let (restarted, late) = (&restarted, late.clone());
+        async move { alert_events(restarted, &late).await.len() == 2 }
+    })
+    .await;
+    assert!(
+        alert_events(&restarted, &ghost).await.is_empty(),
+        "the rewritten old event was read again"
+    );
+    assert!(alert_events(&restarted, &kept).await.is_empty());
+    restarted.stop().await;
+}

@@ -1004,3 +1004,99 @@ async fn when_the_leader_is_killed_the_standby_takes_over_and_reconciles_the_cal
         assert_eq!(terminals, 1, "{types:?}");
     }
 }
+
+/// Issue 20: a restart reads what is live, not every call ever made. With hundreds of ended
+/// calls in the log (copied in SQL from a real one), the restarted leader's restore reads only
+/// the calls the `calls` read model has not ended (none) and those it has not applied yet,
+/// and the restarted server still takes calls.
+#[tokio::test]
+async fn a_restart_restores_only_the_live_calls_not_the_history() {
+    const COPIES: i64 = 300;
+    let postgres = tests::TestPostgres::get().await;
+    let tel = Telephony::start_in(postgres, fast_queue()).await;
+    let (_, call_id) = tel.place_call("+15551230001");
+    tel.wait_call(call_id, "the rejection", |call| call.is_terminal())
+        .await;
+    tel.wait_until_idle().await;
+    let pool = tel.app.pool.clone();
+    sqlx::query(
+        "INSERT INTO events (event_id, aggregate_type, aggregate_id, sequence, event_type, \
+                             event_version, payload, metadata) \
+         SELECT gen_random_uuid(), aggregate_type, md5(copy::text || aggregate_id)::uuid::text, \
+                sequence, event_type, event_version, payload, metadata \
+         FROM events, generate_series(1, $2) copy \
+         WHERE aggregate_type = 'call' AND aggregate_id = $1 \
+         ORDER BY copy, sequence",
+    )
+    .bind(call_id.to_string())
+    .bind(COPIES)
+    .execute(&pool)
+    .await
+    .expect("copies");
+    tests::telephony::wait_for("the calls read model has every copy", || {
+        let pool = pool.clone();
+        async move {
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM calls WHERE ended_at IS NOT NULL")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("count");
+            (count == COPIES + 1).then_some(())
+        }
+    })
+    .await;
+
+    let Telephony {
+        sim, app, queue, ..
+    } = tel;
+    let database = app.database.clone();
+    app.stop().await;
+    sim.wait_until(tests::telephony::WAIT, "the socket closed", |sim| {
+        !sim.is_connected("callcenter")
+    })
+    .await
+    .expect("the socket closes");
+    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
+        tests::telephony::use_sim(config, &sim, &queue)
+    })
+    .await;
+    let restored = tests::telephony::wait_for("the restore", || {
+        let link = restarted.state.ari_link.clone();
+        async move { link.last_step().restored }
+    })
+    .await;
+    assert_eq!(restored.live_calls, 0, "{restored:?}");
+    assert!(
+        restored.calls < 5 && restored.call_events < 10,
+        "the restore read history: {restored:?} ({} calls in the log)",
+        COPIES + 1
+    );
+
+    // The restarted leader takes calls as before: a new caller, nobody logged in, is rejected.
+    sim.wait_for_socket("callcenter", tests::telephony::WAIT)
+        .await
+        .expect("the restarted server connects");
+    let next = sim
+        .place_call("+15551230002", "Customer", "100")
+        .expect("call placed");
+    let store = journal::EventStore::new(pool.clone());
+    let call_id = api::telephony::call_id_for_channel(&next);
+    let call = tests::telephony::wait_for("the next call rejected", || {
+        let store = store.clone();
+        async move {
+            let (call, _) = store
+                .load_aggregate::<domain::call::Call>(&call_id.to_string())
+                .await
+                .expect("call loads");
+            call.is_terminal().then_some(call)
+        }
+    })
+    .await;
+    assert_eq!(
+        *call.state(),
+        CallState::Rejected {
+            reason: RejectReason::NoAgentsLoggedIn
+        }
+    );
+    restarted.stop().await;
+}
