@@ -282,3 +282,62 @@ async fn snapshot_all_takes_the_missing_snapshots_on_demand() {
     // Nothing new since: nothing to take.
     assert_eq!(on_demand.snapshot_all::<Worker>().await.expect("all"), 0);
 }
+
+#[tokio::test]
+async fn a_customers_erasure_rewrites_their_snapshot_at_once() {
+    use domain::customer::{Customer, CustomerCommand};
+    use domain::values::PhoneNumber;
+    let postgres = TestPostgres::get().await;
+    let database = postgres.fresh_database().await;
+    let pool = postgres.pool(&database, 4).await;
+    let store = store(&pool, 100);
+    let customer = domain::ids::CustomerId::new().to_string();
+    let metadata = Metadata::new(Actor::System);
+    store
+        .execute::<Customer>(
+            &customer,
+            CustomerCommand::Register {
+                name: PersonName::parse("Erin Erasable").expect("name"),
+                phones: vec![PhoneNumber::parse("+33 6 11 22 33 44", "33").expect("phone")],
+                email: None,
+                notes: "private notes".into(),
+                avatar_url: None,
+                at: at(0),
+            },
+            &(),
+            &metadata,
+            None,
+        )
+        .await
+        .expect("registers");
+    assert_eq!(store.snapshot_all::<Customer>().await.expect("all"), 1);
+    let state: String =
+        sqlx::query_scalar("SELECT state::text FROM snapshots WHERE aggregate_id = $1")
+            .bind(&customer)
+            .fetch_one(&pool)
+            .await
+            .expect("snapshot");
+    assert!(state.contains("Erin Erasable"), "{state}");
+
+    // One event, far from a multiple of 100: the snapshot is rewritten all the same.
+    store
+        .execute::<Customer>(
+            &customer,
+            CustomerCommand::Erase { at: at(1) },
+            &(),
+            &metadata,
+            None,
+        )
+        .await
+        .expect("erases");
+    let (sequence, state): (i64, String) =
+        sqlx::query_as("SELECT sequence, state::text FROM snapshots WHERE aggregate_id = $1")
+            .bind(&customer)
+            .fetch_one(&pool)
+            .await
+            .expect("snapshot");
+    assert_eq!(sequence, 2);
+    for personal in ["Erin Erasable", "+33611223344", "private notes"] {
+        assert!(!state.contains(personal), "{personal} in {state}");
+    }
+}
