@@ -4,8 +4,10 @@
 //! cached or assumed new), fold them with the domain's `apply`, let the domain `handle` the
 //! command (pure), then append every event it emitted in one statement ([`crate::append`]).
 //! A concurrent append to the same aggregate fails on the primary key instead of interleaving.
+//! A command that takes a snapshotted aggregate across a multiple of the snapshot interval
+//! writes its snapshot after the append ([`crate::snapshot`]).
 
-use cqrs_es::Aggregate;
+use cqrs_es::{Aggregate, DomainEvent as _};
 
 use crate::event::{Appended, LogPosition, NewEvent};
 use crate::metadata::Metadata;
@@ -81,8 +83,16 @@ impl EventStore {
             let new_events = NewEvent::of::<A>(aggregate_id, version, &events)?;
             match self.append(&new_events, metadata).await {
                 Ok(appended) => {
+                    let before = version;
                     let version = version + events.len() as i64;
                     self.cache.put(aggregate_id, &aggregate, version);
+                    self.snapshot_after_command(
+                        aggregate_id,
+                        &aggregate,
+                        (before, version),
+                        events.iter().map(|event| event.event_type()),
+                    )
+                    .await;
                     return Ok(Committed {
                         version,
                         events,
@@ -132,6 +142,20 @@ impl EventStore {
                 let second_appended = appended.split_off(first_count);
                 self.cache.put(first_id, &first.aggregate, first.version);
                 self.cache.put(second_id, &second.aggregate, second.version);
+                self.snapshot_after_command(
+                    first_id,
+                    &first.aggregate,
+                    (first.version - first.events.len() as i64, first.version),
+                    first.events.iter().map(|event| event.event_type()),
+                )
+                .await;
+                self.snapshot_after_command(
+                    second_id,
+                    &second.aggregate,
+                    (second.version - second.events.len() as i64, second.version),
+                    second.events.iter().map(|event| event.event_type()),
+                )
+                .await;
                 Ok((
                     Committed {
                         version: first.version,

@@ -3,11 +3,12 @@
 //! `handle`, one appending statement that also notifies readers); readers follow the log in
 //! gap-safe order ([`LogReader`], [`LogNotifier`], [`LogTail`]); every event carries its
 //! [`Metadata`]; old event versions are upcast on read ([`upcast`]); audit reads fold an
-//! aggregate's history ([`audit`]). cqrs-es works over the same log ([`repository`]).
+//! aggregate's history ([`audit`]); long-lived aggregates load from a snapshot plus the events
+//! after it ([`snapshot`]). cqrs-es works over the same log ([`repository`]).
 //!
 //! Architecture Invariant: the log is append-only. This crate never updates or deletes an
-//! event, never writes a read model or any table but `events` (read models belong to
-//! `projections`), and never decides a business rule (the domain does). A reader never skips
+//! event, never writes a read model or any table but `events` and `snapshots` (a cache of
+//! the log's folds, [`snapshot`]; read models belong to `projections`), and never decides a business rule (the domain does). A reader never skips
 //! an event: it reads only below the watermark of transactions still in progress.
 
 pub mod append;
@@ -19,6 +20,7 @@ mod group_commit;
 pub mod log;
 pub mod metadata;
 pub mod repository;
+pub mod snapshot;
 pub mod store;
 pub mod upcast;
 
@@ -26,4 +28,5 @@ pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL, EV
 pub use execute::{CommandError, Committed, PairCommand, PairError};
 pub use log::{LogNotifier, LogReader, LogTail, TailBatch};
 pub use metadata::{Actor, Metadata};
+pub use snapshot::SnapshotPolicy;
 pub use store::{EventStore, StoreError};

@@ -67,26 +67,40 @@ impl PersistedEventRepository for EventStore {
         Ok(events.into_iter().map(to_serialized).collect())
     }
 
+    /// The snapshot of [`crate::snapshot`] (none unless the store has a snapshot policy for
+    /// `A`); `current_snapshot` is its sequence.
     async fn get_snapshot<A: Aggregate>(
         &self,
-        _aggregate_id: &str,
+        aggregate_id: &str,
     ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
-        Ok(None)
+        let snapshot = self
+            .read_snapshot_value(A::TYPE, aggregate_id)
+            .await
+            .map_err(persistence)?;
+        Ok(snapshot.map(|(sequence, aggregate)| {
+            let sequence = usize::try_from(sequence).unwrap_or_default();
+            SerializedSnapshot {
+                aggregate_id: aggregate_id.to_owned(),
+                aggregate,
+                current_sequence: sequence,
+                current_snapshot: sequence,
+            }
+        }))
     }
 
+    /// Appends the events. `snapshot_update` is ignored: it does not say which sequence its
+    /// state is at; snapshots are written by the store's own policy ([`crate::snapshot`]), and
+    /// [`Self::get_snapshot`] serves them to `PersistedEventStore::new_snapshot_store` (not to
+    /// `new_aggregate_store`, which would not read the events after them).
     async fn persist<A: Aggregate>(
         &self,
         events: &[SerializedEvent],
-        snapshot_update: Option<(String, Value, usize)>,
+        _snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        if snapshot_update.is_some() {
-            return Err(PersistenceError::UnknownError(
-                "snapshots are not stored: use PersistedEventStore::new_event_store".into(),
-            ));
-        }
         let Some(first) = events.first() else {
             return Ok(());
         };
+
         let metadata = metadata_from_value(&first.metadata);
         let new_events = events
             .iter()

@@ -15,6 +15,7 @@ use crate::append::{AppendReply, AppendRequest};
 use crate::cache::AggregateCache;
 use crate::event::{StoredEvent, EVENT_COLUMNS};
 use crate::group_commit::start_group_commit;
+use crate::snapshot::{LoadCounters, SnapshotPolicy};
 use crate::upcast::upcast_with;
 
 /// Why the log refused or failed an operation.
@@ -56,7 +57,14 @@ pub struct EventStore {
     upcasters: Arc<Vec<Box<dyn EventUpcaster>>>,
     pub(crate) group_commit: Option<mpsc::UnboundedSender<(AppendRequest, AppendReply)>>,
     pub(crate) cache: Arc<AggregateCache>,
+    /// `None`: no snapshot is read or written.
+    pub(crate) snapshots: Option<Arc<SnapshotPolicy>>,
+    pub(crate) counters: Arc<LoadCounters>,
 }
+
+/// Events an aggregate load reads per `SELECT`: the fold never holds more than this many
+/// events in memory, however long the history.
+const LOAD_CHUNK: i64 = 1_000;
 
 impl EventStore {
     /// A store over `pool`. Inside a tokio runtime it starts the group-commit writers (they end
@@ -70,7 +78,25 @@ impl EventStore {
             upcasters: Default::default(),
             group_commit,
             cache: Default::default(),
+            snapshots: None,
+            counters: Default::default(),
         }
+    }
+
+    /// Takes and uses aggregate snapshots under `policy` (`None`: none, the default).
+    pub fn with_snapshots(mut self, policy: Option<SnapshotPolicy>) -> Self {
+        self.snapshots = policy.map(Arc::new);
+        self
+    }
+
+    /// What this store's aggregate loads did (shared by its clones).
+    pub fn load_counters(&self) -> &LoadCounters {
+        &self.counters
+    }
+
+    /// The version of the upcasters registered: their number (upcasters are only ever added).
+    pub(crate) fn upcaster_version(&self) -> i32 {
+        i32::try_from(self.upcasters.len()).unwrap_or(i32::MAX)
     }
 
     /// Adds the upcasters applied to every event read through this store.
@@ -119,22 +145,56 @@ impl EventStore {
         upcast_with(&self.upcasters, event)
     }
 
-    /// Loads an aggregate: its state and its version (the last sequence, 0 when new).
+    /// Loads an aggregate: its state and its version (the last sequence, 0 when new). Starts
+    /// from its snapshot when one is usable ([`crate::snapshot`]) and folds the events after
+    /// it, [`LOAD_CHUNK`] at a time; writes a new snapshot when it folded enough events.
     pub async fn load_aggregate<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<(A, i64), StoreError> {
-        let events = self.load(A::TYPE, aggregate_id).await?;
-        let mut aggregate = A::default();
-        let mut version = 0;
-        for stored in events {
-            let event: A::Event = stored.decode().map_err(|source| StoreError::Corrupt {
-                event_type: stored.event_type.clone(),
-                event_version: stored.event_version.clone(),
-                source,
-            })?;
-            aggregate.apply(event);
-            version = stored.sequence;
+        let (mut aggregate, mut version, from_snapshot) =
+            match self.read_snapshot::<A>(aggregate_id).await? {
+                Some(snapshot) => (snapshot.aggregate, snapshot.sequence, true),
+                None => (A::default(), 0, false),
+            };
+        if from_snapshot {
+            self.counters
+                .snapshots_used
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let start = version;
+        loop {
+            let rows = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events \
+                 WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 \
+                 ORDER BY sequence LIMIT $4"
+            ))
+            .bind(A::TYPE)
+            .bind(aggregate_id)
+            .bind(version)
+            .bind(LOAD_CHUNK)
+            .fetch_all(&self.pool)
+            .await?;
+            let count = rows.len();
+            for row in rows {
+                let stored = self.upcast(StoredEvent::from_row(&row)?);
+                let event: A::Event = stored.decode().map_err(|source| StoreError::Corrupt {
+                    event_type: stored.event_type.clone(),
+                    event_version: stored.event_version.clone(),
+                    source,
+                })?;
+                aggregate.apply(event);
+                version = stored.sequence;
+            }
+            self.counters
+                .events_folded
+                .fetch_add(count as u64, std::sync::atomic::Ordering::Relaxed);
+            if (count as i64) < LOAD_CHUNK {
+                break;
+            }
+        }
+        if self.snapshot_due_after_load(A::TYPE, version - start) {
+            self.write_snapshot(aggregate_id, &aggregate, version).await;
         }
         Ok((aggregate, version))
     }

@@ -56,7 +56,11 @@ impl Application {
         }
         let backup =
             crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
-        let mut state = AppState::new(database.pool.clone(), auth)
+        let mut state = AppState::new(database.pool.clone(), auth);
+        state.store = state.store.with_snapshots(journal::SnapshotPolicy::every(
+            config.database.snapshot_every,
+        ));
+        let mut state = state
             .configured(
                 config.telephony(),
                 config.queue.clone(),

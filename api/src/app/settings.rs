@@ -87,6 +87,7 @@ impl ServeConfig {
                 database_url: Some(database_url),
                 data_dir,
                 db_connections: 8,
+                snapshot_every: 100,
             },
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ari_url: None,

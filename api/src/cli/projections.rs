@@ -1,4 +1,5 @@
-//! `savecorp projections rebuild [NAME]` and `savecorp projections status`.
+//! `savecorp projections rebuild [NAME]`, `savecorp projections status` and
+//! `savecorp projections snapshot [TYPE]`.
 
 use std::io::Write as _;
 
@@ -30,6 +31,12 @@ pub enum ProjectionsCommand {
     },
     /// Print each projection's checkpoint and lag (events behind the head of the log).
     Status,
+    /// Snapshot, now, every aggregate whose events go past its snapshot (aggregate snapshots
+    /// are otherwise taken every SAVECORP_SNAPSHOT_EVERY events); the server may keep running.
+    Snapshot {
+        /// worker, customer, call or request; all four when absent.
+        aggregate_type: Option<String>,
+    },
 }
 
 /// Runs a projections subcommand against the configured database.
@@ -46,13 +53,20 @@ pub async fn run(command: ProjectionsCommand, config: &DatabaseConfig) -> anyhow
         config.db_connections.min(4),
     )
     .await?;
-    let result = run_on(command, &database).await;
+    let result = run_on(command, &database, config.snapshot_every).await;
     database.close().await;
     result
 }
 
-async fn run_on(command: ProjectionsCommand, database: &Database) -> anyhow::Result<()> {
+async fn run_on(
+    command: ProjectionsCommand,
+    database: &Database,
+    snapshot_every: u32,
+) -> anyhow::Result<()> {
     match command {
+        ProjectionsCommand::Snapshot { aggregate_type } => {
+            snapshot(database, snapshot_every, aggregate_type.as_deref()).await
+        }
         ProjectionsCommand::Status => {
             println!(
                 "{:<12} {:>12} {:>14} {:>10}",
@@ -97,4 +111,44 @@ async fn run_on(command: ProjectionsCommand, database: &Database) -> anyhow::Res
             Ok(())
         }
     }
+}
+
+/// `savecorp projections snapshot [TYPE]`.
+async fn snapshot(
+    database: &Database,
+    snapshot_every: u32,
+    aggregate_type: Option<&str>,
+) -> anyhow::Result<()> {
+    use domain::call::Call;
+    use domain::customer::Customer;
+    use domain::request::Request;
+    use domain::worker::Worker;
+    const TYPES: [&str; 4] = ["worker", "customer", "call", "request"];
+    if let Some(name) = aggregate_type {
+        anyhow::ensure!(
+            TYPES.contains(&name),
+            "unknown aggregate type `{name}`: one of {}",
+            TYPES.join(", ")
+        );
+    }
+    let policy = journal::SnapshotPolicy::every(snapshot_every).context(
+        "snapshots are off (SAVECORP_SNAPSHOT_EVERY=0): set it to the interval the server uses",
+    )?;
+    database.migrate().await?;
+    let store = EventStore::new(database.pool.clone())
+        .with_upcasters(journal::upcast::upcasters())
+        .with_snapshots(Some(policy));
+    for name in TYPES {
+        if aggregate_type.is_some_and(|wanted| wanted != name) {
+            continue;
+        }
+        let written = match name {
+            "worker" => store.snapshot_all::<Worker>().await?,
+            "customer" => store.snapshot_all::<Customer>().await?,
+            "call" => store.snapshot_all::<Call>().await?,
+            _ => store.snapshot_all::<Request>().await?,
+        };
+        println!("{name}: {written} snapshots written");
+    }
+    Ok(())
 }

@@ -22,6 +22,11 @@ pub struct DatabaseConfig {
     /// Connections in the server's pool.
     #[arg(long, env = "SAVECORP_DB_CONNECTIONS", default_value_t = 16)]
     pub db_connections: u32,
+
+    /// Aggregate snapshots: a worker, customer, call or request is snapshotted every this many
+    /// events, so that loading it reads its snapshot and the events after it (0: none).
+    #[arg(long, env = "SAVECORP_SNAPSHOT_EVERY", default_value_t = 100)]
+    pub snapshot_every: u32,
 }
 
 /// Request deadlines (PRODUCT §5): the due-soon window and the alerts process manager.
@@ -377,6 +382,7 @@ impl std::fmt::Debug for DatabaseConfig {
             )
             .field("data_dir", &self.data_dir)
             .field("db_connections", &self.db_connections)
+            .field("snapshot_every", &self.snapshot_every)
             .finish()
     }
 }

@@ -1058,6 +1058,42 @@ proptest! {
         }
         prop_assert_eq!(replay(emitted), live);
     }
+
+    /// What an aggregate snapshot relies on (journal's `snapshot.rs`): the state folded up to
+    /// any event, through its serde form, then the events after it, is the full fold.
+    #[test]
+    fn a_snapshot_at_any_event_then_the_events_after_it_rebuilds_the_same_worker(
+        commands in proptest::collection::vec(command_strategy(), 1..60),
+        split in 0.0..=1.0f64,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let mut live = Worker::default();
+        let mut emitted = Vec::new();
+        let registration = WorkerCommand::Register {
+            name: name("Ada"),
+            email: email("ada@example.com"),
+            role: Role::Agent,
+            endpoint: Some(endpoint("PJSIP/2001")),
+            at: at(0),
+        };
+        for command in std::iter::once(registration).chain(commands) {
+            let sink = EventSink::default();
+            if runtime.block_on(live.handle(command, &(), &sink)).is_ok() {
+                emitted.extend(runtime.block_on(sink.collect()));
+            }
+        }
+        let at_snapshot = ((emitted.len() as f64) * split) as usize;
+        let snapshot = serde_json::to_value(replay(emitted[..at_snapshot].to_vec()))
+            .expect("the state encodes");
+        let mut loaded: Worker = serde_json::from_value(snapshot).expect("the state decodes");
+        for event in emitted[at_snapshot..].iter().cloned() {
+            loaded.apply(event);
+        }
+        prop_assert_eq!(&loaded, &replay(emitted));
+        prop_assert_eq!(loaded, live);
+    }
 }
 
 #[test]

@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tests::TestPostgres;
 
+#[path = "bench/growth.rs"]
+mod growth;
 #[path = "bench/replay.rs"]
 mod replay;
 #[path = "bench/server.rs"]
@@ -56,14 +58,15 @@ Usage: bench [--quick] [--skip PARTS]
 
 Options:
   --quick        short run (100k events/calls, 5 s per figure; about 2 minutes)
-  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5
+  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5, p8
   -h, --help     print this help and exit
 
 Writes target/bench/results.json. Without --quick: 1M events/calls, 10 s per figure.
+P8 (history growth) compares 100k calls with 1k (--quick), 1M with 10k (full).
 ";
 
 /// The parts `--skip` accepts.
-const PARTS: [&str; 4] = ["p1", "p2", "p3", "p5"];
+const PARTS: [&str; 5] = ["p1", "p2", "p3", "p5", "p8"];
 
 /// Checks the command line: `Err(exit code)` after printing the help or an error.
 fn check_arguments(args: &[String]) -> Result<(), u8> {
@@ -226,6 +229,9 @@ async fn bench() -> anyhow::Result<()> {
 
     if !skip("p5") {
         telephony::run(quick, &mut figures).await?;
+    }
+    if !skip("p8") {
+        growth::run(quick, &mut figures).await?;
     }
 
     print_table(&figures);
@@ -464,5 +470,7 @@ mod argument_tests {
         assert_eq!(check_arguments(&args("--skip p4")), Err(2));
         assert_eq!(check_arguments(&args("")), Ok(()));
         assert_eq!(check_arguments(&args("--quick --skip p1,p3")), Ok(()));
+        assert_eq!(check_arguments(&args("--quick --skip p1,p2,p3,p5")), Ok(()));
+        assert_eq!(check_arguments(&args("--skip p8")), Ok(()));
     }
 }

@@ -154,10 +154,11 @@ async fn cli_commands_on_the_folder_of_a_live_server_leave_it_serving_and_lose_n
     wait_for_acknowledgements(&ledger, 5, "before the commands").await;
 
     let role_query = "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user";
-    let commands: [&[&str]; 5] = [
+    let commands: [&[&str]; 6] = [
         &["psql", "--", "-tAc", role_query],
         &["projections", "status"],
         &["projections", "rebuild"],
+        &["projections", "snapshot"],
         &["migrate"],
         &["admin", "create", "--email", "second.admin@savecorp.test"],
     ];
@@ -169,6 +170,13 @@ async fn cli_commands_on_the_folder_of_a_live_server_leave_it_serving_and_lose_n
                 stdout.trim(),
                 "f",
                 "the server's role is neither superuser nor createrole"
+            );
+        }
+        if args == ["projections", "snapshot"] {
+            // One line per snapshotted type; the admin (a worker) at least was written.
+            assert!(
+                stdout.contains("worker: ") && !stdout.contains("worker: 0 "),
+                "{stdout}"
             );
         }
         assert!(

@@ -39,6 +39,7 @@ mod rebuild_shutdown;
 mod request_deadlines;
 mod schema_comments;
 mod server;
+mod snapshots;
 mod telephony;
 mod telephony_logout;
 mod telephony_races;
