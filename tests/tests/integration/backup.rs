@@ -1191,10 +1191,8 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     let postgres = tests::TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let auth = api::auth::AuthService::new(
-        api::auth::tokens::TokenKeys::from_secret(
-            api::platform::config::TEST_JWT_SECRET.as_bytes(),
-        ),
-        api::platform::config::AuthConfig::default(),
+        api::auth::tokens::TokenKeys::from_secret(api::auth::TEST_JWT_SECRET.as_bytes()),
+        api::auth::AuthConfig::default(),
     );
     let state = api::transport::state::AppState::new(postgres.pool(&database, 4).await, auth);
     let customer = register_customer(&state, "Echo Storage", "echo@storage.example").await;
