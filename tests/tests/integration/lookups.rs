@@ -77,6 +77,31 @@ async fn a_workers_mutation_lookup_and_list_answer_the_same_instants() {
     assert_eq!(listed, available);
 }
 
+async fn customer(app: &TestApp, admin: &Session, id: &str) -> Value {
+    let lookup = gql(
+        app,
+        Some(&admin.access_token),
+        &format!("query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER} }} }}"),
+        json!({"id": id}),
+    )
+    .await;
+    lookup.data("customer").clone()
+}
+
+async fn listed_customer(app: &TestApp, admin: &Session) -> Value {
+    let list = gql(
+        app,
+        Some(&admin.access_token),
+        &format!(
+            "{{ customers(search: \"Main Number\", first: 5) \
+             {{ edges {{ node {{ {CUSTOMER} }} }} }} }}"
+        ),
+        json!({}),
+    )
+    .await;
+    only_node(list.data("customers")).clone()
+}
+
 #[tokio::test]
 async fn a_customers_main_number_stays_first_in_every_answer() {
     tests::init_test_log();
@@ -106,14 +131,7 @@ async fn a_customers_main_number_stays_first_in_every_answer() {
     assert_eq!(registered["phones"], json!([high, low]));
     let id = registered["id"].as_str().expect("id").to_owned();
 
-    let lookup = gql(
-        &app,
-        Some(&admin.access_token),
-        &format!("query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER} }} }}"),
-        json!({"id": id}),
-    )
-    .await;
-    assert_eq!(lookup.data("customer"), &registered);
+    assert_eq!(customer(&app, &admin, &id).await, registered);
     let by_number = gql(
         &app,
         Some(&admin.access_token),
@@ -122,17 +140,7 @@ async fn a_customers_main_number_stays_first_in_every_answer() {
     )
     .await;
     assert_eq!(by_number.data("customerByNumber"), &registered);
-    let list = gql(
-        &app,
-        Some(&admin.access_token),
-        &format!(
-            "{{ customers(search: \"Main Number\", first: 5) \
-             {{ edges {{ node {{ {CUSTOMER} }} }} }} }}"
-        ),
-        json!({}),
-    )
-    .await;
-    assert_eq!(only_node(list.data("customers")), &registered);
+    assert_eq!(listed_customer(&app, &admin).await, registered);
 
     // A new order of the same numbers: the new main number first everywhere.
     let updated = gql(
@@ -147,25 +155,8 @@ async fn a_customers_main_number_stays_first_in_every_answer() {
     .await;
     let updated = updated.data("updateCustomer").clone();
     assert_eq!(updated["phones"], json!([low, high]));
-    let lookup = gql(
-        &app,
-        Some(&admin.access_token),
-        &format!("query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER} }} }}"),
-        json!({"id": id}),
-    )
-    .await;
-    assert_eq!(lookup.data("customer"), &updated);
-    let list = gql(
-        &app,
-        Some(&admin.access_token),
-        &format!(
-            "{{ customers(search: \"Main Number\", first: 5) \
-             {{ edges {{ node {{ {CUSTOMER} }} }} }} }}"
-        ),
-        json!({}),
-    )
-    .await;
-    assert_eq!(only_node(list.data("customers")), &updated);
+    assert_eq!(customer(&app, &admin, &id).await, updated);
+    assert_eq!(listed_customer(&app, &admin).await, updated);
 }
 
 #[tokio::test]

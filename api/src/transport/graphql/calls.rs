@@ -14,7 +14,7 @@ use projections::readmodels::calls::{self as call_model, CallOfferRow, CallRow};
 use uuid::Uuid;
 
 use super::common::{read_error, wait_for_aggregate};
-use super::context::{metadata, parse_id, require_worker, state, Me};
+use super::context::{execute_as, parse_id, require_worker, state, Me};
 use super::customers::{read_customer, CustomerView};
 use super::error::ApiError;
 use super::workers::{read_worker, WorkerView};
@@ -448,16 +448,7 @@ impl CallMutation {
             agent: me.id,
             at: crate::platform::clock::now(),
         };
-        let committed = state(context)?
-            .store
-            .execute::<Call>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Call>(context, &me, id, command, expected_version).await?;
         CallView::from_aggregate(id, committed.version, &committed.aggregate)
             .ok_or(ApiError::NotFound("call"))
     }

@@ -9,7 +9,7 @@ use journal::Committed;
 use projections::readmodels::customers::{self as customer_model, CustomerRow};
 
 use super::common::{read_error, wait_for_aggregate};
-use super::context::{metadata, parse_id, require_admin, require_worker, state};
+use super::context::{execute_as, metadata, parse_id, require_admin, require_worker, state};
 use super::error::ApiError;
 use crate::claims::{self, with_claims, ClaimKind};
 use crate::transport::state::AppState;
@@ -315,18 +315,11 @@ impl CustomerMutation {
         let state = state(context)?;
         let (before, _) = load_customer(context, id).await?;
         let owner = id.to_string();
-        let committed = state
-            .store
-            .execute::<Customer>(
-                &owner,
-                CustomerCommand::Erase {
-                    at: crate::platform::clock::now(),
-                },
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let command = CustomerCommand::Erase {
+            at: crate::platform::clock::now(),
+        };
+        let committed =
+            execute_as::<Customer>(context, &me, &owner, command, expected_version).await?;
         for phone in before
             .details()
             .map(|d| d.phones.clone())

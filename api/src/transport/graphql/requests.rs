@@ -11,7 +11,7 @@ use projections::readmodels::requests::{self as request_model, RequestRow};
 
 use super::calls::{customer_object, visible_call, worker_object, CallView};
 use super::common::{read_error, wait_for_aggregate};
-use super::context::{metadata, parse_id, require_worker, state, Me};
+use super::context::{execute_as, parse_id, require_worker, state, Me};
 use super::customers::{load_customer, CustomerView};
 use super::error::ApiError;
 use super::workers::WorkerView;
@@ -288,16 +288,7 @@ async fn run(
     command: RequestCommand,
     expected_version: Option<i64>,
 ) -> Result<RequestView, ApiError> {
-    let committed = state(context)?
-        .store
-        .execute::<Request>(
-            &id.to_string(),
-            command,
-            &(),
-            &metadata(context, me),
-            expected_version,
-        )
-        .await?;
+    let committed = execute_as::<Request>(context, me, id, command, expected_version).await?;
     if let Some(position) = committed.last_position() {
         // Read-your-writes: the `requests` list and the KPIs show the change once answered.
         super::common::wait_for_read_models(state(context)?, &["requests", "kpis"], position).await;

@@ -12,7 +12,9 @@ use journal::Committed;
 use projections::readmodels::workers::{self as worker_model, WorkerRow};
 
 use super::common::{read_error, wait_for_aggregate};
-use super::context::{metadata, parse_id, request, require_admin, require_worker, state};
+use super::context::{
+    execute_as, metadata, parse_id, request, require_admin, require_worker, state,
+};
 use super::error::ApiError;
 use crate::auth::accounts::{email_key, register_worker, NewWorker};
 use crate::auth::password::Password;
@@ -452,16 +454,8 @@ impl WorkerMutation {
             avatar_url,
             at: crate::platform::clock::now(),
         };
-        let committed = state(context)?
-            .store
-            .execute::<Worker>(
-                &me.id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed =
+            execute_as::<Worker>(context, &me, me.id, command, expected_version).await?;
         let mut view = WorkerView::from_committed(me.id, &committed)?;
         view.shown_to_self = true;
         Ok(view)
@@ -485,16 +479,7 @@ impl WorkerMutation {
             other_active_admins,
             at: crate::platform::clock::now(),
         };
-        let committed = state
-            .store
-            .execute::<Worker>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Worker>(context, &me, id, command, expected_version).await?;
         sessions::set_role(&state.pool, id, role.into()).await?;
         WorkerView::from_committed(id, &committed)
     }
@@ -516,16 +501,7 @@ impl WorkerMutation {
             other_active_admins,
             at: crate::platform::clock::now(),
         };
-        let committed = state
-            .store
-            .execute::<Worker>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Worker>(context, &me, id, command, expected_version).await?;
         sessions::deactivate(&state.pool, id).await?;
         if let Some(endpoint) = committed
             .aggregate
@@ -577,16 +553,8 @@ impl WorkerMutation {
                 }
             }
         };
-        let committed = state(context)?
-            .store
-            .execute::<Worker>(
-                &target.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed =
+            execute_as::<Worker>(context, &me, target, command, expected_version).await?;
         WorkerView::from_committed(target, &committed)
     }
 }
