@@ -118,6 +118,24 @@ impl LogReader {
         Ok(row.map(|(tx_id,)| LogPosition { tx_id, position }))
     }
 
+    /// The position of the last event of one aggregate (`None`: it has none), readable or not
+    /// yet: what a read model must have applied to show everything of that aggregate.
+    pub async fn last_of(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<LogPosition>, sqlx::Error> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(tx_id, position)| LogPosition { tx_id, position }))
+    }
+
     /// The last readable position (the head below the watermark), `START` on an empty log.
     pub async fn head(&self) -> Result<LogPosition, sqlx::Error> {
         let row: Option<(i64, i64)> = sqlx::query_as(

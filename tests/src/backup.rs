@@ -1,6 +1,8 @@
 //! Helpers for the backup monitoring tests: customers, admins, plans, tokens, manifests and a
 //! curl-like ping client.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use domain::customer::{Customer, CustomerCommand};
 use domain::ids::{CustomerId, WorkerId};
@@ -10,9 +12,32 @@ use domain::worker::{Worker, WorkerCommand};
 use journal::{Actor, Metadata};
 use serde_json::Value;
 
+use api::platform::clock::{ClockHandle, ManualClock};
 use api::transport::state::AppState;
+use api::ServeConfig;
 
+use crate::smtp::ReceivedMail;
 use crate::TestApp;
+
+/// Short loops and retries of the watchdog and the mail outbox, the test's SMTP server (absent:
+/// mail files) and clock (absent: the system clock).
+pub fn fast(config: &mut ServeConfig, smtp_url: Option<String>, clock: Option<Arc<ManualClock>>) {
+    config.smtp_url = smtp_url;
+    config.backup.watchdog_max_sleep_ms = 50;
+    config.backup.leader_retry_ms = 100;
+    config.mail.mail_poll_ms = 50;
+    config.mail.mail_retry_base_ms = 200;
+    config.mail.mail_retry_max_ms = 800;
+    config.mail.smtp_timeout_ms = 2_000;
+    if let Some(clock) = clock {
+        config.backup.clock = ClockHandle::of(clock);
+    }
+}
+
+/// Whether a received mail's subject is `subject`.
+pub fn subject_is(subject: &str) -> impl Fn(&ReceivedMail) -> bool + '_ {
+    move |mail| mail.header("Subject").as_deref() == Some(subject)
+}
 
 /// Registers a customer (with a unique phone number) and returns its id.
 pub async fn register_customer(state: &AppState, name: &str, email: &str) -> CustomerId {

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use api::platform::config::QueueConfig;
+use api::telephony::QueueConfig;
 use api::ServeConfig;
 use ari_adapter::sim::{Behaviour, SimAsterisk, SimConfig, SimHandle};
 use chrono::Utc;
@@ -698,7 +698,7 @@ impl ServerProcess {
             .env("SAVECORP_DATA_DIR", data_dir.path())
             .env("SAVECORP_LISTEN", "127.0.0.1:0")
             .env("SAVECORP_DB_CONNECTIONS", "8")
-            .env("JWT_SECRET", api::platform::config::TEST_JWT_SECRET)
+            .env("JWT_SECRET", api::auth::TEST_JWT_SECRET)
             .env("ARI_URL", sim.base_url())
             .env("ARI_USER", "ari")
             .env("ARI_PASSWORD", "ari")

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use ari_adapter::AriConfig;
 use clap::Args;
 
+use crate::auth::{AuthConfig, MIN_JWT_SECRET_BYTES, TEST_JWT_SECRET};
 use crate::backup::BackupConfig;
 use crate::mail::{redacted_url, MailConfig, MailSettings};
-use crate::platform::config::{
-    invalid, secret, AuthConfig, DatabaseConfig, HttpConfig, InvalidSetting, QueueConfig,
-    RequestConfig, MIN_JWT_SECRET_BYTES, TEST_JWT_SECRET,
-};
-use crate::telephony::TelephonyConfig;
+use crate::platform::config::{invalid, secret, DatabaseConfig, InvalidSetting};
+use crate::requests::RequestConfig;
+use crate::telephony::{QueueConfig, TelephonyConfig};
+use crate::transport::HttpConfig;
 
 /// Everything `savecorp serve` needs. Its `Debug` hides every secret (passwords in URLs, the
 /// ARI password, the JWT secret, the first admin's password), so printing it cannot leak them.

@@ -1,7 +1,6 @@
 //! Registering a worker who can log in: uniqueness claims (email, endpoint) and credentials
 //! are written first, then the `Register` command; if the command fails, both are undone.
 
-use chrono::Utc;
 use domain::ids::WorkerId;
 use domain::values::{EmailAddress, Endpoint, PersonName, Role};
 use domain::worker::{Worker, WorkerCommand};
@@ -59,7 +58,7 @@ pub async fn register_worker(
             email: new.email,
             role: new.role,
             endpoint: new.endpoint,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         match store
             .execute::<Worker>(&owner, command, &(), metadata, Some(0))

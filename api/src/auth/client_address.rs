@@ -151,7 +151,7 @@ fn parse_forwarded_address(text: &str) -> Option<IpAddr> {
 
 impl ClientAddressPolicy {
     /// The policy of the trusted proxy settings in `config` (checked).
-    pub fn from_config(config: &crate::platform::config::AuthConfig) -> Result<Self, String> {
+    pub fn from_config(config: &crate::auth::AuthConfig) -> Result<Self, String> {
         Self::parse(
             config.trusted_proxy_header.as_deref(),
             &config.trusted_proxies,

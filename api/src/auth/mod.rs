@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod bootstrap;
 pub mod client_address;
+mod config;
 mod error;
 pub mod password;
 pub mod purge;
@@ -21,8 +22,8 @@ use std::time::Duration;
 use domain::ids::WorkerId;
 use domain::values::Role;
 
-use crate::platform::config::AuthConfig;
 use client_address::ClientAddressPolicy;
+pub use config::{AuthConfig, MIN_JWT_SECRET_BYTES, TEST_JWT_SECRET};
 pub use error::AuthError;
 use rate_limit::Throttle;
 use tokens::TokenKeys;

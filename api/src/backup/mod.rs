@@ -140,7 +140,7 @@ pub struct BackupState {
     pub store: journal::EventStore,
     pub reader: journal::LogReader,
     pub projector: projections::projector::ProjectorHandle,
-    pub requests: crate::platform::config::RequestConfig,
+    pub requests: crate::requests::RequestConfig,
     pub backup: BackupContext,
     /// The request policy in force (the follow-up requests it opens get it).
     pub settings: crate::settings::LiveSettings,

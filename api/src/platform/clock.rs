@@ -1,12 +1,27 @@
 //! Where "now" comes from: the system clock in production, a clock tests move by hand. The
 //! services that decide by time (backup watchdog, retention, request deadlines) read it
 //! through a [`ClockHandle`].
+//!
+//! Every instant the server puts into a command, and so into an event, is to the microsecond
+//! ([`now`], [`to_micros`]): the precision PostgreSQL's `timestamptz` keeps, so a read model
+//! holds exactly the instants of the events it was made from, and a lookup served from a read
+//! model answers what a fold of the events answers.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+/// `at` to the microsecond (the rest of its nanoseconds dropped).
+pub fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
+}
+
+/// The system clock's now, to the microsecond: the instant of every command the server issues.
+pub fn now() -> DateTime<Utc> {
+    to_micros(Utc::now())
+}
 
 /// Where "now" comes from: the system clock in production, a clock tests move by hand.
 pub trait Clock: Send + Sync + 'static {
@@ -19,7 +34,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        now()
     }
 }
 
@@ -74,13 +89,13 @@ impl Clock for ManualClock {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
         {
-            return frozen;
+            return to_micros(frozen);
         }
         let offset = *self
             .offset
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        Utc::now() + offset
+        to_micros(Utc::now() + offset)
     }
 }
 

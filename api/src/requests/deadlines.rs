@@ -30,7 +30,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::platform::clock::Clock;
-use crate::platform::config::RequestConfig;
+use crate::requests::RequestConfig;
 
 const READ_BATCH: i64 = 1_000;
 

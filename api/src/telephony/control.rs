@@ -46,7 +46,7 @@ impl Session {
         event: CallEvent,
         metadata: Metadata,
     ) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         match event {
             CallEvent::Queued { channel_id, .. } => {
                 self.media
@@ -221,7 +221,7 @@ impl Session {
                     call_id,
                     agent,
                     inbound,
-                    until: Utc::now() + STASIS_WAIT,
+                    until: crate::platform::clock::now() + STASIS_WAIT,
                 };
                 self.awaiting_stasis.insert(leg, pending);
                 Ok(())
@@ -268,7 +268,7 @@ impl Session {
 
     /// Gives up the legs whose `StasisStart` did not come in time.
     pub(super) async fn give_up_late_legs(&mut self) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         let late: Vec<String> = self
             .awaiting_stasis
             .iter()
@@ -327,7 +327,7 @@ impl Session {
         let command = CallCommand::FailOffer {
             agent,
             outcome,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let metadata = Metadata::new(Actor::Ari);
         if let Err(refusal) = self.call_command(call_id, command, &metadata, None).await? {
@@ -409,7 +409,7 @@ impl Session {
             .await
         {
             Ok(_) => {
-                let until = Utc::now() + ANNOUNCEMENT_LIMIT;
+                let until = crate::platform::clock::now() + ANNOUNCEMENT_LIMIT;
                 self.announcements
                     .insert(playback_id, (inbound.to_owned(), until));
             }

@@ -34,7 +34,7 @@ impl Session {
         if read_log {
             self.refresh_view().await?;
         }
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         for call_id in expired(&self.view.waiting(), now, self.max_wait()) {
             self.reject(call_id, RejectReason::MaxWaitExceeded).await?;
         }
@@ -61,7 +61,7 @@ impl Session {
         let metadata = Metadata::new(Actor::System);
         let command = CallCommand::Reject {
             reason,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         match self.call_command(call_id, command, &metadata, None).await? {
             Ok(_) => tracing::info!(%call_id, ?reason, "call rejected"),
@@ -82,7 +82,7 @@ impl Session {
         let attempt = call.state.attempts().saturating_add(1);
         let agent_channel_id = super::agent_leg_id(call_id, attempt);
         let metadata = Metadata::new(Actor::System);
-        let at = Utc::now();
+        let at = crate::platform::clock::now();
         let reserve = WorkerCommand::Offer { call_id, at };
         let offer = CallCommand::Offer {
             agent: worker_id,
@@ -134,7 +134,7 @@ impl Session {
     pub(super) async fn on_timers(&mut self) -> anyhow::Result<()> {
         self.give_up_late_legs().await?;
         self.on_login_timers().await?;
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         for (worker_id, until) in self.view.wrap_ups() {
             if until <= now {
                 let metadata = Metadata::new(Actor::System);
@@ -187,7 +187,7 @@ impl Session {
     /// Brings each worker in line with their call after a restart: a reservation for a call
     /// that moved on is released, a call that ended ends the worker's call too.
     pub(super) async fn sweep_workers(&mut self) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         for (worker_id, worker) in self.view.workers() {
             let command = match worker.presence() {
                 Presence::Offered { call_id } => {

@@ -147,7 +147,7 @@ impl Session {
         let verdict = verdict_on_arrival(
             self.view.queue_length(),
             self.config.queue.max_queue_length,
-            &self.view.agents(Utc::now().date_naive()),
+            &self.view.agents(crate::platform::clock::now().date_naive()),
         );
         let queue = CallCommand::Queue {
             caller_number,
@@ -157,7 +157,7 @@ impl Session {
             queue: QUEUE.to_owned(),
             // Our clock, not Asterisk's millisecond timestamp: two callers arriving within a
             // millisecond keep their order (FIFO), and max wait is measured on the same clock.
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let metadata = Metadata::new(Actor::Ari);
         if let Err(refusal) = self.call_command(call_id, queue, &metadata, None).await? {

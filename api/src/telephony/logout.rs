@@ -59,7 +59,7 @@ impl Session {
             .bind(worker)
             .fetch_all(self.store.pool())
             .await?;
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         if worker.is_none() {
             self.logins.next_scan = now + SCAN_INTERVAL;
             self.logins.next_expiry = None;
@@ -81,7 +81,7 @@ impl Session {
 
     /// Runs the checks that are due (an expiry, the periodic scan).
     pub(super) async fn on_login_timers(&mut self) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = crate::platform::clock::now();
         let expired = self.logins.next_expiry.is_some_and(|expiry| expiry <= now);
         if expired || self.logins.next_scan <= now {
             self.check_logins(None).await?;
@@ -121,7 +121,9 @@ impl Session {
 
     async fn log_out(&mut self, worker_id: WorkerId) -> anyhow::Result<()> {
         let metadata = Metadata::new(Actor::System);
-        let command = WorkerCommand::LogOut { at: Utc::now() };
+        let command = WorkerCommand::LogOut {
+            at: crate::platform::clock::now(),
+        };
         match self
             .worker_command(worker_id, command, &metadata, None)
             .await?

@@ -22,6 +22,7 @@
 //! (answered, missed, withdrawn, ended) is issued by the reaction to that event, so a hang-up
 //! from the API is handled exactly like one from a phone.
 
+mod config;
 mod control;
 mod directory;
 mod dispatcher;
@@ -41,8 +42,7 @@ use domain::ids::CallId;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::platform::config::QueueConfig;
-
+pub use config::QueueConfig;
 pub use directory::{
     customer_of_number, CustomerDirectory, NoCustomerDirectory, SqlCustomerDirectory,
 };

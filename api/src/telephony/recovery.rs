@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use anyhow::Context as _;
-use chrono::Utc;
+
 use domain::call::{CallCommand, CallState, OfferFailure, OfferOutcome};
 use journal::{Actor, Metadata};
 
@@ -64,7 +64,7 @@ impl Session {
         // log tail cannot return yet; after the listing, so that a caller in it is judged with
         // the agents committed before they called.
         self.refresh_view().await?;
-        let at = Utc::now();
+        let at = crate::platform::clock::now();
         let live: HashSet<&str> = channels.iter().map(|c| c.id.as_str()).collect();
         let bridge_members = |bridge_id: &str| -> Option<Vec<String>> {
             bridges

@@ -26,7 +26,6 @@ use uuid::Uuid;
 
 use crate::auth::sessions;
 use crate::auth::tokens::AccessClaims;
-use crate::platform::config::{HttpConfig, IntrospectionAccess};
 pub use crate::transport::edge::CONTENT_SECURITY_POLICY;
 use crate::transport::edge::{bearer, graphql_error};
 use crate::transport::graphql::context::RequestContext;
@@ -34,6 +33,7 @@ use crate::transport::graphql::error::ApiError;
 use crate::transport::graphql::events::SubscriptionSlots;
 use crate::transport::graphql::{build_schema, ApiSchema};
 use crate::transport::state::AppState;
+use crate::transport::{HttpConfig, IntrospectionAccess};
 
 /// Largest request body accepted anywhere (GraphQL documents and variables).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

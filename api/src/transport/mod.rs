@@ -4,6 +4,7 @@
 //! shares ([`state`]) and what every handler shares below them ([`edge`]). It calls the capabilities (auth, telephony, backup, mail, requests,
 //! customers) and the platform; nothing below imports it.
 
+mod config;
 pub mod counters;
 pub mod edge;
 pub mod export;
@@ -13,3 +14,5 @@ pub mod http;
 pub mod metrics;
 pub mod ping;
 pub mod state;
+
+pub use config::{HttpConfig, IntrospectionAccess};

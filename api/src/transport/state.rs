@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::AuthService;
 
-use crate::platform::config::QueueConfig;
+use crate::telephony::QueueConfig;
 use crate::telephony::TelephonyConfig;
 
 #[derive(Clone)]
@@ -38,11 +38,11 @@ pub struct AppState {
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::transport::counters::Metrics>,
     /// Request deadlines: the due-soon window of new requests, the alerts manager.
-    pub requests: crate::platform::config::RequestConfig,
+    pub requests: crate::requests::RequestConfig,
     /// Workers whose credentials changed (open WebSocket connections check theirs again).
     pub credentials: crate::auth::watch::CredentialChanges,
     /// The HTTP edge's settings (timeouts, WebSocket caps, GraphiQL, introspection, /metrics).
-    pub http: Arc<crate::platform::config::HttpConfig>,
+    pub http: Arc<crate::transport::HttpConfig>,
     /// Tasks a request started (a projection rebuild): stopped and joined on shutdown.
     pub tasks: crate::platform::shutdown::Tasks,
     /// The settings admins change (queues, request allowances, KPI threshold), kept up to
@@ -79,7 +79,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             ari_link: crate::telephony::AriLink::default(),
             metrics: Arc::new(crate::transport::counters::Metrics::default()),
-            requests: crate::platform::config::RequestConfig::default(),
+            requests: crate::requests::RequestConfig::default(),
             credentials: crate::auth::watch::CredentialChanges::default(),
             http: Arc::default(),
             tasks: crate::platform::shutdown::Tasks::default(),
@@ -92,8 +92,8 @@ impl AppState {
         mut self,
         telephony: Option<TelephonyConfig>,
         queue: QueueConfig,
-        requests: crate::platform::config::RequestConfig,
-        http: crate::platform::config::HttpConfig,
+        requests: crate::requests::RequestConfig,
+        http: crate::transport::HttpConfig,
     ) -> Self {
         self.queue = queue;
         self.telephony = telephony;

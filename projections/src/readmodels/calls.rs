@@ -19,7 +19,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
-use super::{decode, keyword, load_rows, micros, secs_between, unique, upsert_rows, ReadError};
+use super::{
+    decode, get_row, keyword, load_rows, micros, secs_between, unique, upsert_rows, ReadError,
+};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -376,6 +378,11 @@ pub struct CallFilter {
     pub queued_from: Option<DateTime<Utc>>,
     /// Exclusive.
     pub queued_until: Option<DateTime<Utc>>,
+}
+
+/// The call `id` (`call(id)`); `None` when the read model has no such call.
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<CallRow>, ReadError> {
+    get_row(pool, "calls", "call_id", id).await
 }
 
 /// A page of calls ordered by `queued_at` (the only sort key): `calls` and the CSV export.

@@ -1,5 +1,5 @@
-//! Read model `customers`: customer details, their phone numbers (`customer_phones`, for
-//! `customerByNumber`) and how many of their requests are open or pending. An erased customer
+//! Read model `customers`: customer details, their phone numbers (`customer_phones`, in the
+//! customer's order, the main number at position 0; for `customerByNumber`) and how many of their requests are open or pending. An erased customer
 //! keeps its row (id, dates, counts) with every personal field NULL and no phone numbers.
 //!
 //! ```sql
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
 use super::workers::like_pattern;
-use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
+use super::{decode, get_row, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -63,6 +63,7 @@ struct CustomerRequestRow {
 struct PhoneRow {
     number: String,
     customer_id: Uuid,
+    position: i32,
 }
 
 /// The `customers` projection.
@@ -104,8 +105,8 @@ async fn apply(
             .into_iter()
             .map(|row| (row.customer_id, row))
             .collect();
-    // number -> owner after this batch (None: removed).
-    let mut phones: HashMap<String, Option<Uuid>> = HashMap::new();
+    // number -> owner and place in the owner's list after this batch (None: removed).
+    let mut phones: HashMap<String, Option<(Uuid, i32)>> = HashMap::new();
     let mut erased = Vec::new();
     for (id, sequence, event) in customer_events {
         match event {
@@ -132,8 +133,8 @@ async fn apply(
                         version: sequence,
                     },
                 );
-                for number in numbers {
-                    phones.insert(number.as_str().to_owned(), Some(id));
+                for (position, number) in (0..).zip(numbers) {
+                    phones.insert(number.as_str().to_owned(), Some((id, position)));
                 }
             }
             other => {
@@ -168,8 +169,8 @@ async fn apply(
                             for number in numbers.from {
                                 phones.insert(number.as_str().to_owned(), None);
                             }
-                            for number in numbers.to {
-                                phones.insert(number.as_str().to_owned(), Some(id));
+                            for (position, number) in (0..).zip(numbers.to) {
+                                phones.insert(number.as_str().to_owned(), Some((id, position)));
                             }
                         }
                     }
@@ -204,9 +205,10 @@ async fn apply(
     let mut kept: Vec<PhoneRow> = phones
         .into_iter()
         .filter_map(|(number, owner)| {
-            owner.map(|customer_id| PhoneRow {
+            owner.map(|(customer_id, position)| PhoneRow {
                 number,
                 customer_id,
+                position,
             })
         })
         .collect();
@@ -215,7 +217,7 @@ async fn apply(
         connection,
         "customer_phones",
         &["number"],
-        &["number", "customer_id"],
+        &["number", "customer_id", "position"],
         &kept,
     )
     .await?;
@@ -301,21 +303,21 @@ pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<CustomerRow
 /// A customer's phone numbers.
 pub async fn phones(pool: &PgPool, customer_id: Uuid) -> Result<Vec<String>, ReadError> {
     Ok(sqlx::query_scalar(
-        "SELECT number FROM customer_phones WHERE customer_id = $1 ORDER BY number",
+        "SELECT number FROM customer_phones WHERE customer_id = $1 ORDER BY position, number",
     )
     .bind(customer_id)
     .fetch_all(pool)
     .await?)
 }
 
-/// The phone numbers of `customers`, each list sorted.
+/// The phone numbers of `customers`, each list in its customer's order (main number first).
 pub async fn phones_of(
     pool: &PgPool,
     customers: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<String>>, ReadError> {
     let rows: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT customer_id, number FROM customer_phones WHERE customer_id = ANY($1) \
-         ORDER BY customer_id, number",
+         ORDER BY customer_id, position, number",
     )
     .bind(customers)
     .fetch_all(pool)
@@ -379,6 +381,11 @@ pub fn phone_patterns(term: &str) -> Option<Vec<String>> {
         }
     }
     Some(patterns)
+}
+
+/// The customer `id` (`customer(id)`); `None` when the read model has no such customer.
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<CustomerRow>, ReadError> {
+    get_row(pool, "customers", "customer_id", id).await
 }
 
 /// A page of live (not erased) customers; `search` matches the name or email (case-insensitive

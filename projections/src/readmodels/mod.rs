@@ -85,6 +85,22 @@ pub(crate) async fn load_rows<R: DeserializeOwned>(
         .collect()
 }
 
+/// The row of `table` whose `column` is `key` (a lookup by id: `customer(id)`, `worker(id)`…).
+pub(crate) async fn get_row<R: DeserializeOwned>(
+    pool: &sqlx::PgPool,
+    table: &str,
+    column: &str,
+    key: Uuid,
+) -> Result<Option<R>, ReadError> {
+    let value: Option<serde_json::Value> = sqlx::query_scalar(&format!(
+        "SELECT to_jsonb(t) FROM {table} t WHERE {column} = $1"
+    ))
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(value.map(serde_json::from_value).transpose()?)
+}
+
 /// Inserts or replaces `rows` of `table` (row fields = columns), keyed by `keys`.
 pub(crate) async fn upsert_rows<R: Serialize>(
     connection: &mut PgConnection,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
 use super::workers::like_pattern;
-use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
+use super::{decode, get_row, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -332,6 +332,11 @@ pub struct RequestFilter {
     pub search: Option<String>,
     /// Only open or pending requests with an alert raised (`requestAlerts`).
     pub alerted: bool,
+}
+
+/// The request `id` (`request(id)`); `None` when the read model has no such request.
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<RequestRow>, ReadError> {
+    get_row(pool, "requests", "request_id", id).await
 }
 
 /// A page of requests (`requests`, `requestAlerts`, the CSV export); each sort key has its

@@ -18,7 +18,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::keyset::{self, Filter, ListSpec, PageQuery, Param, Rows, SortType};
-use super::{decode, load_rows, micros, unique, upsert_rows, ReadError};
+use super::{decode, get_row, load_rows, micros, unique, upsert_rows, ReadError};
 use crate::projector::{Projection, ProjectionError};
 use journal::StoredEvent;
 
@@ -237,6 +237,11 @@ pub struct WorkerFilter {
     pub active: Option<bool>,
     /// Case-insensitive substring of the name or email (LIKE wildcards are escaped).
     pub search: Option<String>,
+}
+
+/// The worker `id` (`worker(id)`); `None` when the read model has no such worker.
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<WorkerRow>, ReadError> {
+    get_row(pool, "workers", "worker_id", id).await
 }
 
 /// A page of workers (`workers`).

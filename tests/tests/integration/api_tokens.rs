@@ -9,7 +9,7 @@ use tests::TestApp;
 
 const ME: &str = "{ me { id } }";
 /// The secret `ServeConfig::for_tests` signs with.
-const TEST_SECRET: &[u8] = api::platform::config::TEST_JWT_SECRET.as_bytes();
+const TEST_SECRET: &[u8] = api::auth::TEST_JWT_SECRET.as_bytes();
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("a JWT has a payload");

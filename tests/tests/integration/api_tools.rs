@@ -161,7 +161,7 @@ async fn graphiql_is_served_from_the_binary_under_the_strict_policy() {
 async fn graphiql_and_introspection_follow_their_settings() {
     let app = TestApp::spawn_with(|config| {
         config.http.graphiql = false;
-        config.http.introspection = api::platform::config::IntrospectionAccess::Authenticated;
+        config.http.introspection = api::transport::IntrospectionAccess::Authenticated;
     })
     .await;
     let page = app
@@ -193,7 +193,7 @@ async fn graphiql_and_introspection_follow_their_settings() {
     assert_eq!(gql(&app, None, "{ version }", json!({})).await.status, 200);
 
     let off = TestApp::spawn_with(|config| {
-        config.http.introspection = api::platform::config::IntrospectionAccess::Off;
+        config.http.introspection = api::transport::IntrospectionAccess::Off;
     })
     .await;
     let admin = bootstrap_admin(&off).await;

@@ -2,12 +2,11 @@
 //! statistics, report and alert mails received by a real SMTP server, the watchdog across a
 //! restart, the outbox across an SMTP outage, retention, bad input, a large manifest.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use api::backup::retention;
 use api::backup::service::{self, Bytes, PingKind};
-use api::platform::clock::{ClockHandle, ManualClock};
+use api::platform::clock::ManualClock;
 use api::ServeConfig;
 use chrono::{Datelike, Utc};
 use domain::ids::BackupRunId;
@@ -16,30 +15,13 @@ use journal::Actor;
 use serde_json::json;
 use serde_json::Value;
 use tests::backup::{
-    count_all_events, count_events, entry, eventually, given_plan_and_token, manifest,
-    outbox_settled, period_plan, ping, register_admin, register_customer, watchdog_settled,
+    count_all_events, count_events, entry, eventually, fast, given_plan_and_token, manifest,
+    outbox_settled, period_plan, ping, register_admin, register_customer, subject_is,
+    watchdog_settled,
 };
 use tests::graphql::{bootstrap_admin, gql, WsClient};
-use tests::smtp::{ReceivedMail, SmtpServer};
+use tests::smtp::SmtpServer;
 use tests::TestApp;
-
-/// Short loops and retries, the test's SMTP server and clock.
-fn fast(config: &mut ServeConfig, smtp_url: Option<String>, clock: Option<Arc<ManualClock>>) {
-    config.smtp_url = smtp_url;
-    config.backup.watchdog_max_sleep_ms = 50;
-    config.backup.leader_retry_ms = 100;
-    config.mail.mail_poll_ms = 50;
-    config.mail.mail_retry_base_ms = 200;
-    config.mail.mail_retry_max_ms = 800;
-    config.mail.smtp_timeout_ms = 2_000;
-    if let Some(clock) = clock {
-        config.backup.clock = ClockHandle::of(clock);
-    }
-}
-
-fn subject_is(subject: &str) -> impl Fn(&ReceivedMail) -> bool + '_ {
-    move |mail| mail.header("Subject").as_deref() == Some(subject)
-}
 
 fn sorted(mut list: Vec<String>) -> Vec<String> {
     list.sort();
@@ -62,19 +44,7 @@ async fn a_cron_client_gets_exact_change_stats_and_a_report_mail_for_each_run() 
         &["ops@acme.example"],
         RetentionPolicy::default(),
     );
-    service::set_backup_plan(
-        &app.state.backup_state(),
-        Actor::System,
-        customer,
-        plan,
-        None,
-    )
-    .await
-    .expect("plan set");
-    let issued = service::issue_ingest_token(&app.state.backup_state(), Actor::System, customer)
-        .await
-        .expect("token issued");
-    let token = issued.token.clone();
+    let token = given_plan_and_token(&app.state, customer, plan).await;
 
     // Night 1: start, then success with the first manifest.
     let (status, _) = ping(&app, &token, "/start?rid=night-1", "").await;
@@ -1193,10 +1163,8 @@ async fn a_200k_entry_manifest_is_ingested_over_http_in_bounded_memory() {
     let postgres = tests::TestPostgres::get().await;
     let database = postgres.fresh_database().await;
     let auth = api::auth::AuthService::new(
-        api::auth::tokens::TokenKeys::from_secret(
-            api::platform::config::TEST_JWT_SECRET.as_bytes(),
-        ),
-        api::platform::config::AuthConfig::default(),
+        api::auth::tokens::TokenKeys::from_secret(api::auth::TEST_JWT_SECRET.as_bytes()),
+        api::auth::AuthConfig::default(),
     );
     let state = api::transport::state::AppState::new(postgres.pool(&database, 4).await, auth);
     let customer = register_customer(&state, "Echo Storage", "echo@storage.example").await;

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api::backup::service;
-use api::platform::clock::{ClockHandle, ManualClock};
+use api::platform::clock::ManualClock;
 use api::ServeConfig;
 use chrono::Utc;
 use domain::plan::RetentionPolicy;
 use journal::Actor;
-use tests::backup::{eventually, given_plan_and_token, period_plan, ping, register_customer};
-use tests::smtp::{ReceivedMail, SmtpServer, SmtpTls, TestCertificate};
+use tests::backup::{
+    eventually, given_plan_and_token, period_plan, ping, register_customer, subject_is,
+};
+use tests::smtp::{SmtpServer, SmtpTls, TestCertificate};
 use tests::TestApp;
 
 /// A password with characters a URL must percent-encode.
@@ -25,21 +27,8 @@ fn fast(
     ca_file: Option<std::path::PathBuf>,
     clock: Option<Arc<ManualClock>>,
 ) {
-    config.smtp_url = Some(smtp_url);
+    tests::backup::fast(config, Some(smtp_url), clock);
     config.mail.smtp_ca_file = ca_file;
-    config.backup.watchdog_max_sleep_ms = 50;
-    config.backup.leader_retry_ms = 100;
-    config.mail.mail_poll_ms = 50;
-    config.mail.mail_retry_base_ms = 200;
-    config.mail.mail_retry_max_ms = 800;
-    config.mail.smtp_timeout_ms = 2_000;
-    if let Some(clock) = clock {
-        config.backup.clock = ClockHandle::of(clock);
-    }
-}
-
-fn subject_is(subject: &str) -> impl Fn(&ReceivedMail) -> bool + '_ {
-    move |mail| mail.header("Subject").as_deref() == Some(subject)
 }
 
 #[tokio::test]

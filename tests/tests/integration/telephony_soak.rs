@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use api::platform::config::QueueConfig;
+use api::telephony::QueueConfig;
 use ari_adapter::sim::{Behaviour, SimAsterisk, SimChannel, SimConfig, SimHandle};
 use chrono::Utc;
 use domain::call::{CallCommand, CallEvent};

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::platform::config::HttpConfig;
+use crate::transport::HttpConfig;
 
 const PAGE: &str = include_str!("index.html");
 const SCRIPT: &str = include_str!("explorer.js");

@@ -65,6 +65,46 @@ fn time_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// The `after` and `before` cursors of `request`, each read by `parse`.
+type Cursors<T> = (Option<T>, Option<T>);
+
+fn cursors<T>(
+    request: &PageRequest,
+    parse: fn(&CursorKey, &str) -> Result<T, ApiError>,
+) -> Result<Cursors<T>, ApiError> {
+    let after = request
+        .after
+        .as_ref()
+        .map(|cursor| parse(cursor, "after"))
+        .transpose()?;
+    let before = request
+        .before
+        .as_ref()
+        .map(|cursor| parse(cursor, "before"))
+        .transpose()?;
+    Ok((after, before))
+}
+
+/// The Relay page of log `events` (`total` matching), each cursor its `sort` key and position.
+fn event_page(
+    request: &PageRequest,
+    events: Vec<StoredEvent>,
+    total: i64,
+    sort: fn(&StoredEvent) -> String,
+) -> Page<LogEventView> {
+    let rows = events
+        .into_iter()
+        .map(|event| {
+            let key = CursorKey {
+                sort: sort(&event),
+                id: event.position().to_string(),
+            };
+            (key, LogEventView(Arc::new(event)))
+        })
+        .collect();
+    page(request, rows, total)
+}
+
 fn audit_error(error: AuditError) -> ApiError {
     match error {
         AuditError::UnknownAggregateType(_) => ApiError::validation(
@@ -261,16 +301,7 @@ impl AuditQuery {
             )));
         }
         let request = PageRequest::parse(first, after, last, before)?;
-        let after = request
-            .after
-            .as_ref()
-            .map(|cursor| cursor_number(cursor, "after"))
-            .transpose()?;
-        let before = request
-            .before
-            .as_ref()
-            .map(|cursor| cursor_number(cursor, "before"))
-            .transpose()?;
+        let (after, before) = cursors(&request, cursor_number)?;
         let order = match request.direction {
             Direction::Forward => "ASC",
             Direction::Backward => "DESC",
@@ -298,17 +329,9 @@ impl AuditQuery {
         .bind(&aggregate_id)
         .fetch_one(store.pool())
         .await?;
-        let rows = events
-            .into_iter()
-            .map(|event| {
-                let key = CursorKey {
-                    sort: event.sequence.to_string(),
-                    id: event.position().to_string(),
-                };
-                (key, LogEventView(Arc::new(event)))
-            })
-            .collect();
-        Ok(page(&request, rows, total))
+        Ok(event_page(&request, events, total, |event| {
+            event.sequence.to_string()
+        }))
     }
 
     /// What one actor did in `[from, until)` (admins), oldest first: `actor` is
@@ -337,16 +360,7 @@ impl AuditQuery {
             return Err(ApiError::validation("until", "must be after from"));
         }
         let request = PageRequest::parse(first, after, last, before)?;
-        let after = request
-            .after
-            .as_ref()
-            .map(|cursor| cursor_time(cursor, "after"))
-            .transpose()?;
-        let before = request
-            .before
-            .as_ref()
-            .map(|cursor| cursor_time(cursor, "before"))
-            .transpose()?;
+        let (after, before) = cursors(&request, cursor_time)?;
         let order = match request.direction {
             Direction::Forward => "recorded_at ASC, position ASC",
             Direction::Backward => "recorded_at DESC, position DESC",
@@ -381,17 +395,9 @@ impl AuditQuery {
         .bind(until)
         .fetch_one(store.pool())
         .await?;
-        let rows = events
-            .into_iter()
-            .map(|event| {
-                let key = CursorKey {
-                    sort: time_text(event.recorded_at),
-                    id: event.position().to_string(),
-                };
-                (key, LogEventView(Arc::new(event)))
-            })
-            .collect();
-        Ok(page(&request, rows, total))
+        Ok(event_page(&request, events, total, |event| {
+            time_text(event.recorded_at)
+        }))
     }
 
     /// An aggregate's state after event `version`, or as of instant `at`, or now (admins).

@@ -1,7 +1,8 @@
 //! Calls: `call(id)` (admins: any; agents: calls offered to or taken by them) and
 //! `hangUpCall(callId)` (only the connected agent; telephony reacts to the committed event).
 //! A `Call` shows its outcome, who ended it, its offer history and its customer, the same
-//! whether read from the log (`call`) or from the `calls` read model (`calls`).
+//! whether made from the committed events (`hangUpCall`, the `callUpdates` subscription) or
+//! read from the `calls` read model (`call`, `calls`).
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -12,10 +13,11 @@ use domain::ids::{CallId, CustomerId, WorkerId};
 use projections::readmodels::calls::{self as call_model, CallOfferRow, CallRow};
 use uuid::Uuid;
 
-use super::context::{metadata, parse_id, require_worker, state, Me};
-use super::customers::{load_customer, CustomerView};
+use super::common::{read_error, wait_for_aggregate};
+use super::context::{execute_as, parse_id, require_worker, state, Me};
+use super::customers::{read_customer, CustomerView};
 use super::error::ApiError;
-use super::workers::{load_worker, WorkerView};
+use super::workers::{read_worker, WorkerView};
 
 /// Where a call is in its lifecycle.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,11 +184,7 @@ pub async fn worker_object(
     require_worker(context)?;
     let Some(id) = id else { return Ok(None) };
     let id: WorkerId = parse_id(id, "id")?;
-    match load_worker(context, id).await {
-        Ok((worker, version)) => Ok(WorkerView::from_aggregate(id, version, &worker)),
-        Err(ApiError::NotFound(_)) => Ok(None),
-        Err(error) => Err(error),
-    }
+    read_worker(state(context)?, id).await
 }
 
 /// The customer `id` as `customer(id)` shows them; `null` when there is none.
@@ -197,11 +195,7 @@ pub async fn customer_object(
     require_worker(context)?;
     let Some(id) = id else { return Ok(None) };
     let id: CustomerId = parse_id(id, "customerId")?;
-    match load_customer(context, id).await {
-        Ok((customer, version)) => Ok(Some(CustomerView::from_aggregate(id, version, &customer))),
-        Err(ApiError::NotFound(_)) => Ok(None),
-        Err(error) => Err(error),
-    }
+    read_customer(state(context)?, id).await
 }
 
 /// One inbound call.
@@ -252,7 +246,7 @@ impl CallView {
         let id: Uuid = parse_id(&self.id, "id")?;
         let rows = call_model::offers(&state(context)?.pool, id)
             .await
-            .map_err(super::common::read_error)?;
+            .map_err(read_error)?;
         Ok(rows.into_iter().map(CallOfferView::from_row).collect())
     }
 }
@@ -387,17 +381,25 @@ impl CallView {
 
 /// The call `id` if `me` may see it (admins: any; agents: the calls offered to or taken by
 /// them): `NOT_FOUND` / `FORBIDDEN` otherwise.
+/// Read from the `calls` read model once it holds every event of that call (read-your-writes).
 async fn load_visible(context: &Context<'_>, me: &Me, id: CallId) -> Result<CallView, ApiError> {
-    let (call, version) = state(context)?
-        .store
-        .load_aggregate::<Call>(&id.to_string())
-        .await?;
-    let view = CallView::from_aggregate(id, version, &call).ok_or(ApiError::NotFound("call"))?;
+    let state = state(context)?;
+    wait_for_aggregate(state, "calls", "call", id).await?;
+    let row = call_model::get(&state.pool, id.as_uuid())
+        .await
+        .map_err(read_error)?
+        .ok_or(ApiError::NotFound("call"))?;
+    let offers = call_model::offers(&state.pool, id.as_uuid())
+        .await
+        .map_err(read_error)?;
+    let me_id = me.id.as_uuid();
     let involved =
-        call.agent() == Some(me.id) || call.offers().iter().any(|offer| offer.agent == me.id);
+        row.agent_id == Some(me_id) || offers.iter().any(|offer| offer.agent_id == me_id);
     if !me.is_admin() && !involved {
         return Err(ApiError::Forbidden);
     }
+    let mut view = CallView::from_row(row);
+    view.offer_list = Some(offers.into_iter().map(CallOfferView::from_row).collect());
     Ok(view)
 }
 
@@ -444,18 +446,9 @@ impl CallMutation {
         let id: CallId = parse_id(&call_id, "callId")?;
         let command = CallCommand::AgentHangUp {
             agent: me.id,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
-        let committed = state(context)?
-            .store
-            .execute::<Call>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Call>(context, &me, id, command, expected_version).await?;
         CallView::from_aggregate(id, committed.version, &committed.aggregate)
             .ok_or(ApiError::NotFound("call"))
     }

@@ -1,5 +1,6 @@
 //! What the GraphQL areas share, below all of them (so the area files import it and not each
-//! other): the read-your-writes wait of a mutation and the error of a failed read-model read.
+//! other): the read-your-writes waits of a mutation and of a lookup by id, and the error of a
+//! failed read-model read.
 
 use std::time::Duration;
 
@@ -21,6 +22,46 @@ pub async fn wait_for_read_models(state: &AppState, names: &[&str], position: Lo
         .await
     {
         tracing::debug!(%error, "read models did not catch up in time");
+    }
+}
+
+/// How long a lookup by id waits for its read model to show every event of the object before
+/// answering `UNAVAILABLE` (longer than a mutation's wait: a lookup has no committed answer of
+/// its own to fall back on).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits (at most [`LOOKUP_TIMEOUT`]) until the read model `name` has applied the last event of
+/// the aggregate `aggregate_type`/`id` committed so far, so a lookup by id served from the read
+/// model answers what a fold of the aggregate's events answers. `UNAVAILABLE` when the read
+/// model is still behind then (never a stale answer, nor a `NOT_FOUND` for an object that
+/// exists).
+pub async fn wait_for_aggregate(
+    state: &AppState,
+    name: &str,
+    aggregate_type: &str,
+    id: impl std::fmt::Display,
+) -> Result<(), ApiError> {
+    let Some(position) = state
+        .reader
+        .last_of(aggregate_type, &id.to_string())
+        .await?
+    else {
+        return Ok(());
+    };
+    match state
+        .projector
+        .wait_for(&[name], position, LOOKUP_TIMEOUT)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(projections::projector::WaitError::Timeout) => {
+            tracing::warn!(
+                read_model = name,
+                "a lookup's read model did not catch up in time"
+            );
+            Err(ApiError::Unavailable)
+        }
+        Err(projections::projector::WaitError::Database(error)) => Err(error.into()),
     }
 }
 

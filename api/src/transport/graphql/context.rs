@@ -123,6 +123,32 @@ pub fn metadata(context: &Context<'_>, me: &Me) -> Metadata {
     }
 }
 
+/// Runs `command` on the aggregate `id` as `me` (this request's metadata), at
+/// `expected_version` when given: what every mutation that changes one aggregate does.
+pub async fn execute_as<A>(
+    context: &Context<'_>,
+    me: &Me,
+    id: impl std::fmt::Display,
+    command: A::Command,
+    expected_version: Option<i64>,
+) -> Result<journal::Committed<A>, ApiError>
+where
+    A: cqrs_es::Aggregate<Services = ()>,
+    A::Command: Clone,
+    A::Error: super::error::RuleError,
+{
+    Ok(state(context)?
+        .store
+        .execute::<A>(
+            &id.to_string(),
+            command,
+            &(),
+            &metadata(context, me),
+            expected_version,
+        )
+        .await?)
+}
+
 /// Parses an id argument (`VALIDATION` on the named field when it is not a UUID).
 pub fn parse_id<T: From<Uuid>>(id: &ID, field: &str) -> Result<T, ApiError> {
     Uuid::parse_str(id.as_str())

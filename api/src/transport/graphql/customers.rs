@@ -1,15 +1,18 @@
 //! Customers: `customer(id)`, `registerCustomer`, `updateCustomer`, `eraseCustomer`.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use chrono::Utc;
+
 use domain::customer::{Customer, CustomerCommand};
 use domain::ids::CustomerId;
 use domain::values::{EmailAddress, PersonName, PhoneNumber};
 use journal::Committed;
+use projections::readmodels::customers::{self as customer_model, CustomerRow};
 
-use super::context::{metadata, parse_id, require_admin, require_worker, state};
+use super::common::{read_error, wait_for_aggregate};
+use super::context::{execute_as, metadata, parse_id, require_admin, require_worker, state};
 use super::error::ApiError;
 use crate::claims::{self, with_claims, ClaimKind};
+use crate::transport::state::AppState;
 
 /// Longest notes and avatar URL accepted before the domain's own checks (the body limit is the
 /// outer bound).
@@ -53,6 +56,39 @@ impl CustomerView {
     fn from_committed(id: CustomerId, committed: &Committed<Customer>) -> Self {
         Self::from_aggregate(id, committed.version, &committed.aggregate)
     }
+
+    /// A row of the `customers` read model with its numbers (main number first).
+    pub fn from_row(row: CustomerRow, phones: Vec<String>) -> Self {
+        Self {
+            id: ID(row.customer_id.to_string()),
+            version: row.version,
+            erased: row.erased,
+            name: row.name,
+            phones,
+            email: row.email,
+            notes: row.notes,
+            avatar_url: row.avatar_url,
+        }
+    }
+}
+
+/// The customer `id` as `customer(id)` shows them, from the `customers` read model once it
+/// holds every event of that customer (read-your-writes); `None` when there is none.
+pub async fn read_customer(
+    state: &AppState,
+    id: CustomerId,
+) -> Result<Option<CustomerView>, ApiError> {
+    wait_for_aggregate(state, "customers", "customer", id).await?;
+    let Some(row) = customer_model::get(&state.pool, id.as_uuid())
+        .await
+        .map_err(read_error)?
+    else {
+        return Ok(None);
+    };
+    let phones = customer_model::phones(&state.pool, row.customer_id)
+        .await
+        .map_err(read_error)?;
+    Ok(Some(CustomerView::from_row(row, phones)))
 }
 
 pub async fn load_customer(
@@ -133,8 +169,9 @@ impl CustomerQuery {
     async fn customer(&self, context: &Context<'_>, id: ID) -> Result<CustomerView, ApiError> {
         require_worker(context)?;
         let id: CustomerId = parse_id(&id, "id")?;
-        let (customer, version) = load_customer(context, id).await?;
-        Ok(CustomerView::from_aggregate(id, version, &customer))
+        read_customer(state(context)?, id)
+            .await?
+            .ok_or(ApiError::NotFound("customer"))
     }
 }
 
@@ -163,7 +200,7 @@ impl CustomerMutation {
                 .transpose()?,
             notes: input.notes,
             avatar_url: input.avatar_url,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let CustomerCommand::Register { phones, .. } = &command else {
             return Err(ApiError::internal(anyhow::anyhow!(
@@ -242,7 +279,7 @@ impl CustomerMutation {
             email,
             notes: input.notes,
             avatar_url,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let owner = id.to_string();
         let metadata = metadata(context, &me);
@@ -278,16 +315,11 @@ impl CustomerMutation {
         let state = state(context)?;
         let (before, _) = load_customer(context, id).await?;
         let owner = id.to_string();
-        let committed = state
-            .store
-            .execute::<Customer>(
-                &owner,
-                CustomerCommand::Erase { at: Utc::now() },
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let command = CustomerCommand::Erase {
+            at: crate::platform::clock::now(),
+        };
+        let committed =
+            execute_as::<Customer>(context, &me, &owner, command, expected_version).await?;
         for phone in before
             .details()
             .map(|d| d.phones.clone())

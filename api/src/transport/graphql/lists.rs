@@ -10,11 +10,8 @@
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use domain::values::{PhoneNumber, Role};
-use projections::readmodels::customers::CustomerRow;
+use domain::values::PhoneNumber;
 use projections::readmodels::keyset::{self, Key, PageQuery, Rows};
-use projections::readmodels::requests::RequestRow;
-use projections::readmodels::workers::WorkerRow;
 use projections::readmodels::{
     calls as call_model, customers as customer_model, queue, requests as request_model,
     workers as worker_model,
@@ -27,8 +24,8 @@ use super::connection::{page, CursorKey, Direction, Page, PageRequest};
 use super::context::{parse_id, require_worker, state};
 use super::customers::CustomerView;
 use super::error::ApiError;
-use super::requests::{PriorityValue, RequestStatusValue, RequestTypeValue, RequestView};
-use super::workers::{PresenceState, RoleValue, WorkerPresence, WorkerView};
+use super::requests::{PriorityValue, RequestStatusValue, RequestView};
+use super::workers::{PresenceState, WorkerView};
 
 // ---- pages of the read models' one keyset engine ----
 
@@ -78,44 +75,6 @@ fn id_of(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
-fn worker_view(row: WorkerRow) -> WorkerView {
-    let state = PresenceState::from_stored(&row.state);
-    WorkerView {
-        id: id_of(row.worker_id),
-        version: row.version,
-        name: row.name,
-        email: row.email,
-        role: Role::parse(&row.role)
-            .map(RoleValue::from)
-            .unwrap_or(RoleValue::Agent),
-        endpoint: row.endpoint,
-        avatar_url: row.avatar_url,
-        active: row.active,
-        presence: WorkerPresence {
-            state,
-            reason: row.pause_reason,
-            call_id: row.call_id.map(id_of),
-            wrap_up_until: row.wrap_up_until,
-            since: Some(row.state_since),
-        },
-        idle_since: row.idle_since,
-        shown_to_self: false,
-    }
-}
-
-fn customer_view(row: CustomerRow, phones: Vec<String>) -> CustomerView {
-    CustomerView {
-        id: id_of(row.customer_id),
-        version: row.version,
-        erased: row.erased,
-        name: row.name,
-        phones,
-        email: row.email,
-        notes: row.notes,
-        avatar_url: row.avatar_url,
-    }
-}
-
 fn call_keyword(state: CallStateValue) -> &'static str {
     match state {
         CallStateValue::Queued => "queued",
@@ -124,15 +83,6 @@ fn call_keyword(state: CallStateValue) -> &'static str {
         CallStateValue::Ended => "ended",
         CallStateValue::Abandoned => "abandoned",
         CallStateValue::Rejected => "rejected",
-    }
-}
-
-fn priority_value(text: &str) -> PriorityValue {
-    match text {
-        "low" => PriorityValue::Low,
-        "high" => PriorityValue::High,
-        "urgent" => PriorityValue::Urgent,
-        _ => PriorityValue::Normal,
     }
 }
 
@@ -145,47 +95,12 @@ fn priority_keyword(value: PriorityValue) -> &'static str {
     }
 }
 
-fn request_type_value(text: &str) -> RequestTypeValue {
-    match text {
-        "incident" => RequestTypeValue::Incident,
-        "problem" => RequestTypeValue::Problem,
-        "task" => RequestTypeValue::Task,
-        _ => RequestTypeValue::Question,
-    }
-}
-
-fn status_value(text: &str) -> RequestStatusValue {
-    match text {
-        "pending" => RequestStatusValue::Pending,
-        "solved" => RequestStatusValue::Solved,
-        "closed" => RequestStatusValue::Closed,
-        _ => RequestStatusValue::Open,
-    }
-}
-
 fn status_keyword(value: RequestStatusValue) -> &'static str {
     match value {
         RequestStatusValue::Open => "open",
         RequestStatusValue::Pending => "pending",
         RequestStatusValue::Solved => "solved",
         RequestStatusValue::Closed => "closed",
-    }
-}
-
-fn request_view(row: RequestRow) -> RequestView {
-    RequestView {
-        id: id_of(row.request_id),
-        version: row.version,
-        customer_id: id_of(row.customer_id),
-        call_id: row.call_id.map(id_of),
-        message: row.message,
-        priority: priority_value(&row.priority),
-        request_type: request_type_value(&row.request_type),
-        status: status_value(&row.status),
-        assignee_id: row.assignee.map(id_of),
-        due_at: row.due_at,
-        opened_by_id: row.opened_by.map(id_of),
-        opened_at: row.opened_at,
     }
 }
 
@@ -338,7 +253,7 @@ impl ListQuery {
         let rows = worker_model::list(&app.pool, &filter, sort, &page_query(context, &request))
             .await
             .map_err(read_error)?;
-        Ok(connection(&request, rows, worker_view))
+        Ok(connection(&request, rows, WorkerView::from_row))
     }
 
     /// Live customers (any worker), by registration (default), last update or name
@@ -379,7 +294,7 @@ impl ListQuery {
             .map_err(read_error)?;
         Ok(connection(&request, rows, |row| {
             let numbers = phones.remove(&row.customer_id).unwrap_or_default();
-            customer_view(row, numbers)
+            CustomerView::from_row(row, numbers)
         }))
     }
 
@@ -403,7 +318,7 @@ impl ListQuery {
         let phones = customer_model::phones(&app.pool, row.customer_id)
             .await
             .map_err(read_error)?;
-        Ok(Some(customer_view(row, phones)))
+        Ok(Some(CustomerView::from_row(row, phones)))
     }
 
     /// Calls by queue time (admins: all; agents: the calls they were connected to, i.e.
@@ -511,7 +426,7 @@ impl ListQuery {
         let rows = request_model::list(&app.pool, &filter, sort, &page_query(context, &request))
             .await
             .map_err(read_error)?;
-        Ok(connection(&request, rows, request_view))
+        Ok(connection(&request, rows, RequestView::from_row))
     }
 
     /// Open or pending requests with an alert raised (due soon or overdue), by due date.
@@ -546,7 +461,7 @@ impl ListQuery {
             };
             RequestAlert {
                 alert,
-                request: request_view(row),
+                request: RequestView::from_row(row),
             }
         }))
     }

@@ -16,7 +16,6 @@ use async_graphql::{Context, Enum, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate as _;
 use domain::call::Call;
-use domain::customer::Customer;
 use domain::ids::{CallId, CustomerId, RequestId};
 use domain::request::{Request, RequestEvent};
 use domain::worker::{Presence, Worker, WorkerEvent};
@@ -26,9 +25,9 @@ use journal::{LogPosition, StoredEvent};
 use projections::readmodels::{calls, queue, requests, workers};
 
 use super::calls::CallView;
-use super::common::read_error;
+use super::common::{read_error, wait_for_aggregate, wait_for_read_models};
 use super::context::{parse_id, require_admin, require_worker, state, Me};
-use super::customers::CustomerView;
+use super::customers::{read_customer, CustomerView};
 use super::error::ApiError;
 use super::events::{take_slot, LogFollower};
 use super::requests::RequestView;
@@ -121,13 +120,14 @@ async fn screen_pop(
     call_id: CallId,
     at: DateTime<Utc>,
 ) -> Result<Offer, ApiError> {
-    let (call, _) = state
-        .store
-        .load_aggregate::<Call>(&call_id.to_string())
-        .await?;
-    let caller_number = call.caller_number().to_owned();
-    let customer_id = match call.customer_id() {
-        Some(id) => Some(id),
+    wait_for_aggregate(state, "calls", "call", call_id).await?;
+    let call = calls::get(&state.pool, call_id.as_uuid())
+        .await
+        .map_err(read_error)?
+        .ok_or(ApiError::NotFound("call"))?;
+    let caller_number = call.caller_number.clone();
+    let customer_id = match call.customer_id {
+        Some(id) => Some(CustomerId::from(id)),
         None => {
             crate::telephony::customer_of_number(
                 &state.pool,
@@ -141,12 +141,9 @@ async fn screen_pop(
     let mut open_requests = Vec::new();
     let mut backup = None;
     if let Some(customer_id) = customer_id {
-        let (loaded, version) = state
-            .store
-            .load_aggregate::<Customer>(&customer_id.to_string())
-            .await?;
-        if loaded.is_registered() && !loaded.is_erased() {
-            customer = Some(CustomerView::from_aggregate(customer_id, version, &loaded));
+        let loaded = read_customer(state, customer_id).await?;
+        if let Some(loaded) = loaded.filter(|loaded| !loaded.erased) {
+            customer = Some(loaded);
             open_requests = open_requests_of(state, customer_id).await?;
             let health = crate::backup::service::backup_status(&state.backup_state(), customer_id)
                 .await
@@ -159,7 +156,7 @@ async fn screen_pop(
         call_id: ID(call_id.to_string()),
         offered_at: at,
         caller_number,
-        caller_name: call.caller_name().map(ToOwned::to_owned),
+        caller_name: call.caller_name,
         customer,
         open_requests,
         backup_status: backup.as_ref().map(|health| health.status.clone()),
@@ -171,24 +168,14 @@ async fn open_requests_of(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<Vec<RequestView>, ApiError> {
-    // Which requests: the `requests` read model; what they say: the aggregates (the lookups'
-    // answers carry the events' full-precision timestamps, see ARCHITECTURE.md "Read models").
+    // The `requests` read model, once it holds every event committed so far (read-your-writes).
+    let head = state.reader.head().await?;
+    wait_for_read_models(state, &["requests"], head).await;
     let rows =
         requests::active_of_customer(&state.pool, customer_id.as_uuid(), SCREEN_POP_REQUESTS)
             .await
             .map_err(read_error)?;
-    let mut views = Vec::new();
-    for row in rows {
-        let id = RequestId::from(row.request_id);
-        let (request, version) = state
-            .store
-            .load_aggregate::<Request>(&id.to_string())
-            .await?;
-        if request.status().is_active() {
-            views.extend(RequestView::from_aggregate(id, version, &request));
-        }
-    }
-    Ok(views)
+    Ok(rows.into_iter().map(RequestView::from_row).collect())
 }
 
 // ---------------------------------------------------------------------------------------------

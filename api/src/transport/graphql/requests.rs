@@ -7,12 +7,15 @@ use domain::ids::{CallId, CustomerId, RequestId, WorkerId};
 use domain::request::{Request, RequestCommand, RequestStatus};
 use domain::values::{Priority, RequestMessage, RequestType};
 use journal::Committed;
+use projections::readmodels::requests::{self as request_model, RequestRow};
 
 use super::calls::{customer_object, visible_call, worker_object, CallView};
-use super::context::{metadata, parse_id, require_worker, state, Me};
+use super::common::{read_error, wait_for_aggregate};
+use super::context::{execute_as, parse_id, require_worker, state, Me};
 use super::customers::{load_customer, CustomerView};
 use super::error::ApiError;
 use super::workers::WorkerView;
+use crate::transport::state::AppState;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(name = "Priority")]
@@ -167,11 +170,70 @@ impl RequestView {
         Self::from_aggregate(id, committed.version, &committed.aggregate)
             .ok_or(ApiError::NotFound("request"))
     }
+
+    /// A row of the `requests` read model.
+    pub fn from_row(row: RequestRow) -> Self {
+        let id_of = |uuid: uuid::Uuid| ID(uuid.to_string());
+        Self {
+            id: id_of(row.request_id),
+            version: row.version,
+            customer_id: id_of(row.customer_id),
+            call_id: row.call_id.map(id_of),
+            message: row.message,
+            priority: priority_value(&row.priority),
+            request_type: request_type_value(&row.request_type),
+            status: status_value(&row.status),
+            assignee_id: row.assignee.map(id_of),
+            due_at: row.due_at,
+            opened_by_id: row.opened_by.map(id_of),
+            opened_at: row.opened_at,
+        }
+    }
+}
+
+fn priority_value(text: &str) -> PriorityValue {
+    match text {
+        "low" => PriorityValue::Low,
+        "high" => PriorityValue::High,
+        "urgent" => PriorityValue::Urgent,
+        _ => PriorityValue::Normal,
+    }
+}
+
+fn request_type_value(text: &str) -> RequestTypeValue {
+    match text {
+        "incident" => RequestTypeValue::Incident,
+        "problem" => RequestTypeValue::Problem,
+        "task" => RequestTypeValue::Task,
+        _ => RequestTypeValue::Question,
+    }
+}
+
+fn status_value(text: &str) -> RequestStatusValue {
+    match text {
+        "pending" => RequestStatusValue::Pending,
+        "solved" => RequestStatusValue::Solved,
+        "closed" => RequestStatusValue::Closed,
+        _ => RequestStatusValue::Open,
+    }
+}
+
+/// The request `id` as `request(id)` shows it, from the `requests` read model once it holds
+/// every event of that request (read-your-writes); `None` when there is none.
+pub async fn read_request(
+    state: &AppState,
+    id: RequestId,
+) -> Result<Option<RequestView>, ApiError> {
+    wait_for_aggregate(state, "requests", "request", id).await?;
+    Ok(request_model::get(&state.pool, id.as_uuid())
+        .await
+        .map_err(read_error)?
+        .map(RequestView::from_row))
 }
 
 fn parse_due(text: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(text.trim())
-        .map(|date| date.with_timezone(&Utc))
+        .map(|date| crate::platform::clock::to_micros(date.with_timezone(&Utc)))
         .map_err(|_| ApiError::validation("dueAt", "must be an RFC 3339 date and time"))
 }
 
@@ -226,16 +288,7 @@ async fn run(
     command: RequestCommand,
     expected_version: Option<i64>,
 ) -> Result<RequestView, ApiError> {
-    let committed = state(context)?
-        .store
-        .execute::<Request>(
-            &id.to_string(),
-            command,
-            &(),
-            &metadata(context, me),
-            expected_version,
-        )
-        .await?;
+    let committed = execute_as::<Request>(context, me, id, command, expected_version).await?;
     if let Some(position) = committed.last_position() {
         // Read-your-writes: the `requests` list and the KPIs show the change once answered.
         super::common::wait_for_read_models(state(context)?, &["requests", "kpis"], position).await;
@@ -252,11 +305,9 @@ impl RequestQuery {
     async fn request(&self, context: &Context<'_>, id: ID) -> Result<RequestView, ApiError> {
         require_worker(context)?;
         let id: RequestId = parse_id(&id, "id")?;
-        let (request, version) = state(context)?
-            .store
-            .load_aggregate::<Request>(&id.to_string())
-            .await?;
-        RequestView::from_aggregate(id, version, &request).ok_or(ApiError::NotFound("request"))
+        read_request(state(context)?, id)
+            .await?
+            .ok_or(ApiError::NotFound("request"))
     }
 }
 

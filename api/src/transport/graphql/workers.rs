@@ -9,13 +9,18 @@ use domain::ids::WorkerId;
 use domain::values::{AvatarUrl, EmailAddress, Endpoint, PauseReason, PersonName, Role};
 use domain::worker::{Presence, PresenceKind, Worker, WorkerCommand};
 use journal::Committed;
+use projections::readmodels::workers::{self as worker_model, WorkerRow};
 
-use super::context::{metadata, parse_id, request, require_admin, require_worker, state};
+use super::common::{read_error, wait_for_aggregate};
+use super::context::{
+    execute_as, metadata, parse_id, request, require_admin, require_worker, state,
+};
 use super::error::ApiError;
 use crate::auth::accounts::{email_key, register_worker, NewWorker};
 use crate::auth::password::Password;
 use crate::auth::sessions;
 use crate::claims::{self, with_claims, ClaimKind};
+use crate::transport::state::AppState;
 
 /// What a worker may do.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +219,42 @@ impl WorkerView {
         Self::from_aggregate(id, committed.version, &committed.aggregate)
             .ok_or(ApiError::NotFound("worker"))
     }
+
+    /// A row of the `workers` read model.
+    pub fn from_row(row: WorkerRow) -> Self {
+        let id_of = |uuid: uuid::Uuid| ID(uuid.to_string());
+        Self {
+            id: id_of(row.worker_id),
+            version: row.version,
+            name: row.name,
+            email: row.email,
+            role: Role::parse(&row.role)
+                .map(RoleValue::from)
+                .unwrap_or(RoleValue::Agent),
+            endpoint: row.endpoint,
+            avatar_url: row.avatar_url,
+            active: row.active,
+            presence: WorkerPresence {
+                state: PresenceState::from_stored(&row.state),
+                reason: row.pause_reason,
+                call_id: row.call_id.map(id_of),
+                wrap_up_until: row.wrap_up_until,
+                since: Some(row.state_since),
+            },
+            idle_since: row.idle_since,
+            shown_to_self: false,
+        }
+    }
+}
+
+/// The worker `id` as `worker(id)` shows them, from the `workers` read model once it holds
+/// every event of that worker (read-your-writes); `None` when there is none.
+pub async fn read_worker(state: &AppState, id: WorkerId) -> Result<Option<WorkerView>, ApiError> {
+    wait_for_aggregate(state, "workers", "worker", id).await?;
+    Ok(worker_model::get(&state.pool, id.as_uuid())
+        .await
+        .map_err(read_error)?
+        .map(WorkerView::from_row))
 }
 
 /// Loads a worker from the log.
@@ -231,9 +272,9 @@ pub async fn load_worker(context: &Context<'_>, id: WorkerId) -> Result<(Worker,
 /// A worker as shown to that worker themself (`login`, `refreshSession`, `me`): contact details
 /// included.
 pub async fn worker_view(context: &Context<'_>, id: WorkerId) -> Result<WorkerView, ApiError> {
-    let (worker, version) = load_worker(context, id).await?;
-    let mut view =
-        WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))?;
+    let mut view = read_worker(state(context)?, id)
+        .await?
+        .ok_or(ApiError::NotFound("worker"))?;
     view.shown_to_self = true;
     Ok(view)
 }
@@ -248,8 +289,9 @@ impl WorkerQuery {
     async fn worker(&self, context: &Context<'_>, id: ID) -> Result<WorkerView, ApiError> {
         require_worker(context)?;
         let id: WorkerId = parse_id(&id, "id")?;
-        let (worker, version) = load_worker(context, id).await?;
-        WorkerView::from_aggregate(id, version, &worker).ok_or(ApiError::NotFound("worker"))
+        read_worker(state(context)?, id)
+            .await?
+            .ok_or(ApiError::NotFound("worker"))
     }
 }
 
@@ -368,7 +410,7 @@ impl WorkerMutation {
             name,
             email,
             endpoint,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let metadata = metadata(context, &me);
         let committed = with_claims::<_, ApiError, _>(&state.pool, &owner, &wanted, async {
@@ -410,18 +452,10 @@ impl WorkerMutation {
         let command = WorkerCommand::UpdateOwnProfile {
             name,
             avatar_url,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
-        let committed = state(context)?
-            .store
-            .execute::<Worker>(
-                &me.id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed =
+            execute_as::<Worker>(context, &me, me.id, command, expected_version).await?;
         let mut view = WorkerView::from_committed(me.id, &committed)?;
         view.shown_to_self = true;
         Ok(view)
@@ -443,18 +477,9 @@ impl WorkerMutation {
         let command = WorkerCommand::SetRole {
             role: role.into(),
             other_active_admins,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
-        let committed = state
-            .store
-            .execute::<Worker>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Worker>(context, &me, id, command, expected_version).await?;
         sessions::set_role(&state.pool, id, role.into()).await?;
         WorkerView::from_committed(id, &committed)
     }
@@ -474,18 +499,9 @@ impl WorkerMutation {
         let other_active_admins = sessions::other_active_admins(&state.pool, id).await?;
         let command = WorkerCommand::Deactivate {
             other_active_admins,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
-        let committed = state
-            .store
-            .execute::<Worker>(
-                &id.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed = execute_as::<Worker>(context, &me, id, command, expected_version).await?;
         sessions::deactivate(&state.pool, id).await?;
         if let Some(endpoint) = committed
             .aggregate
@@ -522,7 +538,7 @@ impl WorkerMutation {
             return Err(ApiError::Forbidden);
         }
         let forced_by = (target != me.id).then_some(me.id);
-        let at = Utc::now();
+        let at = crate::platform::clock::now();
         let command = match state_wanted {
             AvailabilityState::Available => WorkerCommand::GoAvailable { forced_by, at },
             AvailabilityState::Offline => WorkerCommand::GoOffline { forced_by, at },
@@ -537,16 +553,8 @@ impl WorkerMutation {
                 }
             }
         };
-        let committed = state(context)?
-            .store
-            .execute::<Worker>(
-                &target.to_string(),
-                command,
-                &(),
-                &metadata(context, &me),
-                expected_version,
-            )
-            .await?;
+        let committed =
+            execute_as::<Worker>(context, &me, target, command, expected_version).await?;
         WorkerView::from_committed(target, &committed)
     }
 }

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use api::platform::config::QueueConfig;
+use api::telephony::QueueConfig;
 use ari_adapter::sim::Behaviour;
 use tests::telephony::Telephony;
 
