@@ -13,6 +13,18 @@ export const LoginMutation = graphql(`
   }
 `);
 
+export const SetupFirstAdminMutation = graphql(`
+  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {
+    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {
+      accessToken
+      accessTokenExpiresAt
+      refreshToken
+      refreshTokenExpiresAt
+      worker { id name role }
+    }
+  }
+`);
+
 export const RefreshMutation = graphql(`
   mutation Refresh($refreshToken: String!) {
     refreshSession(refreshToken: $refreshToken) {

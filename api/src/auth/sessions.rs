@@ -122,6 +122,29 @@ pub async fn login(
     }
 }
 
+/// Opens a new session for an active worker who just proved who they are another way (the
+/// first admin from a setup link).
+pub async fn open_session(
+    pool: &PgPool,
+    auth: &AuthService,
+    worker_id: WorkerId,
+) -> Result<IssuedSession, AuthError> {
+    let (role, epoch): (String, i32) = sqlx::query_as(
+        "SELECT role, session_epoch FROM credentials WHERE worker_id = $1 AND active",
+    )
+    .bind(worker_id.as_uuid())
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AuthError::Unauthenticated("not logged in"))?;
+    let session_id = Uuid::now_v7();
+    sqlx::query("INSERT INTO sessions (session_id, worker_id) VALUES ($1, $2)")
+        .bind(session_id)
+        .bind(worker_id.as_uuid())
+        .execute(pool)
+        .await?;
+    issue(pool, auth, worker_id, &role, epoch, session_id).await
+}
+
 /// Signs an access token and stores a fresh refresh token in `session_id`.
 async fn issue(
     pool: &PgPool,

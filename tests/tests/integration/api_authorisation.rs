@@ -101,6 +101,11 @@ const TABLE: &[Row] = &[
     Row { operation: "changePassword", kind: Kind::Mutation, needs: &[],
           document: "mutation($p: String!) { changePassword(currentPassword: $p, newPassword: $p) { accessToken } }",
           variables: |_| json!({"p": PASSWORD}), expect: [UNAUTH, OK, OK, OK] },
+    // Public (the first run has nobody to log in as); a made-up token is refused alike for all.
+    Row { operation: "setupFirstAdmin", kind: Kind::Mutation, needs: &[],
+          document: "mutation($p: String!) { setupFirstAdmin(token: \"made-up\", email: \"first@matrix.test\", name: \"First\", password: $p) { accessToken } }",
+          variables: |_| json!({"p": PASSWORD}),
+          expect: ["SETUP_TOKEN_INVALID", "SETUP_TOKEN_INVALID", "SETUP_TOKEN_INVALID", "SETUP_TOKEN_INVALID"] },
     Row { operation: "registerWorker", kind: Kind::Mutation, needs: &[],
           document: "mutation($input: RegisterWorkerInput!) { registerWorker(input: $input) { id } }",
           variables: |t| json!({"input": {"name": "New One", "email": format!("{}@matrix.test", t.unique),

@@ -32,6 +32,7 @@ mod faults_fuzz;
 mod faults_postgres;
 mod faults_racing;
 mod faults_secrets;
+mod first_run;
 mod no_fixed_sleeps;
 mod projections;
 mod rebuild_shutdown;

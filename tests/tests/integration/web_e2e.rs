@@ -226,3 +226,40 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
         Err(_) => panic!("Playwright did not finish within {RUN_LIMIT:?}:\n{log}"),
     }
 }
+
+/// First run (issue 16): a server with no admin issued a one-time setup link; in Chromium the
+/// setup page creates the first admin and lands on the desk, and the spent link is refused
+/// (`e2e/setup.spec.ts`).
+#[tokio::test]
+async fn a_newcomer_creates_the_first_admin_from_the_setup_link_in_chromium() {
+    if !api::webapp::embedded() {
+        panic!("the web app is not embedded in this build (is npm installed? see README)");
+    }
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let app = tests::TestApp::spawn().await;
+    let link = app.setup_link.clone().expect("no admin yet: a setup link");
+    let run = tokio::process::Command::new("npx")
+        .args(["playwright", "test", "e2e/setup.spec.ts"])
+        .current_dir(web_dir())
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .env("CHROMIUM_PATH", &chromium)
+        .env("SAVECORP_E2E_URL", app.url(""))
+        .env("SAVECORP_E2E_SETUP_LINK", &link)
+        .env("SAVECORP_E2E_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SAVECORP_E2E_PASSWORD", PASSWORD)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(RUN_LIMIT, run)
+        .await
+        .expect("Playwright finishes in time")
+        .expect("npx playwright starts");
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "Playwright failed:\n{log}");
+    assert!(log.contains("1 passed"), "the setup scenario ran:\n{log}");
+    // The admin the browser created logs in.
+    graphql::login(&app, ADMIN_EMAIL, PASSWORD).await;
+}

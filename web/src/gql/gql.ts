@@ -16,6 +16,7 @@ import * as types from './graphql';
  */
 type Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.SetupFirstAdminDocument,
     "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout { logout }\n": typeof types.LogoutDocument,
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": typeof types.MyStateDocument,
@@ -54,6 +55,7 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.SetupFirstAdminDocument,
     "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout { logout }\n": types.LogoutDocument,
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": types.MyStateDocument,
@@ -95,6 +97,10 @@ const documents: Documents = {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').LoginDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').SetupFirstAdminDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

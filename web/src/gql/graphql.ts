@@ -552,6 +552,14 @@ export type Mutation = {
   setRequestPending: Request;
   /** Makes a worker an admin or an agent (admin). The last active admin cannot be demoted. */
   setWorkerRole: Worker;
+  /**
+   * First run: creates the first admin from the one-time setup link the server logged at
+   * start (`/setup#token=…`) and opens their session. Public; the link works once, before it
+   * expires, and only while no admin exists (`SETUP_TOKEN_INVALID`, `SETUP_TOKEN_USED`,
+   * `SETUP_TOKEN_EXPIRED`, `ADMIN_EXISTS`); attempts are throttled per client address like
+   * logins (`RATE_LIMITED`).
+   */
+  setupFirstAdmin: AuthPayload;
   /** Open or pending → solved. */
   solveRequest: Request;
   /** Changes a customer's details (any worker). `phones` replaces the whole list. */
@@ -680,6 +688,14 @@ export type MutationSetWorkerRoleArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   role: Role;
+};
+
+
+export type MutationSetupFirstAdminArgs = {
+  email: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -1476,6 +1492,16 @@ export type LoginMutationVariables = Exact<{
 
 export type LoginMutation = { __typename?: 'Mutation', login: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, worker: { __typename?: 'Worker', id: string, name: string, role: Role } } };
 
+export type SetupFirstAdminMutationVariables = Exact<{
+  token: Scalars['String']['input'];
+  email: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+}>;
+
+
+export type SetupFirstAdminMutation = { __typename?: 'Mutation', setupFirstAdmin: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, worker: { __typename?: 'Worker', id: string, name: string, role: Role } } };
+
 export type RefreshMutationVariables = Exact<{
   refreshToken: Scalars['String']['input'];
 }>;
@@ -1764,6 +1790,21 @@ export const LoginDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LoginMutation, LoginMutationVariables>;
+export const SetupFirstAdminDocument = new TypedDocumentString(`
+    mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {
+  setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    worker {
+      id
+      name
+      role
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetupFirstAdminMutation, SetupFirstAdminMutationVariables>;
 export const RefreshDocument = new TypedDocumentString(`
     mutation Refresh($refreshToken: String!) {
   refreshSession(refreshToken: $refreshToken) {

@@ -242,6 +242,17 @@ export const en = {
   'readModels.failed': 'Rebuild failed: {error}',
   error: 'Error: {message}',
   loading: 'Loading…',
+  'setup.title': 'Create the first admin',
+  'setup.intro': 'No admin exists yet. This one-time link (from the server log) creates the first one.',
+  'setup.name': 'Name',
+  'setup.submit': 'Create the admin',
+  'setup.failed': 'Setup failed: {message}',
+  'setup.noToken': 'This page needs the one-time setup link the server logged at start (…/setup#token=…).',
+  'setup.error.SETUP_TOKEN_INVALID': 'This setup link is not valid: copy the whole link from the server log.',
+  'setup.error.SETUP_TOKEN_USED': 'This setup link was already used: log in instead.',
+  'setup.error.SETUP_TOKEN_EXPIRED': 'This setup link expired: restart the server for a new one.',
+  'setup.error.ADMIN_EXISTS': 'An admin already exists: log in instead.',
+  'setup.error.RATE_LIMITED': 'Too many attempts: try again later.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -487,4 +498,15 @@ export const fr: Record<MessageKey, string> = {
   'readModels.failed': 'Échec de la reconstruction : {error}',
   error: 'Erreur : {message}',
   loading: 'Chargement…',
+  'setup.title': 'Créer le premier administrateur',
+  'setup.intro': "Aucun administrateur n'existe encore. Ce lien à usage unique (dans le journal du serveur) crée le premier.",
+  'setup.name': 'Nom',
+  'setup.submit': "Créer l'administrateur",
+  'setup.failed': 'Échec de la création : {message}',
+  'setup.noToken': 'Cette page demande le lien à usage unique que le serveur a écrit dans son journal au démarrage (…/setup#token=…).',
+  'setup.error.SETUP_TOKEN_INVALID': "Ce lien n'est pas valide : copiez le lien entier depuis le journal du serveur.",
+  'setup.error.SETUP_TOKEN_USED': 'Ce lien a déjà servi : connectez-vous.',
+  'setup.error.SETUP_TOKEN_EXPIRED': 'Ce lien a expiré : redémarrez le serveur pour en avoir un nouveau.',
+  'setup.error.ADMIN_EXISTS': 'Un administrateur existe déjà : connectez-vous.',
+  'setup.error.RATE_LIMITED': 'Trop de tentatives : réessayez plus tard.',
 };
