@@ -208,6 +208,15 @@ export const DeactivateWorkerMutation = graphql(`
   }
 `);
 
+export const ResetWorkerPasswordMutation = graphql(`
+  mutation ResetWorkerPassword($id: ID!) {
+    resetWorkerPassword(id: $id) {
+      temporaryPassword
+      worker { id version }
+    }
+  }
+`);
+
 export const AdminCustomersQuery = graphql(`
   query AdminCustomers($search: String) {
     customers(search: $search, first: 100) {

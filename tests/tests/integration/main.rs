@@ -35,6 +35,7 @@ mod faults_racing;
 mod faults_secrets;
 mod first_run;
 mod no_fixed_sleeps;
+mod password_reset;
 mod projections;
 mod rebuild_shutdown;
 mod request_deadlines;

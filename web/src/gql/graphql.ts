@@ -539,6 +539,13 @@ export type Mutation = {
    * (body: optional message), `LOG` (body: text). `runId` pairs a start with its end.
    */
   reportBackupRun: BackupReport;
+  /**
+   * Resets a worker's password (admin): the answer carries a temporary password, shown this
+   * once (never stored or logged in clear; give it to the worker, who changes it with
+   * `changePassword`). Every session of the worker ends. The audit records
+   * `WorkerPasswordReset` with the admin, never the password.
+   */
+  resetWorkerPassword: PasswordResetView;
   /** Revokes an ingest token (admins; idempotent). */
   revokeIngestToken: Scalars['Boolean']['output'];
   /**
@@ -654,6 +661,11 @@ export type MutationReportBackupRunArgs = {
   exitStatus?: InputMaybe<Scalars['Int']['input']>;
   kind: BackupReportKind;
   runId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationResetWorkerPasswordArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -801,6 +813,14 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** When paginating backwards, the cursor to continue. */
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** A password reset: the temporary password, shown once. */
+export type PasswordResetView = {
+  __typename?: 'PasswordResetView';
+  /** Give it to the worker; they should change it (`changePassword`). */
+  temporaryPassword: Scalars['String']['output'];
+  worker: Worker;
 };
 
 /** Where a worker is in the call-handling cycle. */
@@ -1655,6 +1675,13 @@ export type DeactivateWorkerMutationVariables = Exact<{
 
 export type DeactivateWorkerMutation = { __typename?: 'Mutation', deactivateWorker: { __typename?: 'Worker', id: string, version: number, active: boolean } };
 
+export type ResetWorkerPasswordMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ResetWorkerPasswordMutation = { __typename?: 'Mutation', resetWorkerPassword: { __typename?: 'PasswordResetView', temporaryPassword: string, worker: { __typename?: 'Worker', id: string, version: number } } };
+
 export type AdminCustomersQueryVariables = Exact<{
   search?: InputMaybe<Scalars['String']['input']>;
 }>;
@@ -2091,6 +2118,17 @@ export const DeactivateWorkerDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DeactivateWorkerMutation, DeactivateWorkerMutationVariables>;
+export const ResetWorkerPasswordDocument = new TypedDocumentString(`
+    mutation ResetWorkerPassword($id: ID!) {
+  resetWorkerPassword(id: $id) {
+    temporaryPassword
+    worker {
+      id
+      version
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ResetWorkerPasswordMutation, ResetWorkerPasswordMutationVariables>;
 export const AdminCustomersDocument = new TypedDocumentString(`
     query AdminCustomers($search: String) {
   customers(search: $search, first: 100) {

@@ -156,7 +156,7 @@ export const en = {
   'workers.register': 'Register a worker',
   'workers.registerSubmit': 'Register the worker',
   'workers.password': 'Initial password (10 characters or more)',
-  'workers.resetHint': 'Password reset: the server has no admin reset yet; a worker changes their own password, or an admin deactivates the account and registers a new one.',
+  'workers.resetHint': 'Reset gives a temporary password, shown once: hand it to the worker, who changes it after logging in. Their sessions end.',
   'customers.title': 'Customers',
   'customers.search': 'Search customers',
   'customers.manage': 'Manage',
@@ -253,6 +253,11 @@ export const en = {
   'setup.error.SETUP_TOKEN_EXPIRED': 'This setup link expired: restart the server for a new one.',
   'setup.error.ADMIN_EXISTS': 'An admin already exists: log in instead.',
   'setup.error.RATE_LIMITED': 'Too many attempts: try again later.',
+  'workers.reset': 'Reset password',
+  'workers.resetWho': 'Reset the password of {name}',
+  'workers.confirmReset': 'Reset the password of {name}? Their sessions end and the new password is shown once.',
+  'workers.resetDone': 'The password of {name} is reset.',
+  'workers.temporaryPassword': 'Temporary password for {name} (shown once):',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -412,7 +417,7 @@ export const fr: Record<MessageKey, string> = {
   'workers.register': 'Inscrire un employé',
   'workers.registerSubmit': 'Inscrire l’employé',
   'workers.password': 'Mot de passe initial (10 caractères ou plus)',
-  'workers.resetHint': 'Réinitialisation du mot de passe : le serveur n’en propose pas encore aux administrateurs ; chacun change le sien, ou un administrateur désactive le compte et en inscrit un nouveau.',
+  'workers.resetHint': 'La réinitialisation donne un mot de passe temporaire, affiché une seule fois : transmettez-le, la personne le change après connexion. Ses sessions se terminent.',
   'customers.title': 'Clients',
   'customers.search': 'Chercher un client',
   'customers.manage': 'Gérer',
@@ -509,4 +514,9 @@ export const fr: Record<MessageKey, string> = {
   'setup.error.SETUP_TOKEN_EXPIRED': 'Ce lien a expiré : redémarrez le serveur pour en avoir un nouveau.',
   'setup.error.ADMIN_EXISTS': 'Un administrateur existe déjà : connectez-vous.',
   'setup.error.RATE_LIMITED': 'Trop de tentatives : réessayez plus tard.',
+  'workers.reset': 'Réinitialiser le mot de passe',
+  'workers.resetWho': 'Réinitialiser le mot de passe de {name}',
+  'workers.confirmReset': 'Réinitialiser le mot de passe de {name} ? Ses sessions se terminent et le nouveau mot de passe est affiché une seule fois.',
+  'workers.resetDone': 'Le mot de passe de {name} est réinitialisé.',
+  'workers.temporaryPassword': 'Mot de passe temporaire de {name} (affiché une seule fois) :',
 };
