@@ -238,8 +238,11 @@ async fn a_newcomer_creates_the_first_admin_from_the_setup_link_in_chromium() {
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let app = tests::TestApp::spawn().await;
     let link = app.setup_link.clone().expect("no admin yet: a setup link");
+    // An output folder of its own: another browser run may clean web/test-results meanwhile.
+    let results = tempfile::tempdir().expect("results folder");
     let run = tokio::process::Command::new("npx")
-        .args(["playwright", "test", "e2e/setup.spec.ts"])
+        .args(["playwright", "test", "e2e/setup.spec.ts", "--output"])
+        .arg(results.path())
         .current_dir(web_dir())
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .env("CHROMIUM_PATH", &chromium)
@@ -369,9 +372,12 @@ async fn a_call_offered_while_the_connection_is_down_shows_once_after_the_reconn
     .await;
     let agent_id: domain::ids::WorkerId = agent.worker_id.parse().expect("worker id");
     let mut proxy = CuttableProxy::start(tel.app.address).await;
+    // An output folder of its own: another browser run may clean web/test-results meanwhile.
+    let results = tempfile::tempdir().expect("results folder");
     let signals = tempfile::tempdir().expect("signals folder");
     let mut playwright = tokio::process::Command::new("npx")
-        .args(["playwright", "test", "e2e/reconnect.spec.ts"])
+        .args(["playwright", "test", "e2e/reconnect.spec.ts", "--output"])
+        .arg(results.path())
         .current_dir(web_dir())
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
         .env("CHROMIUM_PATH", &chromium)
