@@ -17,6 +17,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The server's shared state (service functions, clock, store).
     pub state: api::transport::state::AppState,
+    /// The one-time setup link the server issued at start (no admin yet), as logged.
+    pub setup_link: Option<String>,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,
@@ -54,6 +56,7 @@ impl TestApp {
         let application = Application::build(&config).await.expect("server builds");
         let address = application.local_addr();
         let state = application.state().clone();
+        let setup_link = application.setup_link().map(str::to_owned);
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         TestApp {
@@ -62,6 +65,7 @@ impl TestApp {
             database,
             http: reqwest::Client::new(),
             state,
+            setup_link,
             shutdown,
             server: Some(server),
             _data_dir: data_dir,

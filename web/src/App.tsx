@@ -3,6 +3,8 @@ import type { Api } from './lib/api';
 import { ApiContext, useApi, useConnection } from './lib/hooks';
 import { I18nContext, initialLanguage, LANGUAGES, translate, useI18n, type Language } from './lib/i18n';
 import { Login } from './screens/Login';
+import { Setup } from './screens/Setup';
+import { isSetupPath } from './lib/setup';
 import { AgentDesk } from './screens/AgentDesk';
 import { Wallboard } from './screens/Wallboard';
 import { BackupBoard } from './screens/BackupBoard';
@@ -53,6 +55,8 @@ export function App({ api }: { api: Api }) {
     () => api.session.get(),
   );
   const [resumed, setResumed] = useState(false);
+  // The first run's setup link (`/setup#token=…`), until the first admin is created.
+  const [setup, setSetup] = useState(() => isSetupPath(window.location.pathname));
   useEffect(() => {
     void api.resume().finally(() => setResumed(true));
   }, [api]);
@@ -62,6 +66,8 @@ export function App({ api }: { api: Api }) {
       <I18nContext.Provider value={i18n}>
         {!resumed ? (
           <p role="status">{i18n.t('loading')}</p>
+        ) : setup && !session ? (
+          <Setup onDone={() => setSetup(false)} />
         ) : session ? (
           <Shell />
         ) : (

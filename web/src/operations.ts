@@ -13,6 +13,18 @@ export const LoginMutation = graphql(`
   }
 `);
 
+export const SetupFirstAdminMutation = graphql(`
+  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {
+    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {
+      accessToken
+      accessTokenExpiresAt
+      refreshToken
+      refreshTokenExpiresAt
+      worker { id name role }
+    }
+  }
+`);
+
 export const RefreshMutation = graphql(`
   mutation Refresh($refreshToken: String!) {
     refreshSession(refreshToken: $refreshToken) {
@@ -198,6 +210,15 @@ export const SetWorkerRoleMutation = graphql(`
 export const DeactivateWorkerMutation = graphql(`
   mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {
     deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }
+  }
+`);
+
+export const ResetWorkerPasswordMutation = graphql(`
+  mutation ResetWorkerPassword($id: ID!) {
+    resetWorkerPassword(id: $id) {
+      temporaryPassword
+      worker { id version }
+    }
   }
 `);
 

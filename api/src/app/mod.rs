@@ -19,6 +19,8 @@ pub struct Application {
     listener: TcpListener,
     database: Database,
     state: AppState,
+    /// The one-time setup link logged at this start (no admin yet), or `None`.
+    setup_link: Option<String>,
 }
 
 impl Application {
@@ -54,6 +56,13 @@ impl Application {
         if config.backup.public_url.is_none() {
             mail.public_url = format!("http://{address}");
         }
+        let setup_link = match Self::announce_setup_link(config, &database, address).await {
+            Ok(link) => link,
+            Err(error) => {
+                database.close().await;
+                return Err(error);
+            }
+        };
         let backup =
             crate::backup::BackupContext::new((*config.backup).clone(), &config.database.data_dir);
         let mut state = AppState::new(database.pool.clone(), auth);
@@ -73,7 +82,41 @@ impl Application {
             listener,
             database,
             state,
+            setup_link,
         })
+    }
+
+    /// First run: with no admin yet, issues a one-time setup link and logs it, once (the only
+    /// place the token appears). The link points at `SAVECORP_PUBLIC_URL` when set, else at
+    /// the address bound (loopback for an unspecified address).
+    async fn announce_setup_link(
+        config: &ServeConfig,
+        database: &Database,
+        address: SocketAddr,
+    ) -> anyhow::Result<Option<String>> {
+        let base = match &config.backup.public_url {
+            Some(url) => url.clone(),
+            None if address.ip().is_unspecified() => {
+                format!("http://127.0.0.1:{}", address.port())
+            }
+            None => format!("http://{address}"),
+        };
+        let link = crate::auth::setup::issue_link(&database.pool, &base)
+            .await
+            .context("cannot issue the setup link")?;
+        if let Some(link) = &link {
+            tracing::info!(
+                "no admin yet: open {link} to create the first admin (works once, for 24 hours \
+                 or until an admin exists; a restart gives a new link)"
+            );
+        }
+        Ok(link)
+    }
+
+    /// The one-time setup link issued at this start, when no admin existed (tests read it here;
+    /// people read it in the log).
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     /// Loads (or creates) the token secret and creates the first admin from the configuration.

@@ -15,6 +15,8 @@ pub enum AuthError {
     RateLimited,
     /// The current password given to a password change is wrong.
     WrongPassword,
+    /// A setup link was refused (first admin, issue 16).
+    Setup(super::setup::SetupRefusal),
     /// A value the new worker needs is taken (email, endpoint).
     Claim(ClaimError),
     /// The worker's command failed (registration).
@@ -32,6 +34,7 @@ impl AuthError {
             Self::Unauthenticated(message) => (*message).to_owned(),
             Self::RateLimited => "too many attempts, try again later".to_owned(),
             Self::WrongPassword => "the current password is wrong".to_owned(),
+            Self::Setup(refusal) => refusal.message().to_owned(),
             Self::Claim(ClaimError::Taken { kind, value }) => kind.taken_message(value),
             Self::Claim(ClaimError::Database(error)) | Self::Database(error) => {
                 format!("database: {error}")

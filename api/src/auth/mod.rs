@@ -14,6 +14,7 @@ pub mod password;
 pub mod purge;
 pub mod rate_limit;
 pub mod sessions;
+pub mod setup;
 pub mod tokens;
 pub mod watch;
 

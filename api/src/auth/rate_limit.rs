@@ -209,6 +209,11 @@ pub fn password_change_key(worker: uuid::Uuid, address: Option<IpAddr>) -> Strin
     format!("password:{worker}|{}", address_text(address))
 }
 
+/// First-admin setup attempts (`setupFirstAdmin`) of one client address.
+pub fn setup_key(address: Option<IpAddr>) -> String {
+    format!("setup:{}", address_text(address))
+}
+
 /// Wrong ingest tokens of one client address.
 pub fn ingest_key(address: IpAddr) -> String {
     format!("ingest:{address}")

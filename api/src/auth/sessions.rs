@@ -122,6 +122,29 @@ pub async fn login(
     }
 }
 
+/// Opens a new session for an active worker who just proved who they are another way (the
+/// first admin from a setup link).
+pub async fn open_session(
+    pool: &PgPool,
+    auth: &AuthService,
+    worker_id: WorkerId,
+) -> Result<IssuedSession, AuthError> {
+    let (role, epoch): (String, i32) = sqlx::query_as(
+        "SELECT role, session_epoch FROM credentials WHERE worker_id = $1 AND active",
+    )
+    .bind(worker_id.as_uuid())
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AuthError::Unauthenticated("not logged in"))?;
+    let session_id = Uuid::now_v7();
+    sqlx::query("INSERT INTO sessions (session_id, worker_id) VALUES ($1, $2)")
+        .bind(session_id)
+        .bind(worker_id.as_uuid())
+        .execute(pool)
+        .await?;
+    issue(pool, auth, worker_id, &role, epoch, session_id).await
+}
+
 /// Signs an access token and stores a fresh refresh token in `session_id`.
 async fn issue(
     pool: &PgPool,
@@ -306,6 +329,35 @@ pub async fn change_password(
         .execute(pool)
         .await?;
     issue(pool, auth, worker_id, &role, epoch, session_id).await
+}
+
+/// An admin's reset of a worker's password: a temporary password (shown to the admin once,
+/// never stored in clear), the session epoch raised (every access token issued before is
+/// refused) and every session of the worker ended. `None`: no active worker with these
+/// credentials.
+pub async fn reset_password(
+    pool: &PgPool,
+    worker_id: WorkerId,
+) -> Result<Option<String>, AuthError> {
+    // 16 characters of base64url: 96 random bits, within the password rules.
+    let temporary = random_token(12);
+    let parsed = Password::parse(&temporary).map_err(|rule| {
+        AuthError::Internal(anyhow::anyhow!("temporary password: {}", rule.message()))
+    })?;
+    let hash = password::hash(&parsed).await.map_err(AuthError::Internal)?;
+    let updated = sqlx::query(
+        "UPDATE credentials SET password_hash = $2, session_epoch = session_epoch + 1, \
+         updated_at = now() WHERE worker_id = $1 AND active",
+    )
+    .bind(worker_id.as_uuid())
+    .bind(hash)
+    .execute(pool)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(None);
+    }
+    revoke_all_sessions(pool, worker_id, "password_reset").await?;
+    Ok(Some(temporary))
 }
 
 /// Active admins other than `worker_id` (the fact the last-admin rule needs).

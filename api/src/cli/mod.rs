@@ -13,6 +13,7 @@ use crate::platform::shutdown::cancel_on_signals;
 
 pub mod admin;
 mod database;
+pub mod demo;
 pub mod projections;
 
 #[derive(Parser, Debug)]
@@ -42,8 +43,9 @@ pub enum Command {
         #[arg(last = true)]
         psql_args: Vec<String>,
     },
-    /// Simulate Asterisk with agents and callers against a running server (for demos).
-    Simulate(crate::telephony::simulate::SimulateConfig),
+    /// Simulate Asterisk with agents and callers against a running server (for demos);
+    /// `--demo` also fills the server with agents, customers and backups.
+    Simulate(demo::SimulateArgs),
     /// Manage admins (`admin create --email E`).
     Admin(admin::AdminArgs),
     /// Rebuild read models from the log, or show where they stand.
@@ -131,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Simulate(config) => crate::telephony::simulate::run(config).await,
+        Command::Simulate(args) => demo::run(args).await,
         Command::Psql {
             database: config,
             psql_args,

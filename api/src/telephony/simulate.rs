@@ -1,6 +1,7 @@
 //! `savecorp simulate`: a simulated Asterisk with agent phones and callers, for demos. It
 //! prints the ARI settings to start `savecorp serve` with, waits for the server to connect,
-//! then places calls. Workers are not created here: register them with the printed endpoints.
+//! then places calls. Workers are not created here: register them with the printed endpoints
+//! (or use `--demo`, which the command line runs between [`start`] and [`place_calls`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,29 @@ pub fn endpoints(config: &SimulateConfig) -> Vec<String> {
 }
 
 pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
+    let Some(running) = start(&config, &[]).await? else {
+        return Ok(());
+    };
+    let numbers = (1..=config.calls)
+        .map(|n| format!("+1555{:07}", n))
+        .collect();
+    place_calls(running, numbers).await
+}
+
+/// A simulated Asterisk the server connected to.
+pub struct Running {
+    sim: ari_adapter::sim::SimHandle,
+    config: SimulateConfig,
+    stop: CancellationToken,
+}
+
+/// Starts the simulated Asterisk, prints the settings to start the server with (plus
+/// `extra_settings`), and waits until the server connects (`None`: stopped by a signal first).
+pub async fn start(
+    config: &SimulateConfig,
+    extra_settings: &[(&str, &str)],
+) -> anyhow::Result<Option<Running>> {
+    let config = config.clone();
     let endpoints = endpoints(&config);
     let sim_config = sim_config(&config);
     let sim = SimAsterisk::start(sim_config.clone())
@@ -71,6 +95,9 @@ pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
     println!("  ARI_USER={}", sim_config.user);
     println!("  ARI_PASSWORD={}", sim_config.password);
     println!("  ARI_APP={}", config.app);
+    for (name, value) in extra_settings {
+        println!("  {name}={value}");
+    }
     println!("Agent phones (register workers with these endpoints and make them available):");
     for endpoint in &endpoints {
         println!("  {endpoint}");
@@ -80,7 +107,7 @@ pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
     println!("Waiting for the server to connect…");
     loop {
         if stop.is_cancelled() {
-            return Ok(());
+            return Ok(None);
         }
         if sim
             .wait_for_socket(&config.app, Duration::from_secs(1))
@@ -90,11 +117,21 @@ pub async fn run(config: SimulateConfig) -> anyhow::Result<()> {
             break;
         }
     }
-    println!("Server connected; placing {} calls.", config.calls);
+    println!("Server connected.");
+    Ok(Some(Running { sim, config, stop }))
+}
+
+/// Places `config.calls` calls, their callers' numbers taken in turn from `numbers`.
+pub async fn place_calls(running: Running, numbers: Vec<String>) -> anyhow::Result<()> {
+    let Running { sim, config, stop } = running;
+    println!("Placing {} calls.", config.calls);
     let sim = Arc::new(sim);
     let mut callers = tokio::task::JoinSet::new();
     for n in 1..=config.calls {
-        let number = format!("+1555{:07}", n);
+        let number = numbers
+            .get((n as usize - 1) % numbers.len().max(1))
+            .cloned()
+            .unwrap_or_else(|| format!("+1555{:07}", n));
         match sim.place_call(&number, &format!("Caller {n}"), "100") {
             Ok(channel_id) => {
                 println!("call {n}: {number} on channel {channel_id}");

@@ -132,7 +132,8 @@ impl Presence {
             } => Presence::WrapUp { until: *until },
             WorkerEvent::ProfileUpdated { .. }
             | WorkerEvent::AvatarChanged { .. }
-            | WorkerEvent::RoleChanged { .. } => return None,
+            | WorkerEvent::RoleChanged { .. }
+            | WorkerEvent::PasswordReset { .. } => return None,
         })
     }
 
@@ -434,6 +435,7 @@ impl Worker {
                 }
                 WorkerEvent::LoggedOut { at }
             }
+            WorkerCommand::ResetPassword { by, at } => WorkerEvent::PasswordReset { by, at },
         };
         Ok(vec![event])
     }

@@ -99,4 +99,7 @@ pub enum WorkerCommand {
     /// the phone rings or a call is in progress (retry after the call); idempotent when
     /// already Offline.
     LogOut { at: DateTime<Utc> },
+    /// An admin (`by`) resets the worker's password (the credentials are the api's; this
+    /// records who did it and when). Refused for a deactivated worker.
+    ResetPassword { by: WorkerId, at: DateTime<Utc> },
 }

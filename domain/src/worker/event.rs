@@ -89,6 +89,12 @@ pub enum WorkerEvent {
     LoggedOut {
         at: DateTime<Utc>,
     },
+    /// An admin (`by`) reset the worker's password to a temporary one, shown to the admin once;
+    /// every session of the worker ended. The password itself is never in the event.
+    PasswordReset {
+        by: WorkerId,
+        at: DateTime<Utc>,
+    },
 }
 
 impl WorkerEvent {
@@ -109,7 +115,8 @@ impl WorkerEvent {
             | Self::OfferWithdrawn { at, .. }
             | Self::CallEnded { at, .. }
             | Self::WrapUpFinished { at }
-            | Self::LoggedOut { at } => *at,
+            | Self::LoggedOut { at }
+            | Self::PasswordReset { at, .. } => *at,
         }
     }
 }
@@ -132,6 +139,7 @@ impl DomainEvent for WorkerEvent {
             Self::CallEnded { .. } => "WorkerCallEnded",
             Self::WrapUpFinished { .. } => "WorkerWrapUpFinished",
             Self::LoggedOut { .. } => "WorkerLoggedOut",
+            Self::PasswordReset { .. } => "WorkerPasswordReset",
         };
         name.to_owned()
     }

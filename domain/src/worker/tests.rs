@@ -931,6 +931,10 @@ fn every_event_variant_keeps_its_stored_shape() {
             avatar_url: None,
             at: at(24),
         },
+        WorkerEvent::PasswordReset {
+            by: admin_id(),
+            at: at(25),
+        },
     ];
     let typed: Vec<(String, String, &WorkerEvent)> = events
         .iter()
@@ -943,6 +947,30 @@ fn every_event_variant_keeps_its_stored_shape() {
         assert_eq!(back, event);
     }
     assert_eq!(Worker::TYPE, "worker");
+}
+
+#[test]
+fn an_admin_resets_a_password_and_a_deactivated_worker_has_none_to_reset() {
+    WorkerTest::with(())
+        .given(vec![registered(Role::Agent)])
+        .when(WorkerCommand::ResetPassword {
+            by: admin_id(),
+            at: at(5),
+        })
+        .then_expect_events(vec![WorkerEvent::PasswordReset {
+            by: admin_id(),
+            at: at(5),
+        }]);
+    WorkerTest::with(())
+        .given(vec![
+            registered(Role::Agent),
+            WorkerEvent::Deactivated { at: at(2) },
+        ])
+        .when(WorkerCommand::ResetPassword {
+            by: admin_id(),
+            at: at(5),
+        })
+        .then_expect_error(WorkerError::Deactivated);
 }
 
 // --- replay

@@ -226,3 +226,214 @@ async fn an_agent_takes_a_call_from_the_pop_and_the_wallboard_shows_it_in_chromi
         Err(_) => panic!("Playwright did not finish within {RUN_LIMIT:?}:\n{log}"),
     }
 }
+
+/// First run (issue 16): a server with no admin issued a one-time setup link; in Chromium the
+/// setup page creates the first admin and lands on the desk, and the spent link is refused
+/// (`e2e/setup.spec.ts`).
+#[tokio::test]
+async fn a_newcomer_creates_the_first_admin_from_the_setup_link_in_chromium() {
+    if !api::webapp::embedded() {
+        panic!("the web app is not embedded in this build (is npm installed? see README)");
+    }
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let app = tests::TestApp::spawn().await;
+    let link = app.setup_link.clone().expect("no admin yet: a setup link");
+    // An output folder of its own: another browser run may clean web/test-results meanwhile.
+    let results = tempfile::tempdir().expect("results folder");
+    let run = tokio::process::Command::new("npx")
+        .args(["playwright", "test", "e2e/setup.spec.ts", "--output"])
+        .arg(results.path())
+        .current_dir(web_dir())
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .env("CHROMIUM_PATH", &chromium)
+        .env("SAVECORP_E2E_URL", app.url(""))
+        .env("SAVECORP_E2E_SETUP_LINK", &link)
+        .env("SAVECORP_E2E_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("SAVECORP_E2E_PASSWORD", PASSWORD)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(RUN_LIMIT, run)
+        .await
+        .expect("Playwright finishes in time")
+        .expect("npx playwright starts");
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "Playwright failed:\n{log}");
+    assert!(log.contains("1 passed"), "the setup scenario ran:\n{log}");
+    // The admin the browser created logs in.
+    graphql::login(&app, ADMIN_EMAIL, PASSWORD).await;
+}
+
+/// A TCP proxy in front of the server that the test can cut (every connection closed, no new
+/// one accepted) and restore on the same port.
+struct CuttableProxy {
+    address: std::net::SocketAddr,
+    upstream: std::net::SocketAddr,
+    running: Option<tokio_util::sync::CancellationToken>,
+}
+
+impl CuttableProxy {
+    async fn start(upstream: std::net::SocketAddr) -> CuttableProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("proxy binds");
+        let address = listener.local_addr().expect("proxy address");
+        let mut proxy = CuttableProxy {
+            address,
+            upstream,
+            running: None,
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let upstream = self.upstream;
+        let cut = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    () = cut.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((mut client, _)) = accepted else {
+                    continue;
+                };
+                let cut = cut.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = cut.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    }
+                });
+            }
+        });
+        self.running = Some(stop);
+    }
+
+    /// Closes every connection and stops accepting (the port is released).
+    fn cut(&mut self) {
+        if let Some(stop) = self.running.take() {
+            stop.cancel();
+        }
+    }
+
+    /// Accepts again on the same port.
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .expect("proxy binds its port again");
+        self.serve(listener);
+    }
+}
+
+/// Dropped connection (issue 16): a proxy between Chromium and the server is cut while the agent
+/// is Available; a call is offered and answered meanwhile; once the proxy is back the desk
+/// shows that call exactly once (`e2e/reconnect.spec.ts`).
+#[tokio::test]
+async fn a_call_offered_while_the_connection_is_down_shows_once_after_the_reconnection_in_chromium()
+{
+    if !api::webapp::embedded() {
+        panic!("the web app is not embedded in this build (is npm installed? see README)");
+    }
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut queue = fast_queue();
+    queue.offer_timeout_secs = 30;
+    queue.wrap_up_secs = 10;
+    queue.max_wait_secs = 600;
+    let tel = Telephony::start(queue).await;
+    let admin = tel.admin().await.clone();
+    let caller = graphql::unique_phone();
+    graphql::register_customer(&tel.app, &admin.access_token, "Birch Clinic", &caller).await;
+    let endpoint = agent_endpoint(1);
+    tel.sim
+        .register_endpoint(&endpoint)
+        .expect("phone registers");
+    tel.sim.set_agent_behaviour(
+        &endpoint,
+        Behaviour::Answer {
+            after: Duration::from_millis(500),
+        },
+    );
+    let agent = graphql::register_worker(
+        &tel.app,
+        &admin,
+        "agent-reconnect@example.com",
+        "AGENT",
+        Some(&endpoint),
+    )
+    .await;
+    let agent_id: domain::ids::WorkerId = agent.worker_id.parse().expect("worker id");
+    let mut proxy = CuttableProxy::start(tel.app.address).await;
+    // An output folder of its own: another browser run may clean web/test-results meanwhile.
+    let results = tempfile::tempdir().expect("results folder");
+    let signals = tempfile::tempdir().expect("signals folder");
+    let mut playwright = tokio::process::Command::new("npx")
+        .args(["playwright", "test", "e2e/reconnect.spec.ts", "--output"])
+        .arg(results.path())
+        .current_dir(web_dir())
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .env("CHROMIUM_PATH", &chromium)
+        .env("SAVECORP_E2E_RECONNECT", "1")
+        .env("SAVECORP_E2E_URL", format!("http://{}", proxy.address))
+        .env("SAVECORP_E2E_AGENT_EMAIL", "agent-reconnect@example.com")
+        .env("SAVECORP_E2E_PASSWORD", PASSWORD)
+        .env("SAVECORP_E2E_CUSTOMER_NAME", "Birch Clinic")
+        .env("SAVECORP_E2E_CALLER", &caller)
+        .env("SAVECORP_E2E_SIGNALS", signals.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("npx playwright starts");
+    let mut stdout = playwright.stdout.take().expect("stdout");
+    let mut stderr = playwright.stderr.take().expect("stderr");
+    let output = tokio::spawn(async move {
+        let (mut out, mut err) = (String::new(), String::new());
+        let _ = tokio::join!(
+            stdout.read_to_string(&mut out),
+            stderr.read_to_string(&mut err)
+        );
+        format!("{out}\n{err}")
+    });
+    let driver = async {
+        wait::until_true("the desk Available (signal)", BROWSER_WAIT, || async {
+            signals.path().join("available").exists()
+        })
+        .await;
+        assert_eq!(*tel.worker(agent_id).await.presence(), Presence::Available);
+        proxy.cut();
+        wait::until_true("the desk reconnecting (signal)", BROWSER_WAIT, || async {
+            signals.path().join("down").exists()
+        })
+        .await;
+        let (_, call) = tel.place_call(&caller);
+        wait::until_true(
+            "the call connected while the page is cut off",
+            BROWSER_WAIT,
+            || async { matches!(tel.call(call).await.state(), CallState::Connected { .. }) },
+        )
+        .await;
+        proxy.restore().await;
+    };
+    let status = tokio::time::timeout(RUN_LIMIT, async {
+        tokio::select! {
+            status = playwright.wait() => status,
+            () = driver => playwright.wait().await,
+        }
+    })
+    .await;
+    let log = output.await.unwrap_or_default();
+    match status {
+        Ok(Ok(status)) if status.success() && log.contains("1 passed") => {}
+        Ok(status) => panic!("Playwright failed ({status:?}):\n{log}"),
+        Err(_) => panic!("Playwright did not finish within {RUN_LIMIT:?}:\n{log}"),
+    }
+}

@@ -16,6 +16,7 @@ import * as types from './graphql';
  */
 type Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.SetupFirstAdminDocument,
     "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout { logout }\n": typeof types.LogoutDocument,
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": typeof types.MyStateDocument,
@@ -39,6 +40,7 @@ type Documents = {
     "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": typeof types.UpdateWorkerDocument,
     "\n  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {\n    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }\n  }\n": typeof types.SetWorkerRoleDocument,
     "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n": typeof types.DeactivateWorkerDocument,
+    "\n  mutation ResetWorkerPassword($id: ID!) {\n    resetWorkerPassword(id: $id) {\n      temporaryPassword\n      worker { id version }\n    }\n  }\n": typeof types.ResetWorkerPasswordDocument,
     "\n  query AdminCustomers($search: String) {\n    customers(search: $search, first: 100) {\n      nodes { id version name phones email notes }\n    }\n  }\n": typeof types.AdminCustomersDocument,
     "\n  mutation RegisterCustomer($input: RegisterCustomerInput!) {\n    registerCustomer(input: $input) { id version }\n  }\n": typeof types.RegisterCustomerDocument,
     "\n  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {\n    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": typeof types.UpdateCustomerDocument,
@@ -71,6 +73,7 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.LoginDocument,
+    "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.SetupFirstAdminDocument,
     "\n  mutation Refresh($refreshToken: String!) {\n    refreshSession(refreshToken: $refreshToken) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout { logout }\n": types.LogoutDocument,
     "\n  subscription MyState {\n    myState {\n      id\n      version\n      name\n      role\n      presence { state reason callId wrapUpUntil since }\n    }\n  }\n": types.MyStateDocument,
@@ -94,6 +97,7 @@ const documents: Documents = {
     "\n  mutation UpdateWorker($id: ID!, $input: UpdateWorkerInput!, $expectedVersion: Int) {\n    updateWorker(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": types.UpdateWorkerDocument,
     "\n  mutation SetWorkerRole($id: ID!, $role: Role!, $expectedVersion: Int) {\n    setWorkerRole(id: $id, role: $role, expectedVersion: $expectedVersion) { id version role }\n  }\n": types.SetWorkerRoleDocument,
     "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n": types.DeactivateWorkerDocument,
+    "\n  mutation ResetWorkerPassword($id: ID!) {\n    resetWorkerPassword(id: $id) {\n      temporaryPassword\n      worker { id version }\n    }\n  }\n": types.ResetWorkerPasswordDocument,
     "\n  query AdminCustomers($search: String) {\n    customers(search: $search, first: 100) {\n      nodes { id version name phones email notes }\n    }\n  }\n": types.AdminCustomersDocument,
     "\n  mutation RegisterCustomer($input: RegisterCustomerInput!) {\n    registerCustomer(input: $input) { id version }\n  }\n": types.RegisterCustomerDocument,
     "\n  mutation UpdateCustomer($id: ID!, $input: UpdateCustomerInput!, $expectedVersion: Int) {\n    updateCustomer(id: $id, input: $input, expectedVersion: $expectedVersion) { id version }\n  }\n": types.UpdateCustomerDocument,
@@ -129,6 +133,10 @@ const documents: Documents = {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').LoginDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {\n    setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {\n      accessToken\n      accessTokenExpiresAt\n      refreshToken\n      refreshTokenExpiresAt\n      worker { id name role }\n    }\n  }\n"): typeof import('./graphql').SetupFirstAdminDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -221,6 +229,10 @@ export function graphql(source: "\n  mutation SetWorkerRole($id: ID!, $role: Rol
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeactivateWorker($id: ID!, $expectedVersion: Int) {\n    deactivateWorker(id: $id, expectedVersion: $expectedVersion) { id version active }\n  }\n"): typeof import('./graphql').DeactivateWorkerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetWorkerPassword($id: ID!) {\n    resetWorkerPassword(id: $id) {\n      temporaryPassword\n      worker { id version }\n    }\n  }\n"): typeof import('./graphql').ResetWorkerPasswordDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -544,6 +544,13 @@ export type Mutation = {
    * (body: optional message), `LOG` (body: text). `runId` pairs a start with its end.
    */
   reportBackupRun: BackupReport;
+  /**
+   * Resets a worker's password (admin): the answer carries a temporary password, shown this
+   * once (never stored or logged in clear; give it to the worker, who changes it with
+   * `changePassword`). Every session of the worker ends. The audit records
+   * `WorkerPasswordReset` with the admin, never the password.
+   */
+  resetWorkerPassword: PasswordResetView;
   /** Revokes an ingest token (admins; idempotent). */
   revokeIngestToken: Scalars['Boolean']['output'];
   /**
@@ -557,6 +564,14 @@ export type Mutation = {
   setRequestPending: Request;
   /** Makes a worker an admin or an agent (admin). The last active admin cannot be demoted. */
   setWorkerRole: Worker;
+  /**
+   * First run: creates the first admin from the one-time setup link the server logged at
+   * start (`/setup#token=…`) and opens their session. Public; the link works once, before it
+   * expires, and only while no admin exists (`SETUP_TOKEN_INVALID`, `SETUP_TOKEN_USED`,
+   * `SETUP_TOKEN_EXPIRED`, `ADMIN_EXISTS`); attempts are throttled per client address like
+   * logins (`RATE_LIMITED`).
+   */
+  setupFirstAdmin: AuthPayload;
   /** Open or pending → solved. */
   solveRequest: Request;
   /** Changes a customer's details (any worker). `phones` replaces the whole list. */
@@ -670,6 +685,11 @@ export type MutationReportBackupRunArgs = {
 };
 
 
+export type MutationResetWorkerPasswordArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeIngestTokenArgs = {
   customerId: Scalars['ID']['input'];
   tokenId: Scalars['ID']['input'];
@@ -701,6 +721,14 @@ export type MutationSetWorkerRoleArgs = {
   expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   role: Role;
+};
+
+
+export type MutationSetupFirstAdminArgs = {
+  email: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -824,6 +852,14 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** When paginating backwards, the cursor to continue. */
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** A password reset: the temporary password, shown once. */
+export type PasswordResetView = {
+  __typename?: 'PasswordResetView';
+  /** Give it to the worker; they should change it (`changePassword`). */
+  temporaryPassword: Scalars['String']['output'];
+  worker: Worker;
 };
 
 /** Where a worker is in the call-handling cycle. */
@@ -1608,6 +1644,16 @@ export type LoginMutationVariables = Exact<{
 
 export type LoginMutation = { __typename?: 'Mutation', login: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, worker: { __typename?: 'Worker', id: string, name: string, role: Role } } };
 
+export type SetupFirstAdminMutationVariables = Exact<{
+  token: Scalars['String']['input'];
+  email: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+}>;
+
+
+export type SetupFirstAdminMutation = { __typename?: 'Mutation', setupFirstAdmin: { __typename?: 'AuthPayload', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, worker: { __typename?: 'Worker', id: string, name: string, role: Role } } };
+
 export type RefreshMutationVariables = Exact<{
   refreshToken: Scalars['String']['input'];
 }>;
@@ -1760,6 +1806,13 @@ export type DeactivateWorkerMutationVariables = Exact<{
 
 
 export type DeactivateWorkerMutation = { __typename?: 'Mutation', deactivateWorker: { __typename?: 'Worker', id: string, version: number, active: boolean } };
+
+export type ResetWorkerPasswordMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ResetWorkerPasswordMutation = { __typename?: 'Mutation', resetWorkerPassword: { __typename?: 'PasswordResetView', temporaryPassword: string, worker: { __typename?: 'Worker', id: string, version: number } } };
 
 export type AdminCustomersQueryVariables = Exact<{
   search?: InputMaybe<Scalars['String']['input']>;
@@ -2040,6 +2093,21 @@ export const LoginDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LoginMutation, LoginMutationVariables>;
+export const SetupFirstAdminDocument = new TypedDocumentString(`
+    mutation SetupFirstAdmin($token: String!, $email: String!, $name: String!, $password: String!) {
+  setupFirstAdmin(token: $token, email: $email, name: $name, password: $password) {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    worker {
+      id
+      name
+      role
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetupFirstAdminMutation, SetupFirstAdminMutationVariables>;
 export const RefreshDocument = new TypedDocumentString(`
     mutation Refresh($refreshToken: String!) {
   refreshSession(refreshToken: $refreshToken) {
@@ -2344,6 +2412,17 @@ export const DeactivateWorkerDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DeactivateWorkerMutation, DeactivateWorkerMutationVariables>;
+export const ResetWorkerPasswordDocument = new TypedDocumentString(`
+    mutation ResetWorkerPassword($id: ID!) {
+  resetWorkerPassword(id: $id) {
+    temporaryPassword
+    worker {
+      id
+      version
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ResetWorkerPasswordMutation, ResetWorkerPasswordMutationVariables>;
 export const AdminCustomersDocument = new TypedDocumentString(`
     query AdminCustomers($search: String) {
   customers(search: $search, first: 100) {

@@ -9,6 +9,7 @@ import {
   AdminCustomersQuery,
   AdminWorkersQuery,
   DeactivateWorkerMutation,
+  ResetWorkerPasswordMutation,
   EraseCustomerMutation,
   IssueIngestTokenMutation,
   RegisterCustomerMutation,
@@ -91,6 +92,8 @@ function Workers() {
   const { data, error: loadError, reload } = useQuery(AdminWorkersQuery, {}, []);
   const { error, done, run } = useAction();
   const [endpoints, setEndpoints] = useState<Record<string, string>>({});
+  // The temporary password of the last reset, shown this once.
+  const [temporary, setTemporary] = useState<{ name: string; password: string } | null>(null);
   const [form, setForm] = useState({ name: '', email: '', role: 'AGENT' as Role, endpoint: '', password: '' });
   const register = async (event: FormEvent) => {
     event.preventDefault();
@@ -111,6 +114,11 @@ function Workers() {
       <h2 id="workers-title">{t('workers.title')}</h2>
       {loadError && <p role="alert" className="error">{t('error', { message: loadError })}</p>}
       <Feedback error={error} done={done} />
+      {temporary && (
+        <p role="status" data-testid="temporary-password">
+          {t('workers.temporaryPassword', { name: temporary.name })} <code>{temporary.password}</code>
+        </p>
+      )}
       <table data-testid="workers">
         <thead>
           <tr>
@@ -177,6 +185,22 @@ function Workers() {
                 </form>
               </td>
               <td>
+                {worker.active && (
+                  <button
+                    type="button"
+                    aria-label={t('workers.resetWho', { name: worker.name })}
+                    onClick={() => {
+                      if (!window.confirm(t('workers.confirmReset', { name: worker.name }))) return;
+                      setTemporary(null);
+                      void run(async () => {
+                        const data = await api.request(ResetWorkerPasswordMutation, { id: worker.id });
+                        setTemporary({ name: worker.name, password: data.resetWorkerPassword.temporaryPassword });
+                      }, t('workers.resetDone', { name: worker.name })).then(reload);
+                    }}
+                  >
+                    {t('workers.reset')}
+                  </button>
+                )}{' '}
                 {worker.active ? (
                   <button
                     type="button"

@@ -1,4 +1,5 @@
-//! Sessions over GraphQL: `me`, `login`, `refreshSession`, `logout`, `changePassword`.
+//! Sessions over GraphQL: `me`, `login`, `refreshSession`, `logout`, `changePassword`, and the
+//! first run's `setupFirstAdmin`.
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -8,6 +9,8 @@ use super::error::ApiError;
 use super::workers::{worker_view, WorkerView};
 use crate::auth::password::Password;
 use crate::auth::sessions::{self, IssuedSession};
+use crate::auth::setup::{self, FirstAdmin, SetupRefusal};
+use domain::values::{EmailAddress, PersonName};
 
 /// The most characters read from a login's email or password before refusing it.
 const MAX_LOGIN_INPUT: usize = 512;
@@ -118,6 +121,37 @@ impl AuthMutation {
             address,
         )
         .await?;
+        payload(context, issued).await
+    }
+
+    /// First run: creates the first admin from the one-time setup link the server logged at
+    /// start (`/setup#token=…`) and opens their session. Public; the link works once, before it
+    /// expires, and only while no admin exists (`SETUP_TOKEN_INVALID`, `SETUP_TOKEN_USED`,
+    /// `SETUP_TOKEN_EXPIRED`, `ADMIN_EXISTS`); attempts are throttled per client address like
+    /// logins (`RATE_LIMITED`).
+    async fn setup_first_admin(
+        &self,
+        context: &Context<'_>,
+        token: String,
+        email: String,
+        name: String,
+        password: String,
+    ) -> Result<AuthPayload, ApiError> {
+        if token.len() > MAX_LOGIN_INPUT {
+            return Err(ApiError::from(crate::auth::AuthError::Setup(
+                SetupRefusal::Invalid,
+            )));
+        }
+        let admin = FirstAdmin {
+            email: EmailAddress::parse(&email)?,
+            name: PersonName::parse(&name)?,
+            password: Password::parse(&password)
+                .map_err(|rule| ApiError::validation("password", rule.message()))?,
+        };
+        let state = state(context)?;
+        let address = request(context).client_address;
+        let issued =
+            setup::setup_first_admin(&state.pool, &state.auth, &token, admin, address).await?;
         payload(context, issued).await
     }
 }

@@ -9,6 +9,7 @@ use async_graphql::ErrorExtensions as _;
 use domain::values::ValueError;
 use journal::{CommandError, StoreError};
 
+use crate::auth::setup::SetupRefusal;
 use crate::auth::AuthError;
 use crate::claims::{ClaimError, ClaimKind};
 pub use crate::platform::db::{is_unavailable, is_unstorable_text};
@@ -170,6 +171,11 @@ impl From<AuthError> for ApiError {
                 code: "WRONG_PASSWORD",
                 message: "the current password is wrong".into(),
                 field: Some("currentPassword"),
+            },
+            AuthError::Setup(refusal) => Self::Rule {
+                code: refusal.code(),
+                message: refusal.message().into(),
+                field: (refusal != SetupRefusal::AdminExists).then_some("token"),
             },
             AuthError::Claim(error) => error.into(),
             AuthError::Worker(error) => error.into(),

@@ -338,6 +338,14 @@ fn parse_endpoint(text: &str) -> Result<Endpoint, ApiError> {
     Endpoint::parse(text).map_err(|error| ApiError::from(error).for_field("endpoint"))
 }
 
+/// A password reset: the temporary password, shown once.
+#[derive(SimpleObject)]
+pub struct PasswordResetView {
+    pub worker: WorkerView,
+    /// Give it to the worker; they should change it (`changePassword`).
+    pub temporary_password: String,
+}
+
 #[derive(Default)]
 pub struct WorkerMutation;
 
@@ -517,6 +525,35 @@ impl WorkerMutation {
             .await?;
         }
         WorkerView::from_committed(id, &committed)
+    }
+
+    /// Resets a worker's password (admin): the answer carries a temporary password, shown this
+    /// once (never stored or logged in clear; give it to the worker, who changes it with
+    /// `changePassword`). Every session of the worker ends. The audit records
+    /// `WorkerPasswordReset` with the admin, never the password.
+    async fn reset_worker_password(
+        &self,
+        context: &Context<'_>,
+        id: ID,
+    ) -> Result<PasswordResetView, ApiError> {
+        let me = require_admin(context)?;
+        let id: WorkerId = parse_id(&id, "id")?;
+        let state = state(context)?;
+        let command = WorkerCommand::ResetPassword {
+            by: me.id,
+            at: Utc::now(),
+        };
+        let committed = state
+            .store
+            .execute::<Worker>(&id.to_string(), command, &(), &metadata(context, &me), None)
+            .await?;
+        let temporary_password = sessions::reset_password(&state.pool, id)
+            .await?
+            .ok_or(ApiError::NotFound("worker"))?;
+        Ok(PasswordResetView {
+            worker: WorkerView::from_committed(id, &committed)?,
+            temporary_password,
+        })
     }
 
     /// Goes Available, Paused (with a reason) or Offline: one's own presence, or anyone's for
