@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tests::TestPostgres;
 
+#[path = "bench/api_path.rs"]
+mod api_path;
 #[path = "bench/replay.rs"]
 mod replay;
 #[path = "bench/server.rs"]
@@ -56,14 +58,14 @@ Usage: bench [--quick] [--skip PARTS]
 
 Options:
   --quick        short run (100k events/calls, 5 s per figure; about 2 minutes)
-  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5
+  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5, p7
   -h, --help     print this help and exit
 
 Writes target/bench/results.json. Without --quick: 1M events/calls, 10 s per figure.
 ";
 
 /// The parts `--skip` accepts.
-const PARTS: [&str; 4] = ["p1", "p2", "p3", "p5"];
+const PARTS: [&str; 5] = ["p1", "p2", "p3", "p5", "p7"];
 
 /// Checks the command line: `Err(exit code)` after printing the help or an error.
 fn check_arguments(args: &[String]) -> Result<(), u8> {
@@ -178,6 +180,7 @@ async fn bench() -> anyhow::Result<()> {
         replay::p4(&spawned, quick, &history.config, &mut figures).await?;
         server = Some(spawned);
     }
+
     if !skip("p2") {
         let spawned = match server.take() {
             Some(spawned) => spawned,
@@ -186,7 +189,7 @@ async fn bench() -> anyhow::Result<()> {
         subscribers::run(&spawned, quick, &mut figures).await?;
         server = Some(spawned);
     }
-    if let Some(server) = server {
+    if let Some(server) = &server {
         if let Some(peak) = server.peak_rss_mb() {
             println!(
                 "P6 peak RSS of the server process (pid {}) {peak:.1} MB",
@@ -204,6 +207,18 @@ async fn bench() -> anyhow::Result<()> {
                 goal: "<= 150 MB (limit column = the goal)".into(),
             });
         }
+    }
+    // P7 last on the same server (after P6's reading: its 64 connections and 100k bulk
+    // customers are not part of P6's definition).
+    if !skip("p7") {
+        let spawned = match server.take() {
+            Some(spawned) => spawned,
+            None => server::BenchServer::spawn(&postgres.fresh_database().await).await?,
+        };
+        api_path::run(&spawned, quick, settings.seconds, &mut figures).await?;
+        server = Some(spawned);
+    }
+    if let Some(server) = server {
         server.stop().await?;
     }
     // Information: the bench process's own peak since the history generator's memory was freed
