@@ -645,6 +645,7 @@ impl Runner {
         let reader = LogReader::new(self.pool.clone());
         let mut failures = 0u32;
         let mut held = HeldBackoff::default();
+        let mut held_in_row = 0u32;
         while !shutdown.is_cancelled() {
             match step_from(
                 &self.pool,
@@ -658,6 +659,7 @@ impl Runner {
                     failures = 0;
                     if read > 0 {
                         held.reset();
+                        held_in_row = 0;
                         self.handle.notify();
                         continue;
                     }
@@ -666,6 +668,16 @@ impl Runner {
                     // so look again within milliseconds, not after the poll.
                     if reader.held_after(start).await.unwrap_or(false) {
                         self.handle.held.fetch_add(1, Ordering::Relaxed);
+                        held_in_row = held_in_row.wrapping_add(1);
+                        // Held for long (a long transaction): still check the lock now and then.
+                        if held_in_row.is_multiple_of(HELD_LOCK_CHECK) && lock.ping().await.is_err()
+                        {
+                            tracing::warn!(
+                                projection = name,
+                                "lost the projection lock's connection"
+                            );
+                            return;
+                        }
                         tokio::select! {
                             _ = shutdown.cancelled() => return,
                             _ = notifier.wait(held.pause()) => {}
@@ -673,6 +685,7 @@ impl Runner {
                         continue;
                     }
                     held.reset();
+                    held_in_row = 0;
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
@@ -693,6 +706,10 @@ impl Runner {
         }
     }
 }
+
+/// While held by the watermark, a runner checks its lock's connection every this many looks
+/// (about a second at the longest pause).
+const HELD_LOCK_CHECK: u32 = 128;
 
 /// Sleeps; false when shut down first.
 async fn sleep_or_cancel(duration: Duration, shutdown: &CancellationToken) -> bool {
