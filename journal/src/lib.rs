@@ -26,7 +26,7 @@ pub mod upcast;
 
 pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
 pub use execute::{CommandError, Committed, PairCommand, PairError};
-pub use log::{LogNotifier, LogReader, LogTail, TailBatch};
+pub use log::{HeldBackoff, LogNotifier, LogReader, LogTail, TailBatch, HELD_MAX};
 pub use metadata::{Actor, Metadata};
 pub use snapshot::SnapshotPolicy;
 pub use store::{EventStore, StoreError};

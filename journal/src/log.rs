@@ -150,6 +150,25 @@ impl LogReader {
             .unwrap_or(LogPosition::START))
     }
 
+    /// Whether any committed event lies after `after`, readable or not. Asked after a read
+    /// from `after` returned nothing, `true` means the reader is held by the watermark (a
+    /// transaction older than those events is still open) or was until a moment ago: no
+    /// notification comes when that transaction ends (it may have appended nothing), so the
+    /// reader must look again shortly ([`HeldBackoff`]), not wait for the next notification or
+    /// its poll. (Not `tx_id >= xmin`: the holder may end between the read and this query, and
+    /// the reader would then wait for a notification that never comes.)
+    pub async fn held_after(&self, after: LogPosition) -> Result<bool, sqlx::Error> {
+        let (held,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM events \
+               WHERE (tx_id, position) > ($1::text::xid8, $2))",
+        )
+        .bind(after.tx_id.to_string())
+        .bind(after.position)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(held)
+    }
+
     /// How many readable events lie after `after` (for lag and progress).
     pub async fn count_after(&self, after: LogPosition) -> Result<i64, sqlx::Error> {
         let (count,): (i64,) = sqlx::query_as(
@@ -162,6 +181,39 @@ impl LogReader {
         .fetch_one(&self.pool)
         .await?;
         Ok(count)
+    }
+}
+
+/// How soon a reader held by the watermark ([`LogReader::held_after`]) looks again: 1 ms,
+/// doubling up to [`HELD_MAX`] while it stays held. The held transaction is usually another
+/// append or a projector's own batch that commits within milliseconds; the cap bounds the
+/// queries a long transaction causes (one per reader every few milliseconds).
+#[derive(Clone, Debug)]
+pub struct HeldBackoff {
+    next: Duration,
+}
+
+/// The longest pause of [`HeldBackoff`].
+pub const HELD_MAX: Duration = Duration::from_millis(8);
+const HELD_FIRST: Duration = Duration::from_millis(1);
+
+impl Default for HeldBackoff {
+    fn default() -> Self {
+        Self { next: HELD_FIRST }
+    }
+}
+
+impl HeldBackoff {
+    /// The pause before the next look, and doubles the one after (up to [`HELD_MAX`]).
+    pub fn pause(&mut self) -> Duration {
+        let pause = self.next;
+        self.next = (self.next * 2).min(HELD_MAX);
+        pause
+    }
+
+    /// Back to the shortest pause (the reader was not held, or made progress).
+    pub fn reset(&mut self) {
+        self.next = HELD_FIRST;
     }
 }
 
@@ -298,6 +350,7 @@ async fn run_tail(
     sender: Weak<broadcast::Sender<Arc<TailBatch>>>,
 ) {
     let mut head = None;
+    let mut held = HeldBackoff::default();
     loop {
         if shutdown.is_cancelled() {
             return;
@@ -315,8 +368,17 @@ async fn run_tail(
         match read {
             Ok(events) if events.is_empty() => {
                 drop(sender);
+                // Held by the watermark: look again within milliseconds (no notification
+                // comes when the holding transaction ends).
+                let poll = match head {
+                    Some(after) if reader.held_after(after).await.unwrap_or(false) => held.pause(),
+                    _ => {
+                        held.reset();
+                        TAIL_POLL
+                    }
+                };
                 tokio::select! {
-                    woken = tokio::time::timeout(TAIL_POLL, wake.changed()) => {
+                    woken = tokio::time::timeout(poll, wake.changed()) => {
                         if let Ok(Err(_)) = woken {
                             // The listener is gone (or never was): poll.
                             tokio::time::sleep(TAIL_POLL).await;
@@ -326,6 +388,7 @@ async fn run_tail(
                 }
             }
             Ok(events) => {
+                held.reset();
                 let after = head.unwrap_or(LogPosition::START);
                 head = events.last().map(|event| event.log_position);
                 // No receiver is fine: followers that subscribe later catch up from the log.

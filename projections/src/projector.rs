@@ -22,11 +22,12 @@
 //! reader while it runs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use journal::{EventStore, LogNotifier, LogPosition, LogReader, StoredEvent};
+use journal::{EventStore, HeldBackoff, LogNotifier, LogPosition, LogReader, StoredEvent};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -333,6 +334,16 @@ pub async fn step(
     projection: &dyn Projection,
     batch_size: u16,
 ) -> Result<usize, ProjectionError> {
+    Ok(step_from(pool, store, projection, batch_size).await?.0)
+}
+
+/// [`step`], also returning the checkpoint it started from.
+async fn step_from(
+    pool: &PgPool,
+    store: &EventStore,
+    projection: &dyn Projection,
+    batch_size: u16,
+) -> Result<(usize, LogPosition), ProjectionError> {
     let start = checkpoint(pool, projection.name()).await?;
     let events = LogReader::new(pool.clone())
         .read_batch_after(start, READ_AHEAD.max(batch_size))
@@ -358,7 +369,7 @@ pub async fn step(
         transaction.commit().await?;
         expected = last;
     }
-    Ok(read)
+    Ok((read, start))
 }
 
 /// Applies everything readable now, in steps. Returns the number of events read.
@@ -418,6 +429,7 @@ pub enum WaitError {
 pub struct ProjectorHandle {
     pool: PgPool,
     progressed: Arc<watch::Sender<u64>>,
+    held: Arc<AtomicU64>,
 }
 
 impl ProjectorHandle {
@@ -426,7 +438,15 @@ impl ProjectorHandle {
         Self {
             pool,
             progressed: Arc::new(sender),
+            held: Arc::default(),
         }
+    }
+
+    /// How many times a runner of this process found nothing readable while committed events
+    /// waited above the watermark, and so looked again within milliseconds instead of waiting
+    /// for a notification or its poll.
+    pub fn held_looks(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
     }
 
     fn notify(&self) {
@@ -622,9 +642,12 @@ impl Runner {
         shutdown: &CancellationToken,
     ) {
         let name = self.projection.name();
+        let reader = LogReader::new(self.pool.clone());
         let mut failures = 0u32;
+        let mut held = HeldBackoff::default();
+        let mut held_in_row = 0u32;
         while !shutdown.is_cancelled() {
-            match step(
+            match step_from(
                 &self.pool,
                 &self.store,
                 self.projection.as_ref(),
@@ -632,12 +655,37 @@ impl Runner {
             )
             .await
             {
-                Ok(read) => {
+                Ok((read, start)) => {
                     failures = 0;
                     if read > 0 {
+                        held.reset();
+                        held_in_row = 0;
                         self.handle.notify();
                         continue;
                     }
+                    // Nothing readable, but committed events wait above the watermark (an
+                    // older transaction is still open): no notification comes when it ends,
+                    // so look again within milliseconds, not after the poll.
+                    if reader.held_after(start).await.unwrap_or(false) {
+                        self.handle.held.fetch_add(1, Ordering::Relaxed);
+                        held_in_row = held_in_row.wrapping_add(1);
+                        // Held for long (a long transaction): still check the lock now and then.
+                        if held_in_row.is_multiple_of(HELD_LOCK_CHECK) && lock.ping().await.is_err()
+                        {
+                            tracing::warn!(
+                                projection = name,
+                                "lost the projection lock's connection"
+                            );
+                            return;
+                        }
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = notifier.wait(held.pause()) => {}
+                        }
+                        continue;
+                    }
+                    held.reset();
+                    held_in_row = 0;
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
@@ -658,6 +706,10 @@ impl Runner {
         }
     }
 }
+
+/// While held by the watermark, a runner checks its lock's connection every this many looks
+/// (about a second at the longest pause).
+const HELD_LOCK_CHECK: u32 = 128;
 
 /// Sleeps; false when shut down first.
 async fn sleep_or_cancel(duration: Duration, shutdown: &CancellationToken) -> bool {

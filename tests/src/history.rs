@@ -123,6 +123,33 @@ fn secs(value: i64) -> Duration {
     Duration::seconds(value)
 }
 
+/// `count` more customers registered at `at` (numbered from `first`, phones `+3362…`, apart
+/// from the history's `+3361…`): bulk rows for the list benchmarks (P7).
+pub async fn customers(
+    first: usize,
+    count: usize,
+    at: DateTime<Utc>,
+) -> anyhow::Result<Vec<NewEvent>> {
+    let mut out = Vec::with_capacity(count);
+    for index in first..first + count {
+        let mut aggregate = Tracked::<Customer>::new(Uuid::new_v4());
+        aggregate
+            .run(
+                &mut out,
+                CustomerCommand::Register {
+                    name: PersonName::parse(&format!("Bulk customer {index}"))?,
+                    phones: vec![PhoneNumber::parse_e164(&format!("+3362{index:07}"))?],
+                    email: Some(EmailAddress::parse(&format!("bulk{index}@example.test"))?),
+                    notes: String::new(),
+                    avatar_url: None,
+                    at: at + secs(index as i64),
+                },
+            )
+            .await?;
+    }
+    Ok(out)
+}
+
 /// Generates the events of a history, in an order the real system could have written them.
 pub async fn generate(config: &HistoryConfig) -> anyhow::Result<Vec<NewEvent>> {
     let mut rng = StdRng::seed_from_u64(config.seed);

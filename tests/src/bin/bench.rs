@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tests::TestPostgres;
 
+#[path = "bench/api_path.rs"]
+mod api_path;
 #[path = "bench/growth.rs"]
 mod growth;
 #[path = "bench/replay.rs"]
@@ -58,7 +60,7 @@ Usage: bench [--quick] [--skip PARTS]
 
 Options:
   --quick        short run (100k events/calls, 5 s per figure; about 2 minutes)
-  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5, p8
+  --skip PARTS   leave parts out, comma-separated: p1, p2, p3 (P3 and P4), p5, p7, p8
   -h, --help     print this help and exit
 
 Writes target/bench/results.json. Without --quick: 1M events/calls, 10 s per figure.
@@ -66,7 +68,7 @@ P8 (history growth) compares 100k calls with 1k (--quick), 1M with 10k (full).
 ";
 
 /// The parts `--skip` accepts.
-const PARTS: [&str; 5] = ["p1", "p2", "p3", "p5", "p8"];
+const PARTS: [&str; 6] = ["p1", "p2", "p3", "p5", "p7", "p8"];
 
 /// Checks the command line: `Err(exit code)` after printing the help or an error.
 fn check_arguments(args: &[String]) -> Result<(), u8> {
@@ -142,6 +144,20 @@ async fn bench() -> anyhow::Result<()> {
     let postgres = TestPostgres::get().await;
     let mut figures = Vec::new();
 
+    // P1-peak's limit: the practical ceiling of durable row writes (10 rows per commit, 8
+    // clients), measured once in this run.
+    let raw_rows = if skip("p1") {
+        None
+    } else {
+        let database = postgres.fresh_database().await;
+        let pool = postgres.pool(&database, 10).await;
+        create_raw_table(&pool).await?;
+        let rows = raw_rows_per_second(&pool, 8, 10, settings.seconds).await?;
+        println!("P1 raw INSERT rows/s, 10 rows per commit, 8 clients {rows:>9.0}");
+        pool.close().await;
+        Some(rows)
+    };
+    let mut peak: f64 = 0.0;
     for &clients in &settings.concurrency {
         if skip("p1") {
             break;
@@ -150,7 +166,29 @@ async fn bench() -> anyhow::Result<()> {
         let pool = postgres.pool(&database, clients as u32 + 2).await;
         create_raw_table(&pool).await?;
         let raw = raw_inserts_per_second(&pool, clients, settings.seconds).await?;
-        let commands = commands_per_second(&pool, clients, settings.seconds).await?;
+        let (commands, latencies) = commands_per_second(&pool, clients, settings.seconds).await?;
+        if clients >= 16 {
+            peak = peak.max(commands);
+        }
+        if clients == 16 {
+            let p99 = latencies.quantile_ms(0.99);
+            println!(
+                "P1-p99 command latency at 16 clients {p99:>8.3} ms  (p50 {:.3} ms, {} samples)",
+                latencies.quantile_ms(0.5),
+                latencies.count()
+            );
+            figures.push(Figure {
+                id: "P1-p99".into(),
+                description: "latency p99 of EventStore::execute (one registration each) at 16 \
+                              clients, after the warm-up second"
+                    .into(),
+                value: p99,
+                unit: "ms".into(),
+                limit: 5.0,
+                ratio: if p99 > 0.0 { 5.0 / p99 } else { 0.0 },
+                goal: "<= 5 ms (limit column = the goal)".into(),
+            });
+        }
         println!(
             "P1 clients={clients:>3}  raw INSERT commits/s {raw:>9.0}  commands/s {commands:>9.0}  ratio {:.2}",
             commands / raw
@@ -164,9 +202,26 @@ async fn bench() -> anyhow::Result<()> {
             unit: "commands/s".into(),
             limit: raw,
             ratio: commands / raw,
-            goal: "ratio >= 0.70 at 16 clients".into(),
+            goal: "ratio >= 0.90 at 16 clients".into(),
         });
         pool.close().await;
+    }
+    if let Some(rows) = raw_rows.filter(|_| peak > 0.0) {
+        println!(
+            "P1-peak best commands/s at 16+ clients {peak:>9.0}  raw rows/s (10 per commit, 8 clients) {rows:>9.0}  ratio {:.3}",
+            peak / rows
+        );
+        figures.push(Figure {
+            id: "P1-peak".into(),
+            description: "best commands/s at 16/32/64 clients (those measured) ÷ raw INSERT \
+                          rows/s with 10 rows per commit at 8 clients, same run"
+                .into(),
+            value: peak,
+            unit: "commands/s".into(),
+            limit: rows,
+            ratio: peak / rows,
+            goal: "ratio >= 0.50".into(),
+        });
     }
 
     // The server runs from P4 to the end of P2 (P3's rebuild runs in this process: see
@@ -181,6 +236,7 @@ async fn bench() -> anyhow::Result<()> {
         replay::p4(&spawned, quick, &history.config, &mut figures).await?;
         server = Some(spawned);
     }
+
     if !skip("p2") {
         let spawned = match server.take() {
             Some(spawned) => spawned,
@@ -189,7 +245,14 @@ async fn bench() -> anyhow::Result<()> {
         subscribers::run(&spawned, quick, &mut figures).await?;
         server = Some(spawned);
     }
-    if let Some(server) = server {
+    // P6 is read with 1,000 live subscriptions (issue 17; 100, those of P2, before).
+    let held = match &server {
+        Some(server) if !skip("p2") => {
+            subscribers::hold(server, subscribers::P6_SUBSCRIPTIONS).await?
+        }
+        _ => Vec::new(),
+    };
+    if let Some(server) = &server {
         if let Some(peak) = server.peak_rss_mb() {
             println!(
                 "P6 peak RSS of the server process (pid {}) {peak:.1} MB",
@@ -197,9 +260,12 @@ async fn bench() -> anyhow::Result<()> {
             );
             figures.push(Figure {
                 id: "P6".into(),
-                description: "peak RSS (VmHWM) of the server process over P4 and P2 (a separate \
-                              `savecorp serve`; P3's rebuild runs in the bench process)"
-                    .into(),
+                description: format!(
+                    "peak RSS (VmHWM) of the server process over P4 and P2, read with {} live \
+                     subscriptions (a separate `savecorp serve`; P3's rebuild runs in the bench \
+                     process)",
+                    held.len()
+                ),
                 value: peak,
                 unit: "MB".into(),
                 limit: 150.0,
@@ -207,7 +273,6 @@ async fn bench() -> anyhow::Result<()> {
                 goal: "<= 150 MB (limit column = the goal)".into(),
             });
         }
-        server.stop().await?;
     }
     // Information: the bench process's own peak since the history generator's memory was freed
     // (P3's rebuild, P4's direct queries, the P2 clients and appender).
@@ -227,6 +292,20 @@ async fn bench() -> anyhow::Result<()> {
         });
     }
 
+    drop(held);
+    // P7 last on the same server (after P6's reading: its 64 connections and 100k bulk
+    // customers are not part of P6's definition).
+    if !skip("p7") {
+        let spawned = match server.take() {
+            Some(spawned) => spawned,
+            None => server::BenchServer::spawn(&postgres.fresh_database().await).await?,
+        };
+        api_path::run(&spawned, quick, settings.seconds, &mut figures).await?;
+        server = Some(spawned);
+    }
+    if let Some(server) = server {
+        server.stop().await?;
+    }
     if !skip("p5") {
         telephony::run(quick, &mut figures).await?;
     }
@@ -422,12 +501,49 @@ async fn raw_inserts_per_second(
     .await
 }
 
-async fn commands_per_second(pool: &PgPool, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+/// Raw INSERT rows/s with `rows` rows per autocommit statement (one commit each).
+async fn raw_rows_per_second(
+    pool: &PgPool,
+    clients: usize,
+    rows: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let pool = pool.clone();
+    let commits = run_clients(clients, seconds, move |client, n| {
+        let pool = pool.clone();
+        async move {
+            let ids: Vec<String> = (0..rows).map(|row| format!("raw-{client}-{n}-{row}")).collect();
+            let payloads: Vec<Value> = (0..rows as u64).map(|row| payload(n * 100 + row)).collect();
+            sqlx::query(
+                "INSERT INTO bench_raw (aggregate_type, aggregate_id, sequence, payload) \
+                 SELECT 'customer', id, 1, payload FROM UNNEST($1::text[], $2::jsonb[]) AS t(id, payload)",
+            )
+            .bind(&ids)
+            .bind(&payloads)
+            .execute(&pool)
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(commits * rows as f64)
+}
+
+/// Commands/s, and the latency of each command completed after the warm-up second.
+async fn commands_per_second(
+    pool: &PgPool,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<(f64, Latencies)> {
     let store = EventStore::new(pool.clone());
     let name = PersonName::parse("Customer Bench")?;
     let phone = PhoneNumber::parse("+33 6 12 34 56 78", "33")?;
-    run_clients(clients, seconds, move |_client, _n| {
+    let measured_from = Instant::now() + Duration::from_secs(1);
+    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = samples.clone();
+    let rate = run_clients(clients, seconds, move |_client, _n| {
         let store = store.clone();
+        let recorded = recorded.clone();
         let command = CustomerCommand::Register {
             name: name.clone(),
             phones: vec![phone.clone()],
@@ -438,6 +554,7 @@ async fn commands_per_second(pool: &PgPool, clients: usize, seconds: u64) -> any
         };
         async move {
             let metadata = Metadata::new(Actor::System);
+            let started = Instant::now();
             store
                 .execute::<Customer>(
                     &CustomerId::new().to_string(),
@@ -447,10 +564,22 @@ async fn commands_per_second(pool: &PgPool, clients: usize, seconds: u64) -> any
                     None,
                 )
                 .await?;
+            if started >= measured_from {
+                recorded
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("latency samples poisoned"))?
+                    .push(started.elapsed());
+            }
             Ok(())
         }
     })
-    .await
+    .await?;
+    let samples = std::mem::take(
+        &mut *samples
+            .lock()
+            .map_err(|_| anyhow::anyhow!("latency samples poisoned"))?,
+    );
+    Ok((rate, Latencies::new(samples)))
 }
 
 #[cfg(test)]

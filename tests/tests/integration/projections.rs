@@ -302,6 +302,64 @@ async fn store_with_history(events: &[journal::NewEvent]) -> EventStore {
     single
 }
 
+/// Regression (issue 17, the API path): a runner woken by a notification that finds the new
+/// events still above the watermark (an older transaction is open) used to sleep until the next
+/// notification or its poll (1 s), and with one client sending mutations back to back no next
+/// notification comes. It must look again by itself: here the poll is an hour and nothing else
+/// appends, so only that re-look can move the read models after the blocker ends.
+#[tokio::test]
+async fn a_runner_held_by_the_watermark_looks_again_without_a_notification_or_its_poll() {
+    tests::init_test_log();
+    let pool = fresh_pool(12).await;
+    let store = store(&pool);
+    let events = history::generate(&HistoryConfig::small())
+        .await
+        .expect("history");
+    let handle = ProjectorHandle::new(pool.clone());
+    let shutdown = CancellationToken::new();
+    let projector = Projector::new(store.clone(), handle.clone()).with_config(ProjectorConfig {
+        poll: Duration::from_secs(3600),
+        lock_retry: Duration::from_millis(100),
+        ..ProjectorConfig::default()
+    });
+    let notifier = LogNotifier::start(&pool, shutdown.clone())
+        .await
+        .expect("LISTEN");
+    let task = tokio::spawn(projector.run(notifier, shutdown.clone()));
+
+    // An open transaction with an id older than the appends below holds the watermark.
+    let mut blocker = pool.begin().await.expect("blocker");
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *blocker)
+        .await
+        .expect("the blocker takes a transaction id");
+    let head = history::append(&store, &events[..20], 20)
+        .await
+        .expect("append");
+    // The runners were woken by the appends' notification and found them held.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while handle.held_looks() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no runner found the appends held"
+        );
+        // sleep-ok: poll interval of a bounded wait (a runner saw the appends held)
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The blocker ends without appending: no notification, and the poll is an hour away.
+    blocker.commit().await.expect("the blocker commits");
+    if let Err(error) = handle.wait_for(&[], head, Duration::from_secs(60)).await {
+        panic!(
+            "the read models did not apply the appends once the blocker ended ({error}): \
+             head {head:?}, {} held looks, {:?}",
+            handle.held_looks(),
+            projector::status(&pool).await
+        );
+    }
+    shutdown.cancel();
+    task.await.expect("projector stops");
+}
+
 #[tokio::test]
 async fn lag_is_visible_and_returns_to_zero_after_a_burst() {
     let pool = fresh_pool(12).await;

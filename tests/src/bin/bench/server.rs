@@ -50,6 +50,12 @@ impl BenchServer {
             "SAVECORP_DB_CONNECTIONS".into(),
             SERVER_DB_CONNECTIONS.into(),
         ));
+        // Every P2 and P6 subscription is the admin's: lift the per-worker WebSocket cap
+        // (default 8, closed 4429) to the server-wide one.
+        spec.env.push((
+            "SAVECORP_WS_MAX_CONNECTIONS_PER_WORKER".into(),
+            "2000".into(),
+        ));
         let mut process = tokio::task::spawn_blocking(move || ServerProcess::spawn(&spec)).await?;
         process.wait_ready(Duration::from_secs(120)).await;
         let pool = postgres.pool(database, 16).await;

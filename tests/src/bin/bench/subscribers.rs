@@ -186,7 +186,7 @@ async fn raw_listen_notify(pool: &PgPool, seconds: u64) -> anyhow::Result<Latenc
     Ok(latencies(&commits, &received))
 }
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A `graphql-transport-ws` connection to `server` as its admin, subscribed to `events` from
@@ -333,4 +333,54 @@ async fn subscriptions(server: &BenchServer, seconds: u64) -> anyhow::Result<Lat
         commits.len() * SUBSCRIBERS
     );
     Ok(latencies(&commits, &received))
+}
+
+/// Subscriptions P6 is read with (issue 17; 100 before).
+pub const P6_SUBSCRIPTIONS: usize = 1_000;
+
+/// Opens `count` `events` subscriptions (one WebSocket each) and makes each live: one event is
+/// appended and every subscription must deliver it (within 60 s). The caller keeps the sockets
+/// open while it reads the server's peak RSS, then drops them.
+pub async fn hold(server: &BenchServer, count: usize) -> anyhow::Result<Vec<Socket>> {
+    let (head,): (i64,) = sqlx::query_as("SELECT coalesce(max(position), 0) FROM events")
+        .fetch_one(&server.pool)
+        .await?;
+    let mut sockets = Vec::with_capacity(count);
+    for _ in 0..count {
+        sockets.push(subscriber(server, head).await?);
+    }
+    let store = EventStore::new(server.pool.clone());
+    store
+        .execute::<Customer>(
+            &CustomerId::new().to_string(),
+            CustomerCommand::Register {
+                name: PersonName::parse("Customer Held")?,
+                phones: vec![PhoneNumber::parse("+33 6 12 34 56 79", "33")?],
+                email: None,
+                notes: String::new(),
+                avatar_url: None,
+                at: Utc::now(),
+            },
+            &(),
+            &Metadata::new(Actor::System),
+            None,
+        )
+        .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for socket in &mut sockets {
+        loop {
+            match tokio::time::timeout_at(deadline, socket.next()).await {
+                Ok(Some(Ok(Message::Text(text))))
+                    if serde_json::from_str::<Next>(text.as_str()).is_ok() =>
+                {
+                    break
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => anyhow::bail!("a held subscription ended: {other:?}"),
+                Err(_) => anyhow::bail!("a held subscription delivered nothing within 60 s"),
+            }
+        }
+    }
+    println!("P6: {count} subscriptions live");
+    Ok(sockets)
 }
