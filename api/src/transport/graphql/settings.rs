@@ -228,7 +228,7 @@ impl SettingsMutation {
                 &queue_id,
                 QueueSettingsCommand::Update {
                     values,
-                    at: Utc::now(),
+                    at: crate::platform::clock::now(),
                 },
                 &(),
                 &metadata(context, &me),
@@ -264,7 +264,7 @@ impl SettingsMutation {
                 CENTER_SETTINGS_ID,
                 CenterSettingsCommand::UpdateRequestSettings {
                     policy,
-                    at: Utc::now(),
+                    at: crate::platform::clock::now(),
                 },
                 &(),
                 &metadata(context, &me),
@@ -294,7 +294,7 @@ impl SettingsMutation {
                 CENTER_SETTINGS_ID,
                 CenterSettingsCommand::UpdateServiceLevelThreshold {
                     threshold_secs,
-                    at: Utc::now(),
+                    at: crate::platform::clock::now(),
                 },
                 &(),
                 &metadata(context, &me),

@@ -541,7 +541,7 @@ impl WorkerMutation {
         let state = state(context)?;
         let command = WorkerCommand::ResetPassword {
             by: me.id,
-            at: Utc::now(),
+            at: crate::platform::clock::now(),
         };
         let committed = state
             .store
