@@ -49,6 +49,32 @@ pub(super) enum Refusal<E> {
 /// type, id, sequence, payload.
 type EventRow = (String, String, i64, serde_json::Value);
 
+/// An [`EventRow`] as selected, with what opens its sealed personal fields: event type,
+/// version and the subject's key ([`journal::shred`]).
+type SealedEventRow = (
+    String,
+    String,
+    i64,
+    serde_json::Value,
+    String,
+    String,
+    Option<Vec<u8>>,
+);
+
+/// The row with its sealed fields opened (erased when the key is gone).
+fn opened(row: SealedEventRow) -> EventRow {
+    let (aggregate_type, aggregate_id, sequence, mut payload, event_type, event_version, key) = row;
+    journal::shred::open(
+        &aggregate_type,
+        &aggregate_id,
+        &event_type,
+        &event_version,
+        &mut payload,
+        key.as_deref(),
+    );
+    (aggregate_type, aggregate_id, sequence, payload)
+}
+
 /// A Call event this session committed itself: its reaction runs as soon as the command
 /// returns, without waiting for the log tail to return it (the tail may trail a commit by a
 /// poll interval while another transaction holds the readers' watermark back).
@@ -403,21 +429,45 @@ impl Session {
             serde_json::Value,
             Uuid,
             serde_json::Value,
-        )> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, sequence, payload, event_id, metadata \
+            String,
+            String,
+            Option<Vec<u8>>,
+        )> = sqlx::query_as(&format!(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, event_id, metadata, \
+                    event_type, event_version, {} \
                  FROM events \
                  WHERE (tx_id, position) > ($1::text::xid8, $2) \
                    AND aggregate_type IN ($3, $4) \
                  ORDER BY aggregate_type, aggregate_id, sequence",
-        )
+            journal::shred::SUBJECT_KEY
+        ))
         .bind(self.position.tx_id.to_string())
         .bind(self.position.position)
         .bind(<Call as Aggregate>::TYPE)
         .bind(<Worker as Aggregate>::TYPE)
         .fetch_all(self.store.pool())
         .await?;
-        for (aggregate_type, aggregate_id, sequence, payload, event_id, metadata) in rows {
-            let row = (aggregate_type, aggregate_id, sequence, payload);
+        for row in rows {
+            let (
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                payload,
+                event_id,
+                metadata,
+                event_type,
+                event_version,
+                key,
+            ) = row;
+            let row = opened((
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                payload,
+                event_type,
+                event_version,
+                key,
+            ));
             let Some((call_id, event)) = self.fold_row(row, false).await? else {
                 continue;
             };
@@ -442,16 +492,19 @@ impl Session {
     async fn restore(&mut self) -> anyhow::Result<()> {
         let head = self.reader.head().await?;
         let pool = self.store.pool().clone();
-        let mut rows = sqlx::query_as::<_, EventRow>(
-            "SELECT aggregate_type, aggregate_id, sequence, payload FROM events \
+        let sql = format!(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, event_type, event_version, \
+                    {} FROM events \
              WHERE aggregate_type IN ($1, $2) \
              ORDER BY aggregate_type, aggregate_id, sequence",
-        )
-        .bind(<Call as Aggregate>::TYPE)
-        .bind(<Worker as Aggregate>::TYPE)
-        .fetch(&pool);
+            journal::shred::SUBJECT_KEY
+        );
+        let mut rows = sqlx::query_as::<_, SealedEventRow>(&sql)
+            .bind(<Call as Aggregate>::TYPE)
+            .bind(<Worker as Aggregate>::TYPE)
+            .fetch(&pool);
         while let Some(row) = rows.try_next().await? {
-            self.fold_row(row, true).await?;
+            self.fold_row(opened(row), true).await?;
         }
         self.position = self.position.max(head);
         Ok(())
