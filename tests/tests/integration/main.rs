@@ -25,6 +25,7 @@ mod bench_cli;
 mod call_linking;
 mod cli;
 mod cli_live;
+mod erasure;
 mod event_log;
 mod faults_ari;
 mod faults_crash;
