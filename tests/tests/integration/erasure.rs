@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use domain::call::CallState;
 use journal::{Actor, LogPosition, Metadata};
 use projections::rebuild;
 use serde_json::{json, Value};
@@ -175,8 +174,9 @@ async fn an_erased_customer_is_in_no_dump_and_no_answer_and_a_rebuild_agrees() {
 
     // A call from the second number before the customer exists: linked later by the linker.
     let (_, early_call) = tel.place_call(&second_phone);
-    tel.wait_call(early_call, "the early call recorded", |call| {
-        *call.state() != CallState::New
+    // No agent is logged in: each call is queued and refused at once, so nothing moves later.
+    tel.wait_call(early_call, "the early call recorded and ended", |call| {
+        call.state().is_terminal()
     })
     .await;
 
@@ -203,8 +203,8 @@ async fn an_erased_customer_is_in_no_dump_and_no_answer_and_a_rebuild_agrees() {
 
     let (_, call) = tel.place_call(&main_phone);
     let queued = tel
-        .wait_call(call, "the call recorded", |call| {
-            *call.state() != CallState::New
+        .wait_call(call, "the call recorded and ended", |call| {
+            call.state().is_terminal()
         })
         .await;
     assert_eq!(
@@ -429,6 +429,16 @@ async fn events_stored_in_clear_before_sealing_are_sealed_at_start_and_then_eras
                           "at": at}}),
     )
     .await;
+    // The call is over (a call still waiting keeps its number in `queue_calls` until it leaves).
+    insert_legacy(
+        &pool,
+        "call",
+        &call,
+        2,
+        "CallRejected",
+        json!({"Rejected": {"reason": "no_agents_logged_in", "queued_at": at, "at": at}}),
+    )
+    .await;
     let values = vec![
         kept_name.clone(),
         erased_name.clone(),
@@ -446,7 +456,7 @@ async fn events_stored_in_clear_before_sealing_are_sealed_at_start_and_then_eras
     .fetch_all(&app.pool)
     .await
     .expect("log");
-    assert_eq!(log.len(), 4);
+    assert_eq!(log.len(), 5);
     let texts: Vec<&str> = log.iter().map(|(_, payload)| payload.as_str()).collect();
     assert_eq!(found(&texts.join("\n"), &values), Vec::<&str>::new());
     let versions: Vec<&str> = log.iter().map(|(version, _)| version.as_str()).collect();
