@@ -61,6 +61,20 @@ type SealedEventRow = (
     Option<Vec<u8>>,
 );
 
+/// A row of [`Session::refresh_view`]: an [`EventRow`] with its event id and metadata, then
+/// what opens its sealed fields.
+type SealedRefreshRow = (
+    String,
+    String,
+    i64,
+    serde_json::Value,
+    Uuid,
+    serde_json::Value,
+    String,
+    String,
+    Option<Vec<u8>>,
+);
+
 /// The row with its sealed fields opened (erased when the key is gone).
 fn opened(row: SealedEventRow) -> EventRow {
     let (aggregate_type, aggregate_id, sequence, mut payload, event_type, event_version, key) = row;
@@ -422,17 +436,7 @@ impl Session {
     /// [`Self::take_reaction`] go by sequence per aggregate).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
         self.view_fresh = true;
-        let rows: Vec<(
-            String,
-            String,
-            i64,
-            serde_json::Value,
-            Uuid,
-            serde_json::Value,
-            String,
-            String,
-            Option<Vec<u8>>,
-        )> = sqlx::query_as(&format!(
+        let rows: Vec<SealedRefreshRow> = sqlx::query_as(&format!(
             "SELECT aggregate_type, aggregate_id, sequence, payload, event_id, metadata, \
                     event_type, event_version, {} \
                  FROM events \
