@@ -11,11 +11,14 @@ use uuid::Uuid;
 
 use crate::event::{Appended, LogPosition, NewEvent, EVENTS_CHANNEL};
 use crate::metadata::Metadata;
+use crate::shred::{self, KeyChanges};
 use crate::store::{EventStore, StoreError};
 
 pub(crate) struct AppendRequest {
     pub(crate) events: Vec<NewEvent>,
     pub(crate) metadata: String,
+    /// What the append changes in `customer_keys`, in the same statement.
+    pub(crate) keys: KeyChanges,
 }
 
 pub(crate) type AppendReply = oneshot::Sender<Result<Vec<Appended>, StoreError>>;
@@ -29,6 +32,10 @@ impl EventStore {
     /// statement (one commit, one fsync) by a few writer tasks. Each caller's events stay atomic;
     /// if a gathered batch fails, its appends are retried one by one so that only the one that
     /// conflicts gets the conflict.
+    ///
+    /// Personal fields are sealed here ([`shred::seal`]); a new subject's key is inserted, a
+    /// call's key linked to its customer and an erased customer's keys deleted in the same
+    /// statement as the events.
     pub async fn append(
         &self,
         events: &[NewEvent],
@@ -38,9 +45,11 @@ impl EventStore {
             return Ok(Vec::new());
         }
         let metadata = serde_json::to_string(metadata).map_err(StoreError::Encode)?;
+        let (events, keys) = shred::seal(&self.pool, events).await?;
         let request = AppendRequest {
-            events: events.to_vec(),
+            events,
             metadata,
+            keys,
         };
         match &self.group_commit {
             Some(sender) => {
@@ -74,7 +83,9 @@ pub(crate) async fn insert_batch(
     let mut event_versions = Vec::with_capacity(total);
     let mut payloads = Vec::with_capacity(total);
     let mut metadata = Vec::with_capacity(total);
+    let mut keys = KeyChanges::default();
     for request in requests {
+        keys.extend(&request.keys);
         for event in &request.events {
             event_ids.push(event.event_id);
             aggregate_types.push(event.aggregate_type.as_str());
@@ -86,8 +97,28 @@ pub(crate) async fn insert_batch(
             metadata.push(request.metadata.as_str());
         }
     }
+    let (key_subjects, key_customers, key_bytes): (Vec<_>, Vec<_>, Vec<_>) =
+        keys.new.into_iter().fold(
+            (vec![], vec![], vec![]),
+            |(mut s, mut c, mut k), (subject, customer, key)| {
+                s.push(subject);
+                c.push(customer);
+                k.push(key);
+                (s, c, k)
+            },
+        );
+    let (link_subjects, link_customers): (Vec<String>, Vec<Uuid>) = keys.links.into_iter().unzip();
     let rows = sqlx::query(
-        "WITH inserted AS ( \
+        "WITH new_keys AS ( \
+            INSERT INTO customer_keys (subject_id, customer_id, key) \
+            SELECT * FROM UNNEST($10::text[], $11::uuid[], $12::bytea[]) \
+         ), linked AS ( \
+            UPDATE customer_keys SET customer_id = l.customer_id \
+            FROM UNNEST($13::text[], $14::uuid[]) AS l(subject_id, customer_id) \
+            WHERE customer_keys.subject_id = l.subject_id \
+         ), shredded AS ( \
+            DELETE FROM customer_keys WHERE customer_id = ANY($15::uuid[]) \
+         ), inserted AS ( \
             INSERT INTO events (event_id, aggregate_type, aggregate_id, sequence, event_type, \
                                 event_version, payload, metadata) \
             SELECT e.event_id, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
@@ -111,6 +142,12 @@ pub(crate) async fn insert_batch(
     .bind(&payloads)
     .bind(&metadata)
     .bind(EVENTS_CHANNEL)
+    .bind(&key_subjects)
+    .bind(&key_customers)
+    .bind(&key_bytes)
+    .bind(&link_subjects)
+    .bind(&link_customers)
+    .bind(&keys.shred)
     .fetch_all(pool)
     .await
     .map_err(StoreError::from_append)?;

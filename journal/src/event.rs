@@ -62,9 +62,10 @@ impl StoredEvent {
         serde_json::from_value(self.payload.clone())
     }
 
-    /// One event from a row of `events` selected with every column (`tx_id` as a bigint).
+    /// One event from a row of `events` selected with [`EVENT_COLUMNS`] (`tx_id` as a bigint),
+    /// its sealed personal fields opened with the row's `subject_key` (erased when it is gone).
     pub fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
+        let mut event = Self {
             log_position: LogPosition {
                 tx_id: row.try_get("tx_id")?,
                 position: row.try_get("position")?,
@@ -78,14 +79,29 @@ impl StoredEvent {
             payload: row.try_get("payload")?,
             metadata: row.try_get("metadata")?,
             recorded_at: row.try_get("recorded_at")?,
-        })
+        };
+        let key: Option<Vec<u8>> = row.try_get("subject_key").ok().flatten();
+        crate::shred::open(
+            &event.aggregate_type,
+            &event.aggregate_id,
+            &event.event_type,
+            &event.event_version,
+            &mut event.payload,
+            key.as_deref(),
+        );
+        Ok(event)
     }
 }
 
 /// The columns [`StoredEvent::from_row`] reads, for every query that returns events.
-pub const EVENT_COLUMNS: &str = "position, tx_id::text::bigint AS tx_id, event_id, \
+/// The last, `subject_key`, is the key that opens the event's sealed personal fields
+/// ([`crate::shred`]): read in the same statement, used by `from_row`, never kept.
+pub const EVENT_COLUMNS: &str = concat!(
+    "position, tx_id::text::bigint AS tx_id, event_id, \
      aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
-     recorded_at";
+     recorded_at, ",
+    crate::subject_key_sql!()
+);
 
 /// One event to append.
 #[derive(Clone, Debug, PartialEq)]

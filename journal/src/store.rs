@@ -42,7 +42,10 @@ pub enum StoreError {
 impl StoreError {
     pub(crate) fn from_append(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::Database(db) if db.constraint() == Some("events_pkey") => {
+            // `customer_keys_pkey`: two appends made a key for the same new subject.
+            sqlx::Error::Database(db)
+                if matches!(db.constraint(), Some("events_pkey" | "customer_keys_pkey")) =>
+            {
                 StoreError::Conflict
             }
             _ => StoreError::Database(error),

@@ -14,7 +14,26 @@ use crate::event::StoredEvent;
 
 /// Every upcaster, in the order they apply.
 pub fn upcasters() -> Vec<Box<dyn EventUpcaster>> {
-    vec![Box::new(BackupRunLogAppendedV1)]
+    vec![Box::new(BackupRunLogAppendedV1), Box::new(PersonalFieldsV1)]
+}
+
+/// `CustomerRegistered`, `CustomerUpdated`, `CustomerBackupPlanSet` and `CallQueued` v1 → v2.
+///
+/// Version 2 stores the personal fields sealed ([`crate::shred`]); opened on read, a version 2
+/// payload has the version 1 shape, so a version 1 payload (fields in clear, stored before
+/// sealing and not yet re-sealed by [`crate::shred::reseal_legacy`]) is read as it is.
+pub struct PersonalFieldsV1;
+
+impl EventUpcaster for PersonalFieldsV1 {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        event_version == "1"
+            && crate::shred::sealed_event_types().any(|sealed| sealed == event_type)
+    }
+
+    fn upcast(&self, mut event: SerializedEvent) -> SerializedEvent {
+        event.event_version = crate::shred::SEALED_VERSION.to_owned();
+        event
+    }
 }
 
 /// `BackupRunLogAppended` v1 `{ text, at }` → v2 `{ text, truncated, at }`.
@@ -105,6 +124,31 @@ mod tests {
     fn a_version_one_log_text_of_the_maximum_length_is_marked_truncated() {
         let upcast = BackupRunLogAppendedV1.upcast(stored_v1(&"x".repeat(MAX_TEXT_CHARS)));
         assert_eq!(upcast.payload["LogAppended"]["truncated"], json!(true));
+    }
+
+    #[test]
+    fn a_version_one_personal_event_upcasts_to_version_two_unchanged_and_decodes() {
+        let payload = json!({"Registered": {
+            "name": "Acme Bakery", "phones": ["+33612345678"], "email": null, "notes": "",
+            "avatar_url": null, "at": "2025-03-01T09:00:00Z"
+        }});
+        let stored = SerializedEvent::new(
+            "c".to_owned(),
+            1,
+            "customer".to_owned(),
+            "CustomerRegistered".to_owned(),
+            "1".to_owned(),
+            payload.clone(),
+            json!({}),
+        );
+        assert!(PersonalFieldsV1.can_upcast("CallQueued", "1"));
+        assert!(!PersonalFieldsV1.can_upcast("CustomerRegistered", "2"));
+        assert!(!PersonalFieldsV1.can_upcast("CustomerErased", "1"));
+        let upcast = PersonalFieldsV1.upcast(stored);
+        assert_eq!(upcast.event_version, "2");
+        assert_eq!(upcast.payload, payload);
+        let _: domain::customer::CustomerEvent =
+            serde_json::from_value(upcast.payload).expect("decodes");
     }
 
     #[test]

@@ -351,14 +351,24 @@ impl Ledger {
 /// How many events of the log carry each marker in their payload (customer name or request
 /// message).
 pub async fn marker_counts(pool: &PgPool) -> BTreeMap<String, (i64, Vec<String>)> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT coalesce(payload->'Registered'->>'name', payload->'Opened'->>'message'), \
-                aggregate_id \
-         FROM events WHERE event_type IN ('CustomerRegistered', 'RequestOpened')",
-    )
+    // Read as every reader does (`EVENT_COLUMNS`): a customer's name is sealed in the payload.
+    let rows: Vec<(String, String)> = sqlx::query(&format!(
+        "SELECT {} FROM events WHERE event_type IN ('CustomerRegistered', 'RequestOpened')",
+        journal::EVENT_COLUMNS
+    ))
     .fetch_all(pool)
     .await
-    .expect("events read");
+    .expect("events read")
+    .iter()
+    .map(|row| journal::StoredEvent::from_row(row).expect("an event row"))
+    .filter_map(|event| {
+        let marker = event.payload["Registered"]["name"]
+            .as_str()
+            .or(event.payload["Opened"]["message"].as_str())?
+            .to_owned();
+        Some((marker, event.aggregate_id))
+    })
+    .collect();
     let mut counts: BTreeMap<String, (i64, Vec<String>)> = BTreeMap::new();
     for (marker, aggregate_id) in rows {
         let entry = counts.entry(marker).or_default();

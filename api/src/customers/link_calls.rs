@@ -33,6 +33,7 @@ use domain::ids::{CallId, CustomerId};
 use domain::values::PhoneNumber;
 use journal::{
     Actor, CommandError, EventStore, LogNotifier, LogPosition, LogReader, Metadata, StoredEvent,
+    EVENT_COLUMNS,
 };
 use projections::projector::ProjectorHandle;
 use sqlx::PgPool;
@@ -156,17 +157,16 @@ async fn customer_events(
     after: LogPosition,
     head: LogPosition,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT position, tx_id::text::bigint AS tx_id, event_id, aggregate_type, aggregate_id, sequence, \
-                event_type, event_version, payload, metadata, recorded_at \
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} \
          FROM events \
          WHERE (tx_id, position) > ($1::text::xid8, $2) \
            AND (tx_id, position) <= ($3::text::xid8, $4) \
            AND aggregate_type = $5 \
            AND event_type IN ('CustomerRegistered', 'CustomerUpdated') \
          ORDER BY events.tx_id, events.position \
-         LIMIT $6",
-    )
+         LIMIT $6"
+    ))
     .bind(after.tx_id.to_string())
     .bind(after.position)
     .bind(head.tx_id.to_string())

@@ -20,6 +20,8 @@ pub enum DatabaseError {
     Connect { target: String, source: sqlx::Error },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("sealing the personal fields of older events failed: {0}")]
+    Reseal(sqlx::Error),
 }
 
 /// An open database, and this process's registration as a user of the embedded cluster, if
@@ -77,9 +79,16 @@ impl Database {
         }
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations, then seals the personal fields of events stored before
+    /// crypto-shredding (once; idempotent and crash-safe: [`journal::shred::reseal_legacy`]).
     pub async fn migrate(&self) -> Result<(), DatabaseError> {
         migrations::run(&self.pool).await?;
+        let resealed = journal::shred::reseal_legacy(&self.pool)
+            .await
+            .map_err(DatabaseError::Reseal)?;
+        if resealed > 0 {
+            tracing::info!(resealed, "personal fields of older events sealed");
+        }
         Ok(())
     }
 

@@ -49,9 +49,23 @@ pub(super) enum Refusal<E> {
 /// type, id, sequence, payload, and its log position (`tx_id`, `position`).
 type EventRow = (String, String, i64, serde_json::Value, i64, i64);
 
-/// An event read by [`Session::refresh_view`]: an [`EventRow`]'s columns, then its id and
-/// metadata.
-type RefreshRow = (
+/// An [`EventRow`] as selected, with what opens its sealed personal fields: event type,
+/// version and the subject's key ([`journal::shred`]).
+type SealedEventRow = (
+    String,
+    String,
+    i64,
+    serde_json::Value,
+    i64,
+    i64,
+    String,
+    String,
+    Option<Vec<u8>>,
+);
+
+/// A row of [`Session::refresh_view`]: a [`SealedEventRow`]'s columns with its event id and
+/// metadata after the log position.
+type SealedRefreshRow = (
     String,
     String,
     i64,
@@ -60,7 +74,34 @@ type RefreshRow = (
     i64,
     Uuid,
     serde_json::Value,
+    String,
+    String,
+    Option<Vec<u8>>,
 );
+
+/// The row with its sealed fields opened (erased when the key is gone).
+fn opened(row: SealedEventRow) -> EventRow {
+    let (
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        mut payload,
+        tx_id,
+        position,
+        event_type,
+        event_version,
+        key,
+    ) = row;
+    journal::shred::open(
+        &aggregate_type,
+        &aggregate_id,
+        &event_type,
+        &event_version,
+        &mut payload,
+        key.as_deref(),
+    );
+    (aggregate_type, aggregate_id, sequence, payload, tx_id, position)
+}
 
 /// A Call event this session committed itself: its reaction runs as soon as the command
 /// returns, without waiting for the log tail to return it (the tail may trail a commit by a
@@ -490,14 +531,15 @@ impl Session {
     /// [`Self::take_reaction`] go by sequence per aggregate).
     pub(super) async fn refresh_view(&mut self) -> anyhow::Result<()> {
         self.view_fresh = true;
-        let rows: Vec<RefreshRow> = sqlx::query_as(
+        let rows: Vec<SealedRefreshRow> = sqlx::query_as(&format!(
             "SELECT aggregate_type, aggregate_id, sequence, payload, tx_id::text::bigint, \
-                    position, event_id, metadata \
+                    position, event_id, metadata, event_type, event_version, {} \
                  FROM events \
                  WHERE (tx_id, position) > ($1::text::xid8, $2) \
                    AND aggregate_type IN ($3, $4) \
                  ORDER BY aggregate_type, aggregate_id, sequence",
-        )
+            journal::shred::SUBJECT_KEY
+        ))
         .bind(self.position.tx_id.to_string())
         .bind(self.position.position)
         .bind(<Call as Aggregate>::TYPE)
@@ -513,16 +555,22 @@ impl Session {
             position,
             event_id,
             metadata,
+            event_type,
+            event_version,
+            key,
         ) in rows
         {
-            let row = (
+            let row = opened((
                 aggregate_type,
                 aggregate_id,
                 sequence,
                 payload,
                 tx_id,
                 position,
-            );
+                event_type,
+                event_version,
+                key,
+            ));
             let Some((call_id, event)) = self.fold_row(row, false).await? else {
                 continue;
             };
@@ -578,18 +626,21 @@ impl Session {
         worker_ids.dedup();
 
         let mut call_events = 0u64;
-        let mut rows = sqlx::query_as::<_, EventRow>(
-            "SELECT aggregate_type, aggregate_id, sequence, payload, tx_id::text::bigint, position \
+        let sql = format!(
+            "SELECT aggregate_type, aggregate_id, sequence, payload, tx_id::text::bigint, position, \
+                    event_type, event_version, {} \
              FROM events WHERE aggregate_type = $1 AND aggregate_id = ANY($2) \
              ORDER BY aggregate_id, sequence",
-        )
+            journal::shred::SUBJECT_KEY
+        );
+        let mut rows = sqlx::query_as::<_, SealedEventRow>(&sql)
         .bind(call_type)
         .bind(&call_ids)
         .fetch(&pool);
         let mut folded = Vec::new();
         while let Some(row) = rows.try_next().await? {
             call_events += 1;
-            folded.push(row);
+            folded.push(opened(row));
         }
         drop(rows);
         for row in folded {

@@ -27,6 +27,7 @@ mod call_linking;
 mod cli;
 mod cli_live;
 mod demo;
+mod erasure;
 mod event_log;
 mod faults_ari;
 mod faults_crash;
