@@ -119,11 +119,10 @@ async fn snapshot(
     snapshot_every: u32,
     aggregate_type: Option<&str>,
 ) -> anyhow::Result<()> {
-    use domain::call::Call;
     use domain::customer::Customer;
     use domain::request::Request;
     use domain::worker::Worker;
-    const TYPES: [&str; 4] = ["worker", "customer", "call", "request"];
+    const TYPES: [&str; 3] = ["worker", "customer", "request"];
     if let Some(name) = aggregate_type {
         anyhow::ensure!(
             TYPES.contains(&name),
@@ -145,7 +144,6 @@ async fn snapshot(
         let written = match name {
             "worker" => store.snapshot_all::<Worker>().await?,
             "customer" => store.snapshot_all::<Customer>().await?,
-            "call" => store.snapshot_all::<Call>().await?,
             _ => store.snapshot_all::<Request>().await?,
         };
         println!("{name}: {written} snapshots written");

@@ -100,7 +100,14 @@ fn opened(row: SealedEventRow) -> EventRow {
         &mut payload,
         key.as_deref(),
     );
-    (aggregate_type, aggregate_id, sequence, payload, tx_id, position)
+    (
+        aggregate_type,
+        aggregate_id,
+        sequence,
+        payload,
+        tx_id,
+        position,
+    )
 }
 
 /// A Call event this session committed itself: its reaction runs as soon as the command
@@ -634,9 +641,9 @@ impl Session {
             journal::shred::SUBJECT_KEY
         );
         let mut rows = sqlx::query_as::<_, SealedEventRow>(&sql)
-        .bind(call_type)
-        .bind(&call_ids)
-        .fetch(&pool);
+            .bind(call_type)
+            .bind(&call_ids)
+            .fetch(&pool);
         let mut folded = Vec::new();
         while let Some(row) = rows.try_next().await? {
             call_events += 1;
