@@ -526,6 +526,9 @@ async fn a_caller_waiting_longer_than_the_max_wait_is_rejected_and_hung_up() {
     queue.max_wait_secs = 1;
     let tel = Telephony::start(queue).await;
     tel.add_agent(1, answers()).await;
+    // The first call must reach the agent within the one-second max wait: let the session
+    // know the agent is available first (its log tail can trail the commit under load).
+    tel.wait_session_settled().await;
     let (first, first_call) = tel.place_call("+15551230001");
     tel.wait_bridged(first_call).await;
     let (waiting, call_id) = tel.place_call("+15551230002");

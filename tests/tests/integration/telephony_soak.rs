@@ -690,13 +690,26 @@ enum LoggedEvent {
 
 impl CallLog {
     async fn read(store: &EventStore) -> CallLog {
-        let rows: Vec<(String, String, String, serde_json::Value)> = sqlx::query_as(
-            "SELECT aggregate_type, aggregate_id, event_type, payload FROM events \
+        // Read as every reader does (`EVENT_COLUMNS`): a call's caller number is sealed.
+        let rows: Vec<(String, String, String, serde_json::Value)> = sqlx::query(&format!(
+            "SELECT {} FROM events \
              WHERE aggregate_type IN ('call', 'worker') ORDER BY tx_id, position",
-        )
+            journal::EVENT_COLUMNS
+        ))
         .fetch_all(store.pool())
         .await
-        .expect("log");
+        .expect("log")
+        .iter()
+        .map(|row| {
+            let event = journal::StoredEvent::from_row(row).expect("event");
+            (
+                event.aggregate_type,
+                event.aggregate_id,
+                event.event_type,
+                event.payload,
+            )
+        })
+        .collect();
         let mut log = CallLog {
             events: Vec::new(),
             terminal_events: HashMap::new(),
