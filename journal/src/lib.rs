@@ -38,7 +38,9 @@ pub mod upcast;
 
 pub use event::{Appended, LogPosition, NewEvent, StoredEvent, EVENTS_CHANNEL, EVENT_COLUMNS};
 pub use execute::{CommandError, Committed, PairCommand, PairError};
-pub use log::{HeldBackoff, LogNotifier, LogReader, LogTail, TailBatch, HELD_MAX};
+pub use log::{
+    HeldBackoff, LogNotifier, LogReader, LogTail, Pace, TailBatch, HELD_MAX, PROCESS_MANAGER_GAP,
+};
 pub use metadata::{Actor, Metadata};
 pub use snapshot::SnapshotPolicy;
 pub use store::{EventStore, StoreError};

@@ -150,6 +150,21 @@ impl LogReader {
             .unwrap_or(LogPosition::START))
     }
 
+    /// The last committed position, readable or not yet (`START` on an empty log): a reader
+    /// whose position reaches it has read everything committed before this call, even what a
+    /// transaction holding the watermark kept unreadable when it was asked.
+    pub async fn committed_head(&self) -> Result<LogPosition, sqlx::Error> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT tx_id::text::bigint, position FROM events \
+             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|(tx_id, position)| LogPosition { tx_id, position })
+            .unwrap_or(LogPosition::START))
+    }
+
     /// Whether any committed event lies after `after`, readable or not. Asked after a read
     /// from `after` returned nothing, `true` means the reader is held by the watermark (a
     /// transaction older than those events is still open) or was until a moment ago: no
@@ -214,6 +229,27 @@ impl HeldBackoff {
     /// Back to the shortest pause (the reader was not held, or made progress).
     pub fn reset(&mut self) {
         self.next = HELD_FIRST;
+    }
+}
+
+/// The spacing of a background reader's passes ([`LogNotifier::wait_paced`]). Every pass of a
+/// process manager costs a few queries and a checkpoint write (a write transaction, which
+/// also holds every reader's watermark while it runs): at a thousand appends a second, one
+/// pass per notification made each manager the busiest client of the pool, and every live
+/// reader (subscriptions, the dispatcher) waited behind them.
+#[derive(Clone, Debug)]
+pub struct Pace {
+    gap: Duration,
+    last: Option<tokio::time::Instant>,
+}
+
+/// The gap of process managers' passes: they act in seconds (alerts, mail, links), so a
+/// busy log costs each at most this many passes a second: 1 s / `PROCESS_MANAGER_GAP`.
+pub const PROCESS_MANAGER_GAP: Duration = Duration::from_millis(50);
+
+impl Pace {
+    pub fn new(gap: Duration) -> Self {
+        Self { gap, last: None }
     }
 }
 
@@ -283,6 +319,17 @@ impl LogNotifier {
             // The listener is gone (or never was): poll instead of spinning.
             tokio::time::sleep(poll).await;
         }
+    }
+
+    /// [`Self::wait`], then no sooner than `pace`'s gap after the previous paced wait
+    /// returned: a background reader (a process manager) makes at most one pass per gap
+    /// however busy the log is, while a lone notification is still served at once.
+    pub async fn wait_paced(&mut self, poll: Duration, pace: &mut Pace) {
+        self.wait(poll).await;
+        if let Some(last) = pace.last {
+            tokio::time::sleep_until(last + pace.gap).await;
+        }
+        pace.last = Some(tokio::time::Instant::now());
     }
 
     /// The one shared tail of the log for every clone of this notifier, started on first use
@@ -404,5 +451,54 @@ async fn run_tail(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lone notification is served at once; the next pass waits out the gap however many
+    /// notifications come meanwhile.
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_reader_makes_at_most_one_pass_per_gap() {
+        let (sender, receiver) = watch::channel(0u64);
+        let mut notifier = LogNotifier {
+            receiver,
+            shutdown: CancellationToken::new(),
+            tail: Arc::default(),
+        };
+        let mut pace = Pace::new(Duration::from_millis(50));
+        let start = tokio::time::Instant::now();
+        sender.send_modify(|count| *count += 1);
+        notifier.wait_paced(Duration::from_secs(1), &mut pace).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the first pass is not delayed"
+        );
+        for _ in 0..10 {
+            sender.send_modify(|count| *count += 1);
+        }
+        notifier.wait_paced(Duration::from_secs(1), &mut pace).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(50),
+            "the second waits the gap"
+        );
+        // Without notification, the poll bounds the wait (longer than the gap).
+        notifier
+            .wait_paced(Duration::from_millis(200), &mut pace)
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_held_backoff_doubles_up_to_its_cap_and_resets() {
+        let mut held = HeldBackoff::default();
+        let pauses: Vec<u64> = (0..6).map(|_| held.pause().as_millis() as u64).collect();
+        assert_eq!(pauses, [1, 2, 4, 8, 8, 8]);
+        held.reset();
+        assert_eq!(held.pause(), Duration::from_millis(1));
     }
 }

@@ -201,7 +201,12 @@ pub async fn watchdog_settled(apps: &[&TestApp]) {
             .iter()
             .map(|app| *app.state.backup.progress.watchdog.borrow())
             .collect();
-        let head = apps[0].state.reader.head().await.expect("log head");
+        let head = apps[0]
+            .state
+            .reader
+            .committed_head()
+            .await
+            .expect("log head");
         passes.iter().any(|pass| {
             pass.evaluated_at.is_some_and(|evaluated| evaluated >= at) && pass.position >= head
         })
@@ -234,7 +239,9 @@ pub async fn outbox_settled(pool: &sqlx::PgPool) {
         "the outbox fed up to the log head and every row sent",
         std::time::Duration::from_secs(30),
         || async {
-            let head = reader.head().await.expect("log head");
+            // Committed, not only readable: an event a transaction elsewhere still holds
+            // behind the watermark is still to be fed.
+            let head = reader.committed_head().await.expect("log head");
             let checkpoint = projections::projector::checkpoint(pool, "mail_outbox")
                 .await
                 .expect("checkpoint");

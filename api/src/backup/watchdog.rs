@@ -464,6 +464,7 @@ async fn watch(
         save(state, &mut watchdog, position).await?;
     }
     let max_sleep = Duration::from_millis(state.backup.config.watchdog_max_sleep_ms.max(10));
+    let mut pace = journal::Pace::new(journal::PROCESS_MANAGER_GAP);
     loop {
         let before = position;
         events_read += read_new_events(state, &mut watchdog, &mut position, true).await?;
@@ -487,7 +488,7 @@ async fn watch(
         sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = notifier.wait(sleep) => {}
+            _ = notifier.wait_paced(sleep, &mut pace) => {}
         }
     }
 }
@@ -553,26 +554,18 @@ async fn save(
     watchdog: &mut Watchdog,
     position: LogPosition,
 ) -> Result<(), sqlx::Error> {
-    let mut transaction = state.pool.begin().await?;
+    let mut upserts = Vec::with_capacity(watchdog.changed.len());
     for customer_id in watchdog.changed.drain() {
         let Some(facts) = watchdog.customers.get(&customer_id) else {
             continue;
         };
         let facts = serde_json::to_value(facts)
             .map_err(|error| sqlx::Error::Protocol(format!("watchdog state: {error}")))?;
-        sqlx::query(
-            "INSERT INTO process_manager_state (manager, key, state, updated_at) \
-             VALUES ($1, $2, $3, now()) \
-             ON CONFLICT (manager, key) DO UPDATE SET state = excluded.state, updated_at = now()",
-        )
-        .bind(CHECKPOINT)
-        .bind(customer_id.to_string())
-        .bind(facts)
-        .execute(&mut *transaction)
-        .await?;
+        upserts.push((customer_id.to_string(), facts));
     }
-    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, position).await?;
-    transaction.commit().await
+    let mut connection = state.pool.acquire().await?;
+    projections::projector::save_manager_state(&mut connection, CHECKPOINT, &upserts, &[], position)
+        .await
 }
 
 /// Failures to raise, follow-ups for customers down, recoveries after a success, retention

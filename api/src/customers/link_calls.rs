@@ -120,6 +120,7 @@ async fn follow(
     shutdown: &CancellationToken,
 ) -> Result<(), LinkError> {
     let mut checkpoint = projections::projector::checkpoint(&state.pool, CHECKPOINT).await?;
+    let mut pace = journal::Pace::new(journal::PROCESS_MANAGER_GAP);
     loop {
         let head = state.reader.head().await?;
         loop {
@@ -140,7 +141,7 @@ async fn follow(
         sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = notifier.wait(POLL) => {}
+            _ = notifier.wait_paced(POLL, &mut pace) => {}
         }
     }
 }

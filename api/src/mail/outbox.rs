@@ -360,6 +360,7 @@ async fn feed(
     let mut position = checkpoint;
     let poll = Duration::from_millis(state.mail.settings.config.mail_poll_ms.max(10));
     let public_url = state.mail.settings.public_url.clone();
+    let mut pace = journal::Pace::new(journal::PROCESS_MANAGER_GAP);
     loop {
         let head = state.reader.head().await?;
         loop {
@@ -391,7 +392,7 @@ async fn feed(
         sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = notifier.wait(poll) => {}
+            _ = notifier.wait_paced(poll, &mut pace) => {}
         }
     }
 }
@@ -441,9 +442,9 @@ async fn store_batch(
     directory: &mut Directory,
     checkpoint: LogPosition,
 ) -> Result<u64, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
     let changed: Vec<String> = directory.changed.drain().collect();
     let marker = (!directory.saved).then(String::new);
+    let mut upserts = Vec::with_capacity(changed.len() + 1);
     for key in marker.into_iter().chain(changed) {
         let state = match key.split_once(':') {
             None => Some(serde_json::json!({ "complete": true })),
@@ -459,40 +460,63 @@ async fn store_batch(
                 .and_then(|info| serde_json::to_value(info).ok()),
             Some(_) => None,
         };
-        let Some(state) = state else { continue };
-        sqlx::query(
-            "INSERT INTO process_manager_state (manager, key, state, updated_at) \
-             VALUES ($1, $2, $3, now()) \
-             ON CONFLICT (manager, key) DO UPDATE SET state = excluded.state, updated_at = now()",
-        )
-        .bind(CHECKPOINT)
-        .bind(&key)
-        .bind(state)
-        .execute(&mut *transaction)
-        .await?;
+        if let Some(state) = state {
+            upserts.push((key, state));
+        }
     }
+    // Three statements in one short transaction (a write transaction holds the log readers'
+    // watermark until it ends): the messages in one multi-row insert, then the directory's
+    // rows and the checkpoint in one statement.
+    let mut transaction = pool.begin().await?;
     let mut inserted = 0;
-    for message in messages {
-        inserted += sqlx::query(
+    if !messages.is_empty() {
+        let event_ids: Vec<uuid::Uuid> = messages.iter().map(|m| m.event_id).collect();
+        let kinds: Vec<&str> = messages.iter().map(|m| m.kind).collect();
+        let customers: Vec<uuid::Uuid> = messages.iter().map(|m| m.customer_id.as_uuid()).collect();
+        let to: Vec<serde_json::Value> = messages.iter().map(|m| serde_json::json!(m.to)).collect();
+        let bcc: Vec<serde_json::Value> =
+            messages.iter().map(|m| serde_json::json!(m.bcc)).collect();
+        let subjects: Vec<&str> = messages
+            .iter()
+            .map(|m| m.rendered.subject.as_str())
+            .collect();
+        let texts: Vec<&str> = messages.iter().map(|m| m.rendered.text.as_str()).collect();
+        let htmls: Vec<&str> = messages.iter().map(|m| m.rendered.html.as_str()).collect();
+        let message_ids: Vec<String> = messages.iter().map(|m| message_id(m.event_id)).collect();
+        inserted = sqlx::query(
             "INSERT INTO mail_outbox (event_id, kind, customer_id, to_addresses, bcc_addresses, \
                                       subject, text_body, html_body, message_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             SELECT m.event_id, m.kind, m.customer_id, \
+                    ARRAY(SELECT jsonb_array_elements_text(m.to_addresses)), \
+                    ARRAY(SELECT jsonb_array_elements_text(m.bcc_addresses)), \
+                    m.subject, m.text_body, m.html_body, m.message_id \
+             FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[], $5::jsonb[], $6::text[], \
+                         $7::text[], $8::text[], $9::text[]) \
+                  AS m(event_id, kind, customer_id, to_addresses, bcc_addresses, subject, \
+                       text_body, html_body, message_id) \
              ON CONFLICT (event_id) DO NOTHING",
         )
-        .bind(message.event_id)
-        .bind(message.kind)
-        .bind(message.customer_id.as_uuid())
-        .bind(&message.to)
-        .bind(&message.bcc)
-        .bind(&message.rendered.subject)
-        .bind(&message.rendered.text)
-        .bind(&message.rendered.html)
-        .bind(message_id(message.event_id))
+        .bind(&event_ids)
+        .bind(&kinds)
+        .bind(&customers)
+        .bind(&to)
+        .bind(&bcc)
+        .bind(&subjects)
+        .bind(&texts)
+        .bind(&htmls)
+        .bind(&message_ids)
         .execute(&mut *transaction)
         .await?
         .rows_affected();
     }
-    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, checkpoint).await?;
+    projections::projector::save_manager_state(
+        &mut transaction,
+        CHECKPOINT,
+        &upserts,
+        &[],
+        checkpoint,
+    )
+    .await?;
     transaction.commit().await?;
     directory.saved = true;
     Ok(inserted)

@@ -201,6 +201,7 @@ async fn watch(
 ) -> Result<(), sqlx::Error> {
     let (mut deadlines, mut position) = load(state).await?;
     let max_sleep = Duration::from_millis(state.settings.request_alerts_max_sleep_ms.max(10));
+    let mut pace = journal::Pace::new(journal::PROCESS_MANAGER_GAP);
     loop {
         let head = state.reader.head().await?;
         let before = position;
@@ -258,7 +259,7 @@ async fn watch(
         sqlx::Connection::ping(lock).await?;
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = notifier.wait(sleep) => {}
+            _ = notifier.wait_paced(sleep, &mut pace) => {}
         }
     }
 }
@@ -298,41 +299,32 @@ async fn load(state: &DeadlineContext) -> Result<(Deadlines, LogPosition), sqlx:
 }
 
 /// Saves the requests that changed (removing the closed ones) and the checkpoint, in one
-/// transaction.
+/// statement.
 async fn save(
     state: &DeadlineContext,
     deadlines: &mut Deadlines,
     position: LogPosition,
 ) -> Result<(), sqlx::Error> {
-    let mut transaction = state.pool.begin().await?;
+    let (mut upserts, mut deletes) = (Vec::new(), Vec::new());
     for id in deadlines.changed.drain() {
         match deadlines.requests.get(&id) {
             Some(tracked) => {
                 let request = serde_json::to_value(&tracked.request)
                     .map_err(|error| sqlx::Error::Protocol(format!("request state: {error}")))?;
-                sqlx::query(
-                    "INSERT INTO process_manager_state (manager, key, state, updated_at) \
-                     VALUES ($1, $2, $3, now()) \
-                     ON CONFLICT (manager, key) DO UPDATE \
-                     SET state = excluded.state, updated_at = now()",
-                )
-                .bind(CHECKPOINT)
-                .bind(id.to_string())
-                .bind(request)
-                .execute(&mut *transaction)
-                .await?;
+                upserts.push((id.to_string(), request));
             }
-            None => {
-                sqlx::query("DELETE FROM process_manager_state WHERE manager = $1 AND key = $2")
-                    .bind(CHECKPOINT)
-                    .bind(id.to_string())
-                    .execute(&mut *transaction)
-                    .await?;
-            }
+            None => deletes.push(id.to_string()),
         }
     }
-    projections::projector::save_checkpoint(&mut transaction, CHECKPOINT, position).await?;
-    transaction.commit().await
+    let mut connection = state.pool.acquire().await?;
+    projections::projector::save_manager_state(
+        &mut connection,
+        CHECKPOINT,
+        &upserts,
+        &deletes,
+        position,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures::{SinkExt as _, StreamExt as _};
+use futures::{FutureExt as _, SinkExt as _, StreamExt as _};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -628,21 +628,28 @@ async fn serve_websocket(
                 loop {
                     let message = tokio::select! {
                         message = outgoing.next() => match message {
-                            Some(Message::Close(Some(frame))) if frame.code == 1002 => {
-                                match auth.refusal() {
-                                    Some((code, reason)) => Message::Close(Some(CloseFrame {
-                                        code,
-                                        reason: reason.into(),
-                                    })),
-                                    None => Message::Close(Some(frame)),
-                                }
-                            }
-                            Some(message) => message,
+                            Some(message) => refused_or(&auth, message),
                             None => break,
                         },
                         _ = pings.tick() => Message::Ping(Default::default()),
                     };
-                    if sink.send(message).await.is_err() {
+                    // Every message already waiting goes into the same write: a subscriber of
+                    // a busy log gets its events in one flush (one system call), not one each.
+                    if sink.feed(message).await.is_err() {
+                        break;
+                    }
+                    let mut ended = false;
+                    while let Some(more) = outgoing.next().now_or_never() {
+                        let Some(more) = more else {
+                            ended = true;
+                            break;
+                        };
+                        if sink.feed(refused_or(&auth, more)).await.is_err() {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    if sink.flush().await.is_err() || ended {
                         break;
                     }
                 }
@@ -671,6 +678,21 @@ async fn serve_websocket(
         };
         let _ = sink.send(Message::Close(Some(close))).await;
         let _ = sink.close().await;
+    }
+}
+
+/// The message to send for `message` from the GraphQL layer: its protocol-error close (1002)
+/// becomes the connection's own refusal when it refused the connection (4403 and the like).
+fn refused_or(auth: &ConnectionAuth, message: Message) -> Message {
+    match message {
+        Message::Close(Some(frame)) if frame.code == 1002 => match auth.refusal() {
+            Some((code, reason)) => Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })),
+            None => Message::Close(Some(frame)),
+        },
+        message => message,
     }
 }
 

@@ -1276,7 +1276,7 @@ async fn the_watchdog_and_the_outbox_resume_from_their_checkpoints_after_a_resta
     watchdog_settled(&[&app]).await;
     let fed = |pool: sqlx::PgPool| async move {
         let head = journal::LogReader::new(pool.clone())
-            .head()
+            .committed_head()
             .await
             .expect("head");
         projections::projector::checkpoint(&pool, "mail_outbox")

@@ -289,6 +289,19 @@ async fn an_erased_customer_is_in_no_dump_and_no_answer_and_a_rebuild_agrees() {
         .wait_for(&[], erased_at, Duration::from_secs(30))
         .await
         .expect("every read model reaches the erasure");
+    // The mail outbox's directory (customers' names and emails) forgets them when its feeder
+    // reads the erasure: wait for it too.
+    tests::wait::until_true(
+        "the mail outbox reads the erasure",
+        Duration::from_secs(30),
+        || async {
+            projections::projector::checkpoint(&app.pool, "mail_outbox")
+                .await
+                .expect("checkpoint")
+                >= erased_at
+        },
+    )
+    .await;
     let keys: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM customer_keys WHERE customer_id = $1::uuid OR subject_id = $1",
     )

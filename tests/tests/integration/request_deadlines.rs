@@ -318,7 +318,7 @@ async fn after_a_restart_the_manager_reads_only_the_events_after_its_checkpoint(
             .await
             .expect("state");
             let head = journal::LogReader::new(pool.clone())
-                .head()
+                .committed_head()
                 .await
                 .expect("head");
             let checkpoint = projections::projector::checkpoint(&pool, "request_deadlines")
