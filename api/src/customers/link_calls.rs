@@ -126,7 +126,11 @@ async fn follow(
         loop {
             let events = customer_events(&state.pool, checkpoint, head).await?;
             for event in &events {
-                handle(state, event).await?;
+                // A stop ends the pass between two links (a customer's number may have many
+                // calls to link, one command each); the rest is done after the restart.
+                if shutdown.is_cancelled() || !handle(state, event, shutdown).await? {
+                    return Ok(());
+                }
                 checkpoint = event.log_position;
                 save_checkpoint(&state.pool, checkpoint).await?;
             }
@@ -196,8 +200,13 @@ fn added_numbers(event: &CustomerEvent) -> Vec<PhoneNumber> {
     }
 }
 
-/// Links the unlinked calls of the numbers `stored` adds to its customer.
-async fn handle(state: &LinkContext, stored: &StoredEvent) -> Result<(), LinkError> {
+/// Links the unlinked calls of the numbers `stored` adds to its customer. `false`: stopped by
+/// `shutdown` before the end (the event must be handled again; what was linked stays linked).
+async fn handle(
+    state: &LinkContext,
+    stored: &StoredEvent,
+    shutdown: &CancellationToken,
+) -> Result<bool, LinkError> {
     let event = state
         .store
         .upcast(stored.clone())
@@ -205,10 +214,10 @@ async fn handle(state: &LinkContext, stored: &StoredEvent) -> Result<(), LinkErr
         .map_err(|error| LinkError::Other(format!("undecodable customer event: {error}")))?;
     let added = added_numbers(&event);
     if added.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let Ok(customer_id) = stored.aggregate_id.parse::<CustomerId>() else {
-        return Ok(());
+        return Ok(true);
     };
     let (customer, _) = state
         .store
@@ -216,14 +225,14 @@ async fn handle(state: &LinkContext, stored: &StoredEvent) -> Result<(), LinkErr
         .await
         .map_err(|error| LinkError::Other(error.to_string()))?;
     let Some(details) = customer.details().filter(|_| !customer.is_erased()) else {
-        return Ok(());
+        return Ok(true);
     };
     let numbers: Vec<&PhoneNumber> = added
         .iter()
         .filter(|number| details.phones.contains(number))
         .collect();
     if numbers.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     // Every call that came before this event is in `calls` once it has applied the event.
     state
@@ -237,9 +246,12 @@ async fn handle(state: &LinkContext, stored: &StoredEvent) -> Result<(), LinkErr
         .unwrap_or_else(|| Metadata::new(Actor::System));
     let metadata = Metadata::caused_by(Actor::System, &cause, stored.event_id);
     for call_id in calls {
+        if shutdown.is_cancelled() {
+            return Ok(false);
+        }
         link(state, call_id, customer_id, &metadata).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The calls without a customer whose caller number is one of `numbers` (as the dispatcher's
