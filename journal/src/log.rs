@@ -138,26 +138,24 @@ impl LogReader {
 
     /// The last readable position (the head below the watermark), `START` on an empty log.
     pub async fn head(&self) -> Result<LogPosition, sqlx::Error> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT tx_id::text::bigint, position FROM events \
-             WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row
-            .map(|(tx_id, position)| LogPosition { tx_id, position })
-            .unwrap_or(LogPosition::START))
+        self.last_where("WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())")
+            .await
     }
 
     /// The last committed position, readable or not yet (`START` on an empty log): a reader
     /// whose position reaches it has read everything committed before this call, even what a
     /// transaction holding the watermark kept unreadable when it was asked.
     pub async fn committed_head(&self) -> Result<LogPosition, sqlx::Error> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT tx_id::text::bigint, position FROM events \
-             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1",
-        )
+        self.last_where("").await
+    }
+
+    /// The last position in log order of the events `condition` (a constant SQL `WHERE`
+    /// clause, or nothing) keeps; `START` when none.
+    async fn last_where(&self, condition: &'static str) -> Result<LogPosition, sqlx::Error> {
+        let row: Option<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT tx_id::text::bigint, position FROM events {condition} \
+             ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
+        ))
         .fetch_optional(&self.pool)
         .await?;
         Ok(row
