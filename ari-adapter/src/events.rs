@@ -243,7 +243,8 @@ async fn connect(config: &EventStreamConfig, url: &Url) -> Result<Socket, String
     let authorization = HeaderValue::from_str(&config.authorization())
         .map_err(|_| "credentials cannot form a header".to_owned())?;
     request.headers_mut().insert(AUTHORIZATION, authorization);
-    let (socket, _response) = tokio_tungstenite::connect_async(request)
+    // Nagle off: a pong must not wait for Asterisk's delayed ACK.
+    let (socket, _response) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .map_err(|error| error.to_string())?;
     Ok(socket)

@@ -138,6 +138,11 @@ pub async fn serve(
                 }
             }
         };
+        // Small frames (a subscription's next event, a response after its headers) go out at
+        // once: with Nagle's algorithm a write waits for the peer's delayed ACK (40 ms).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY could not be set");
+        }
         let router = router.clone();
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {

@@ -125,6 +125,12 @@ impl SimAsterisk {
         let router = super::rest::router(Arc::clone(&shared));
         let cancel = shared.cancel.clone();
         let server = tokio::spawn(async move {
+            // Every event frame goes out at once, as from Asterisk's own HTTP server.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+                if let Err(error) = stream.set_nodelay(true) {
+                    tracing::debug!(%error, "TCP_NODELAY could not be set");
+                }
+            });
             let serving = axum::serve(listener, router)
                 .with_graceful_shutdown(cancel.cancelled_owned())
                 .await;
