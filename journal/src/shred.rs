@@ -423,6 +423,12 @@ pub(crate) async fn seal(
 /// Rows re-sealed per transaction by [`reseal_legacy`].
 const RESEAL_BATCH: i64 = 500;
 
+/// The rows [`reseal_legacy`] looks for, written as the predicate of the partial index
+/// `events_unsealed` (migration `20261208000900`) so that the planner uses it: finding none
+/// reads an empty index, not the log. The types are [`sealed_event_types`] (a test checks).
+const UNSEALED: &str = "event_version = '1' AND event_type IN ('CustomerRegistered', \
+                        'CustomerUpdated', 'CustomerBackupPlanSet', 'CallQueued')";
+
 /// The one-time migration of events stored before sealing (version 1, fields in clear): each is
 /// rewritten as version 2 with its fields sealed under its subject's key (made if missing), in
 /// short transactions of [`RESEAL_BATCH`] rows. A subject whose customer is already erased gets
@@ -432,19 +438,18 @@ const RESEAL_BATCH: i64 = 500;
 ///
 /// This is the only write to existing rows of `events` (see ARCHITECTURE.md, "Crypto-shredding").
 pub async fn reseal_legacy(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let types: Vec<&str> = sealed_event_types().collect();
     let mut total = 0;
+    let select = format!(
+        "SELECT position, aggregate_type, aggregate_id, sequence, event_type, payload \
+         FROM events WHERE {UNSEALED} \
+         ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED"
+    );
     loop {
         let mut transaction = pool.begin().await?;
-        let rows = sqlx::query(
-            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, payload \
-             FROM events WHERE event_type = ANY($1::text[]) AND event_version = '1' \
-             ORDER BY position LIMIT $2 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(&types)
-        .bind(RESEAL_BATCH)
-        .fetch_all(&mut *transaction)
-        .await?;
+        let rows = sqlx::query(&select)
+            .bind(RESEAL_BATCH)
+            .fetch_all(&mut *transaction)
+            .await?;
         if rows.is_empty() {
             transaction.commit().await?;
             return Ok(total);
@@ -557,6 +562,25 @@ pub async fn reseal_legacy(pool: &PgPool) -> Result<u64, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unsealed_predicate_names_every_sealed_type_and_is_the_partial_index_s_own() {
+        let listed: HashSet<&str> = UNSEALED
+            .split('(')
+            .nth(1)
+            .and_then(|list| list.split(')').next())
+            .expect("an IN list")
+            .split(',')
+            .map(|name| name.trim().trim_matches('\''))
+            .collect();
+        assert_eq!(listed, sealed_event_types().collect::<HashSet<_>>());
+        let migration = include_str!("../../migrations/sql/20261208000900_events_unsealed.sql");
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words(migration).contains(&words(UNSEALED)),
+            "the index predicate differs from reseal_legacy's: the planner would not use it"
+        );
+    }
 
     fn registered() -> Value {
         json!({"Registered": {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use ari_adapter::events::{self, EventStreamConfig, StreamItem};
 use ari_adapter::{AriClient, Translator};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
 use domain::call::{Call, CallCommand, CallError, CallEvent};
 use domain::ids::{CallId, WorkerId};
@@ -655,13 +655,34 @@ impl Session {
         }
 
         let today = Utc::now();
+        // Calls answered today as the `workers` read model counted them up to its row's
+        // version: only the worker's later events are read (not a busy agent's whole day).
+        let counted: HashMap<String, Counted> =
+            sqlx::query_as::<_, (String, i64, Option<NaiveDate>, i32)>(
+                "SELECT worker_id::text, version, calls_day, calls_today FROM workers",
+            )
+            .fetch_all(&pool)
+            .await?
+            .into_iter()
+            .map(|(worker_id, version, day, calls)| {
+                (
+                    worker_id,
+                    Counted {
+                        version,
+                        day,
+                        calls,
+                    },
+                )
+            })
+            .collect();
         let mut workers = 0usize;
-        for worker_id in &worker_ids {
-            let Ok(worker_id) = worker_id.parse::<WorkerId>() else {
+        for id in &worker_ids {
+            let Ok(worker_id) = id.parse::<WorkerId>() else {
                 continue;
             };
             self.reload_worker(worker_id).await?;
-            let (calls_today, went_available) = worker_history(&pool, worker_id, today).await?;
+            let (calls_today, went_available) =
+                worker_history(&pool, worker_id, today, counted.get(id).copied()).await?;
             self.view.set_worker_history(
                 worker_id,
                 today.date_naive(),
@@ -1012,12 +1033,23 @@ async fn last_position(
 /// Events of a worker read per page, newest first, when counting their calls today.
 const HISTORY_PAGE: i64 = 256;
 
-/// A worker's answered calls on `now`'s (UTC) day and when they last went Available by choice,
-/// read newest first: today's events, and the last `WorkerWentAvailable`, not their history.
+/// A worker's answered calls as the `workers` read model counted them, up to its row's version.
+#[derive(Clone, Copy, Debug)]
+struct Counted {
+    version: i64,
+    day: Option<NaiveDate>,
+    calls: i32,
+}
+
+/// A worker's answered calls on `now`'s (UTC) day and when they last went Available by choice:
+/// the read model's count (`counted`, when it has the worker) plus the worker's events after
+/// it, read newest first and only back to today; and the last `WorkerWentAvailable`. Not their
+/// history.
 async fn worker_history(
     pool: &sqlx::PgPool,
     worker_id: WorkerId,
     now: DateTime<Utc>,
+    counted: Option<Counted>,
 ) -> Result<(u32, Option<DateTime<Utc>>), sqlx::Error> {
     let worker_type = <Worker as Aggregate>::TYPE;
     let id = worker_id.to_string();
@@ -1027,18 +1059,30 @@ async fn worker_history(
         .and_hms_opt(0, 0, 0)
         .map(|midnight| midnight.and_utc() - chrono::TimeDelta::hours(1))
         .unwrap_or(now);
-    let mut calls = 0u32;
+    let (mut calls, floor) = match counted {
+        Some(counted) => (
+            if counted.day == Some(today) {
+                u32::try_from(counted.calls).unwrap_or(0)
+            } else {
+                0
+            },
+            counted.version,
+        ),
+        None => (0, 0),
+    };
     let mut before = i64::MAX;
     loop {
         let page: Vec<(i64, String, serde_json::Value, DateTime<Utc>)> = sqlx::query_as(
             "SELECT sequence, event_type, payload, recorded_at FROM events \
              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence < $3 \
+               AND sequence > $5 \
              ORDER BY sequence DESC LIMIT $4",
         )
         .bind(worker_type)
         .bind(&id)
         .bind(before)
         .bind(HISTORY_PAGE)
+        .bind(floor)
         .fetch_all(pool)
         .await?;
         let done = (page.len() as i64) < HISTORY_PAGE
