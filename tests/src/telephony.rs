@@ -197,10 +197,22 @@ impl Telephony {
         what: &str,
         condition: impl Fn(&Call) -> bool,
     ) -> Call {
-        wait_for(what, || async {
-            let call = self.call(call_id).await;
-            condition(&call).then_some(call)
-        })
+        crate::wait::until_explained(
+            what,
+            WAIT,
+            || async {
+                let call = self.call(call_id).await;
+                condition(&call).then_some(call)
+            },
+            || async {
+                let events = self.event_types("call", &call_id.to_string()).await;
+                format!(
+                    "call {call_id} is {:?} after {events:?}; the simulator's channels: {:?}",
+                    self.call(call_id).await.state(),
+                    self.sim.channels()
+                )
+            },
+        )
         .await
     }
 

@@ -14,20 +14,40 @@ pub const POLL: Duration = Duration::from_millis(20);
 
 /// Polls `probe` every [`POLL`] until it yields a value; fails the test with `what` after
 /// `within`.
-pub async fn until<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+pub async fn until<T, F, Fut>(what: &str, within: Duration, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
+{
+    until_explained(what, within, probe, || async { String::new() }).await
+}
+
+/// Like [`until`]; on timeout the failure also says what `explain` finds then (the state the
+/// wait was for), so that a failure on a loaded machine can be told from a wrong outcome.
+pub async fn until_explained<T, F, Fut, E, EFut>(
+    what: &str,
+    within: Duration,
+    mut probe: F,
+    explain: E,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+    E: FnOnce() -> EFut,
+    EFut: Future<Output = String>,
 {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         if let Some(value) = probe().await {
             return value;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            let explanation = explain().await;
+            if explanation.is_empty() {
+                panic!("timed out after {within:?} waiting for {what}");
+            }
+            panic!("timed out after {within:?} waiting for {what}: {explanation}");
+        }
         tokio::time::sleep(POLL).await;
     }
 }
