@@ -128,9 +128,13 @@ impl Session {
     ) -> anyhow::Result<()> {
         // The verdict needs the agents and the queue as committed now (once per batch of ARI
         // events; the session's own commands keep the view current within it).
-        // The caller's number is looked up meanwhile (a repeated StasisStart wastes one lookup).
+        // Meanwhile the caller's number is looked up, and whether the call was already
+        // committed (a repeated StasisStart: only this session commits a call's first event,
+        // so the answer does not depend on when it is asked; it wastes one lookup).
         let directory = self.directory.clone();
-        let (refreshed, customer_id) = tokio::join!(
+        let pool = self.store.pool().clone();
+        let ids = [call_id.to_string()];
+        let (refreshed, customer_id, committed) = tokio::join!(
             async {
                 if self.view_fresh {
                     Ok(())
@@ -138,10 +142,15 @@ impl Session {
                     self.refresh_view().await
                 }
             },
-            directory.find_by_number(&caller_number)
+            directory.find_by_number(&caller_number),
+            super::session::committed_calls(&pool, &ids)
         );
         refreshed?;
-        if self.view.is_live(call_id) || !self.ended_calls(&[call_id]).await?.is_empty() {
+        // Live, or ended (remembered by the view, or committed and not live).
+        if self.view.is_live(call_id)
+            || self.view.remembers_ended(call_id)
+            || committed?.contains(&call_id)
+        {
             return Ok(());
         }
         let verdict = verdict_on_arrival(

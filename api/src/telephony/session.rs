@@ -35,6 +35,9 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const SETTLE_ROUNDS: usize = 20;
 /// ARI events handled in a row (those already received) before routing once for all of them.
 const STREAM_BATCH: usize = 32;
+/// Rows a view refresh re-read (committed after `position`) from which the step also reads the
+/// ordered tail, to move `position` on.
+const REFRESH_BACKLOG: usize = 16;
 
 /// Why a command did not change anything.
 #[derive(Debug)]
@@ -470,15 +473,7 @@ impl Session {
         if unknown.is_empty() {
             return Ok(ended);
         }
-        let found: Vec<String> = sqlx::query_scalar(
-            "SELECT aggregate_id FROM events \
-             WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND sequence = 1",
-        )
-        .bind(<Call as Aggregate>::TYPE)
-        .bind(&unknown)
-        .fetch_all(self.store.pool())
-        .await?;
-        ended.extend(found.iter().filter_map(|id| id.parse::<CallId>().ok()));
+        ended.extend(committed_calls(self.store.pool(), &unknown).await?);
         Ok(ended)
     }
 
@@ -553,6 +548,14 @@ impl Session {
         .bind(<Worker as Aggregate>::TYPE)
         .fetch_all(self.store.pool())
         .await?;
+        // Only the ordered tail moves `position`: when what this re-reads each time has grown
+        // (our own appends do not make the loop read the log), the next round that runs reads
+        // the tail too, so that the refreshes after it are short (under load they ran once per
+        // caller). Not a round of its own: with the watermark held the tail cannot move, and
+        // the refresh would ask again.
+        if rows.len() >= REFRESH_BACKLOG {
+            self.read_log = true;
+        }
         for (
             aggregate_type,
             aggregate_id,
@@ -993,6 +996,23 @@ async fn live_since_checkpoint(
         (Some(tx_id), Some(position)) if position > 0 => Ok((LogPosition { tx_id, position }, ids)),
         _ => Ok((LogPosition::START, Vec::new())),
     }
+}
+
+/// Which of the calls `ids` have been committed (their first event is in the log), by primary
+/// key.
+pub(super) async fn committed_calls(
+    pool: &sqlx::PgPool,
+    ids: &[String],
+) -> Result<HashSet<CallId>, sqlx::Error> {
+    let found: Vec<String> = sqlx::query_scalar(
+        "SELECT aggregate_id FROM events \
+         WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND sequence = 1",
+    )
+    .bind(<Call as Aggregate>::TYPE)
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(found.iter().filter_map(|id| id.parse().ok()).collect())
 }
 
 /// The aggregates of `aggregate_type` with an event after `after`, committed now (above the

@@ -1103,3 +1103,115 @@ async fn a_restart_restores_only_the_live_calls_not_the_history() {
     );
     restarted.stop().await;
 }
+
+/// Issue 20: a restarted leader takes each agent's calls answered today from the `workers` read
+/// model (and the agent's events after its row), not from their whole day in the log, and
+/// routes with it: of two agents idle since the same instant, the one with fewer calls today
+/// gets the next call, though the other has the smaller id (the last tie-break, PRODUCT §4.2).
+#[tokio::test]
+async fn a_restarted_leader_knows_each_agents_calls_today_and_routes_by_them() {
+    let postgres = tests::TestPostgres::get().await;
+    let tel = Telephony::start_in(postgres, fast_queue()).await;
+    let first = tel.add_agent(1, answers()).await;
+    let second = tel.add_agent(2, answers()).await;
+    let (busy, fresh) = if first < second {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let pause = |at| domain::worker::WorkerCommand::Pause {
+        reason: domain::values::PauseReason::parse("lunch").expect("reason"),
+        forced_by: None,
+        at,
+    };
+    // The agent with the smaller id answers one call today (the other is paused meanwhile).
+    tel.worker_command(fresh, pause(chrono::Utc::now())).await;
+    let (channel, call_id) = tel.place_call("+15551230001");
+    let call = tel.wait_bridged(call_id).await;
+    assert_eq!(call.agent(), Some(busy));
+    tel.sim.caller_hangs_up(&channel).expect("caller hangs up");
+    tel.wait_worker(busy, "the agent back from the call", |worker| {
+        is_available(worker.presence())
+    })
+    .await;
+    tel.wait_until_idle().await;
+    // Both idle since the same instant.
+    let since = chrono::Utc::now();
+    tel.worker_command(busy, pause(since)).await;
+    for agent in [busy, fresh] {
+        tel.worker_command(
+            agent,
+            domain::worker::WorkerCommand::GoAvailable {
+                forced_by: None,
+                at: since,
+            },
+        )
+        .await;
+    }
+    let pool = tel.app.pool.clone();
+    let version = |agent: domain::ids::WorkerId| {
+        let store = tel.store.clone();
+        async move {
+            store
+                .load_aggregate::<domain::worker::Worker>(&agent.to_string())
+                .await
+                .expect("worker loads")
+                .1
+        }
+    };
+    let busy_version = version(busy).await;
+    tests::telephony::wait_for("the workers read model has the agent's events", || {
+        let pool = pool.clone();
+        async move {
+            let row: Option<(i64, i32)> =
+                sqlx::query_as("SELECT version, calls_today FROM workers WHERE worker_id = $1")
+                    .bind(busy.as_uuid())
+                    .fetch_optional(&pool)
+                    .await
+                    .expect("row");
+            row.filter(|(version, _)| *version == busy_version)
+                .map(|(_, calls)| assert_eq!(calls, 1))
+        }
+    })
+    .await;
+
+    let Telephony {
+        sim, app, queue, ..
+    } = tel;
+    let database = app.database.clone();
+    app.stop().await;
+    sim.wait_until(tests::telephony::WAIT, "the socket closed", |sim| {
+        !sim.is_connected("callcenter")
+    })
+    .await
+    .expect("the socket closes");
+    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
+        tests::telephony::use_sim(config, &sim, &queue)
+    })
+    .await;
+    sim.wait_for_socket("callcenter", tests::telephony::WAIT)
+        .await
+        .expect("the restarted server connects");
+    let next = sim
+        .place_call("+15551230002", "Customer", "100")
+        .expect("call placed");
+    let store = journal::EventStore::new(pool.clone());
+    let next_call = api::telephony::call_id_for_channel(&next);
+    let offered = tests::telephony::wait_for("the next call offered", || {
+        let store = store.clone();
+        async move {
+            let (call, _) = store
+                .load_aggregate::<domain::call::Call>(&next_call.to_string())
+                .await
+                .expect("call loads");
+            call.agent()
+        }
+    })
+    .await;
+    assert_eq!(
+        offered, fresh,
+        "the agent with no call today gets it ({busy} answered one)"
+    );
+    let _ = sim.caller_hangs_up(&next);
+    restarted.stop().await;
+}
