@@ -313,12 +313,24 @@ impl Telephony {
     pub async fn wait_session_settled(&self) {
         let link = &self.app.state.ari_link;
         let before = link.last_step().count;
-        wait_for("the telephony session settled", || async {
-            // The step first: what it committed is in the head read after it.
-            let step = link.last_step();
-            let head = self.app.state.reader.head().await.expect("log head");
-            (step.count >= before + 2 && step.position >= head && step.requests_done).then_some(())
-        })
+        crate::wait::until_explained(
+            "the telephony session settled",
+            WAIT,
+            || async {
+                // The step first: what it committed is in the head read after it.
+                let step = link.last_step();
+                let head = self.app.state.reader.head().await.expect("log head");
+                (step.count >= before + 2 && step.position >= head && step.requests_done)
+                    .then_some(())
+            },
+            || async {
+                let head = self.app.state.reader.head().await;
+                format!(
+                    "steps before {before}, the last step {:?}, the readable head {head:?}",
+                    link.last_step()
+                )
+            },
+        )
         .await;
     }
 

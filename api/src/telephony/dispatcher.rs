@@ -9,7 +9,19 @@ use domain::worker::{Presence, WorkerCommand};
 use journal::{Actor, Metadata};
 use tracing::Instrument as _;
 
-use super::session::Session;
+use super::session::{execute_reserve_and_offer, Session};
+
+/// One offer of a routing round: an agent reserved for a call, each at the version routing saw.
+struct Offer {
+    call_id: CallId,
+    worker_id: WorkerId,
+    call_version: i64,
+    worker_version: i64,
+    attempt: u32,
+    reserve: WorkerCommand,
+    offer: CallCommand,
+    metadata: Metadata,
+}
 
 /// How long past the offer timeout an unanswered offer is failed by us if Asterisk never
 /// reported the end of the agent leg.
@@ -46,9 +58,36 @@ impl Session {
             return Ok(());
         }
         let agents = self.view.agents(now.date_naive());
-        for (call_id, worker_id) in assign(&self.view.waiting(), &agents) {
-            let span = tracing::info_span!("offer", %call_id, %worker_id);
-            self.offer(call_id, worker_id).instrument(span).await?;
+        // Each offer reserves another agent for another call: the round's offers are committed
+        // together (the group commit gathers them into one write), then taken into the view
+        // in the order routing chose them.
+        let offers: Vec<Offer> = assign(&self.view.waiting(), &agents)
+            .into_iter()
+            .filter_map(|(call_id, worker_id)| self.prepare_offer(call_id, worker_id))
+            .collect();
+        let store = self.store.clone();
+        let results = futures::future::join_all(offers.iter().map(|offer| {
+            let span =
+                tracing::info_span!("offer", call_id = %offer.call_id, worker_id = %offer.worker_id);
+            execute_reserve_and_offer(
+                &store,
+                (offer.worker_id, offer.reserve.clone(), offer.worker_version),
+                (offer.call_id, offer.offer.clone(), offer.call_version),
+                &offer.metadata,
+            )
+            .instrument(span)
+        }))
+        .await;
+        for (offer, result) in offers.into_iter().zip(results) {
+            let span = tracing::info_span!("offer", call_id = %offer.call_id, worker_id = %offer.worker_id);
+            let took = self
+                .took_reserve_and_offer(offer.worker_id, offer.call_id, &offer.metadata, result)
+                .instrument(span.clone())
+                .await?;
+            span.in_scope(|| match took {
+                Ok(()) => tracing::info!(attempt = offer.attempt, "call offered"),
+                Err(refusal) => tracing::debug!(%refusal, "call not offered; re-evaluating"),
+            });
         }
         Ok(())
     }
@@ -70,38 +109,27 @@ impl Session {
         Ok(())
     }
 
-    /// Reserves the agent (Worker `Offer`) and offers the call, in one commit, each at the
-    /// version we saw. Losing the race for either leaves both reloaded for the next round.
-    async fn offer(&mut self, call_id: CallId, worker_id: WorkerId) -> anyhow::Result<()> {
-        let (Some(call), Some(worker)) = (self.view.call(call_id), self.view.worker(worker_id))
-        else {
-            return Ok(());
-        };
-        let call_version = call.version;
-        let worker_version = worker.version;
+    /// The commands that reserve the agent (Worker `Offer`) and offer the call, each at the
+    /// version the view has; committed together by [`execute_reserve_and_offer`]. Losing the
+    /// race for either leaves both reloaded for the next round.
+    fn prepare_offer(&self, call_id: CallId, worker_id: WorkerId) -> Option<Offer> {
+        let (call, worker) = (self.view.call(call_id)?, self.view.worker(worker_id)?);
         let attempt = call.state.attempts().saturating_add(1);
-        let agent_channel_id = super::agent_leg_id(call_id, attempt);
-        let metadata = Metadata::new(Actor::System);
         let at = crate::platform::clock::now();
-        let reserve = WorkerCommand::Offer { call_id, at };
-        let offer = CallCommand::Offer {
-            agent: worker_id,
-            agent_channel_id,
-            at,
-        };
-        if let Err(refusal) = self
-            .reserve_and_offer(
-                (worker_id, reserve, worker_version),
-                (call_id, offer, call_version),
-                &metadata,
-            )
-            .await?
-        {
-            tracing::debug!(%refusal, "call not offered; re-evaluating");
-            return Ok(());
-        }
-        tracing::info!(attempt, "call offered");
-        Ok(())
+        Some(Offer {
+            call_id,
+            worker_id,
+            call_version: call.version,
+            worker_version: worker.version,
+            attempt,
+            reserve: WorkerCommand::Offer { call_id, at },
+            offer: CallCommand::Offer {
+                agent: worker_id,
+                agent_channel_id: super::agent_leg_id(call_id, attempt),
+                at,
+            },
+            metadata: Metadata::new(Actor::System),
+        })
     }
 
     /// The next moment a timer is due: a call's max wait, a wrap-up's end, an offer overdue,

@@ -3,6 +3,8 @@
 //! already where the fact would put it, and the domain answers "nothing to do" or a rule that
 //! means "already done", which is treated as success.
 
+use std::collections::HashSet;
+
 use ari_adapter::model::EndpointStateValue;
 use ari_adapter::{AgentLegOutcome, AriEvent, TelephonyFact};
 use chrono::{DateTime, Utc};
@@ -20,16 +22,54 @@ use super::session::Session;
 /// The queue every call joins (one queue for now).
 const QUEUE: &str = "default";
 
+/// A caller who entered the application (`StasisStart` of an inbound channel).
+pub(super) struct Arrival {
+    call_id: CallId,
+    channel_id: String,
+    caller_number: String,
+    caller_name: String,
+}
+
 impl Session {
     /// One event from the ARI WebSocket.
     pub(super) async fn on_event(&mut self, event: AriEvent) -> anyhow::Result<()> {
+        let mut arrivals = Vec::new();
+        self.on_event_gathering(event, &mut arrivals).await?;
+        self.callers_arrived(arrivals).await
+    }
+
+    /// One event from the ARI WebSocket, of several received together: callers arriving are
+    /// added to `arrivals` (handled together, see [`Self::callers_arrived`]); any other fact
+    /// first has the arrivals gathered so far handled, so that facts keep their order.
+    pub(super) async fn on_event_gathering(
+        &mut self,
+        event: AriEvent,
+        arrivals: &mut Vec<Arrival>,
+    ) -> anyhow::Result<()> {
         if let AriEvent::PlaybackFinished(finished) = &event {
             if let Some((channel_id, _)) = self.announcements.remove(&finished.playback.id) {
+                self.callers_arrived(std::mem::take(arrivals)).await?;
                 self.hang_up(&channel_id).await;
             }
         }
         for fact in self.translator.translate(&event) {
-            self.on_fact(fact).await?;
+            match fact {
+                TelephonyFact::CallerArrived {
+                    channel_id,
+                    caller_number,
+                    caller_name,
+                    ..
+                } => arrivals.push(Arrival {
+                    call_id: call_id_for_channel(&channel_id),
+                    channel_id,
+                    caller_number,
+                    caller_name,
+                }),
+                fact => {
+                    self.callers_arrived(std::mem::take(arrivals)).await?;
+                    self.on_fact(fact).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -42,11 +82,13 @@ impl Session {
                 caller_name,
                 ..
             } => {
-                let call_id = call_id_for_channel(&channel_id);
-                let span = tracing::info_span!("caller_arrived", %call_id, %channel_id);
-                self.caller_arrived(call_id, channel_id, caller_number, caller_name)
-                    .instrument(span)
-                    .await
+                let arrival = Arrival {
+                    call_id: call_id_for_channel(&channel_id),
+                    channel_id,
+                    caller_number,
+                    caller_name,
+                };
+                self.callers_arrived(vec![arrival]).await
             }
             TelephonyFact::CallerLeft { channel_id, at } => {
                 self.gone.insert(channel_id.clone());
@@ -119,22 +161,23 @@ impl Session {
         }
     }
 
-    async fn caller_arrived(
-        &mut self,
-        call_id: CallId,
-        channel_id: String,
-        caller_number: String,
-        caller_name: String,
-    ) -> anyhow::Result<()> {
-        // The verdict needs the agents and the queue as committed now (once per batch of ARI
+    /// Callers whose `StasisStart`s came together (one or more). Each call is queued and, if
+    /// the verdict says so, rejected, as one caller at a time would be; their `Queue` commits
+    /// run together (the group commit gathers them into one write), so that callers arriving
+    /// while the session was busy do not wait for each other's commits.
+    pub(super) async fn callers_arrived(&mut self, arrivals: Vec<Arrival>) -> anyhow::Result<()> {
+        if arrivals.is_empty() {
+            return Ok(());
+        }
+        // The verdicts need the agents and the queue as committed now (once per batch of ARI
         // events; the session's own commands keep the view current within it).
-        // Meanwhile the caller's number is looked up, and whether the call was already
+        // Meanwhile the callers' numbers are looked up, and whether the calls were already
         // committed (a repeated StasisStart: only this session commits a call's first event,
         // so the answer does not depend on when it is asked; it wastes one lookup).
         let directory = self.directory.clone();
         let pool = self.store.pool().clone();
-        let ids = [call_id.to_string()];
-        let (refreshed, customer_id, committed) = tokio::join!(
+        let ids: Vec<String> = arrivals.iter().map(|a| a.call_id.to_string()).collect();
+        let (refreshed, customers, committed) = tokio::join!(
             async {
                 if self.view_fresh {
                     Ok(())
@@ -142,44 +185,79 @@ impl Session {
                     self.refresh_view().await
                 }
             },
-            directory.find_by_number(&caller_number),
+            futures::future::join_all(
+                arrivals
+                    .iter()
+                    .map(|arrival| directory.find_by_number(&arrival.caller_number))
+            ),
             super::session::committed_calls(&pool, &ids)
         );
         refreshed?;
-        // Live, or ended (remembered by the view, or committed and not live).
-        if self.view.is_live(call_id)
-            || self.view.remembers_ended(call_id)
-            || committed?.contains(&call_id)
-        {
-            return Ok(());
-        }
-        let verdict = verdict_on_arrival(
-            self.view.queue_length(),
-            self.config.queue.max_queue_length,
-            &self.view.agents(crate::platform::clock::now().date_naive()),
-        );
-        let queue = CallCommand::Queue {
-            caller_number,
-            caller_name: Some(caller_name).filter(|name| !name.trim().is_empty()),
-            customer_id,
-            channel_id,
-            queue: QUEUE.to_owned(),
-            // Our clock, not Asterisk's millisecond timestamp: two callers arriving within a
-            // millisecond keep their order (FIFO), and max wait is measured on the same clock.
-            at: crate::platform::clock::now(),
-        };
-        let metadata = Metadata::new(Actor::Ari);
-        if let Err(refusal) = self.call_command(call_id, queue, &metadata, None).await? {
-            tracing::warn!(?refusal, "call not queued");
-            return Ok(());
-        }
-        tracing::info!(?verdict, "call queued");
-        if let ArrivalVerdict::Reject(rejection) = verdict {
-            let reason = match rejection {
-                ArrivalRejection::NoAgentsLoggedIn => RejectReason::NoAgentsLoggedIn,
-                ArrivalRejection::QueueFull => RejectReason::QueueFull,
+        let committed = committed?;
+        let agents = self.view.agents(crate::platform::clock::now().date_naive());
+        let mut queue_length = self.view.queue_length();
+        let mut taken = HashSet::new();
+        let mut queued = Vec::with_capacity(arrivals.len());
+        for (arrival, customer_id) in arrivals.into_iter().zip(customers) {
+            let call_id = arrival.call_id;
+            // Live, or ended (remembered by the view, or committed and not live).
+            if !taken.insert(call_id)
+                || self.view.is_live(call_id)
+                || self.view.remembers_ended(call_id)
+                || committed.contains(&call_id)
+            {
+                continue;
+            }
+            let verdict =
+                verdict_on_arrival(queue_length, self.config.queue.max_queue_length, &agents);
+            if verdict == ArrivalVerdict::Admit {
+                queue_length += 1;
+            }
+            let span =
+                tracing::info_span!("caller_arrived", %call_id, channel_id = %arrival.channel_id);
+            let command = CallCommand::Queue {
+                caller_number: arrival.caller_number,
+                caller_name: Some(arrival.caller_name).filter(|name| !name.trim().is_empty()),
+                customer_id,
+                channel_id: arrival.channel_id,
+                queue: QUEUE.to_owned(),
+                // Our clock, not Asterisk's millisecond timestamp: two callers arriving within
+                // a millisecond keep their order (FIFO), and max wait is measured on the same
+                // clock.
+                at: crate::platform::clock::now(),
             };
-            self.reject(call_id, reason).await?;
+            queued.push((call_id, verdict, command, span));
+        }
+        let metadata = Metadata::new(Actor::Ari);
+        let store = self.store.clone();
+        let results =
+            futures::future::join_all(queued.iter().map(|(call_id, _, command, span)| {
+                let (store, metadata) = (&store, &metadata);
+                async move {
+                    store
+                        .execute::<Call>(&call_id.to_string(), command.clone(), &(), metadata, None)
+                        .await
+                }
+                .instrument(span.clone())
+            }))
+            .await;
+        for ((call_id, verdict, _, span), result) in queued.into_iter().zip(results) {
+            let took = self
+                .took_call_command(call_id, &metadata, result)
+                .instrument(span.clone())
+                .await?;
+            if let Err(refusal) = took {
+                span.in_scope(|| tracing::warn!(?refusal, "call not queued"));
+                continue;
+            }
+            span.in_scope(|| tracing::info!(?verdict, "call queued"));
+            if let ArrivalVerdict::Reject(rejection) = verdict {
+                let reason = match rejection {
+                    ArrivalRejection::NoAgentsLoggedIn => RejectReason::NoAgentsLoggedIn,
+                    ArrivalRejection::QueueFull => RejectReason::QueueFull,
+                };
+                self.reject(call_id, reason).instrument(span).await?;
+            }
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use journal::{
     PairCommand, PairError, StoredEvent,
 };
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::media::{CallMedia, Lanes};
@@ -262,16 +263,21 @@ impl Session {
                     None => break Err(anyhow::anyhow!("the ARI event stream ended")),
                     Some(item) => {
                         // What else has arrived is handled before routing once for all of it
-                        // (under load, one routing round per event would fall behind).
-                        let mut step = session.on_stream_item(item).await;
+                        // (under load, one routing round per event would fall behind), and
+                        // callers arriving one after another are queued together.
+                        let mut arrivals = Vec::new();
+                        let mut step = session.on_stream_item(item, &mut arrivals).await;
                         for _ in 1..STREAM_BATCH {
                             if step.is_err() {
                                 break;
                             }
                             let Ok(item) = stream.try_recv() else { break };
-                            step = session.on_stream_item(item).await;
+                            step = session.on_stream_item(item, &mut arrivals).await;
                         }
-                        step
+                        match step {
+                            Ok(()) => session.callers_arrived(arrivals).await,
+                            Err(error) => Err(error),
+                        }
                     }
                 },
                 () = notifier.wait(LOG_POLL) => {
@@ -283,9 +289,11 @@ impl Session {
                         session.dirty = true;
                         session.read_log = true;
                         seen = (notifier.notifications(), session.own_appends);
-                    } else if notified == ours {
-                        // All ours: accounted for, so that the next quiet poll reads the log
-                        // (and the view's position reaches the head, see `AriLink::last_step`).
+                    } else {
+                        // All ours, or fewer than ours (appends the group commit gathered into
+                        // one statement share one NOTIFY; one may still be on its way):
+                        // accounted for, so that the next quiet poll reads the log (and the
+                        // view's position reaches the head, see `AriLink::last_step`).
                         seen = (notifier.notifications(), session.own_appends);
                     }
                     Ok(())
@@ -337,7 +345,16 @@ impl Session {
         queue.reject_announcement = values.reject_announcement;
     }
 
-    async fn on_stream_item(&mut self, item: StreamItem) -> anyhow::Result<()> {
+    /// One item of the event stream; callers arriving are gathered in `arrivals` (see
+    /// [`Self::on_event_gathering`]), handled before anything else.
+    async fn on_stream_item(
+        &mut self,
+        item: StreamItem,
+        arrivals: &mut Vec<super::facts::Arrival>,
+    ) -> anyhow::Result<()> {
+        if !matches!(item, StreamItem::Event(_)) {
+            self.callers_arrived(std::mem::take(arrivals)).await?;
+        }
         match item {
             StreamItem::Connected => {
                 self.link.set(super::AriLinkState::Connected);
@@ -346,7 +363,7 @@ impl Session {
                 self.read_log = true;
                 self.resync().await
             }
-            StreamItem::Event(event) => self.on_event(event).await,
+            StreamItem::Event(event) => self.on_event_gathering(event, arrivals).await,
             StreamItem::Disconnected { reason } => {
                 tracing::warn!(%reason, "ARI events disconnected");
                 self.link.set(super::AriLinkState::Disconnected);
@@ -414,7 +431,10 @@ impl Session {
         while let Some(own) = self.own_events.pop_front() {
             if self.take_reaction(own.call_id, own.sequence) {
                 let metadata = Metadata::caused_by(Actor::System, &own.metadata, own.event_id);
-                self.react_to(own.call_id, own.event, metadata).await?;
+                let span = tracing::info_span!("call_control", call_id = %own.call_id, sequence = own.sequence);
+                self.react_to(own.call_id, own.event, metadata)
+                    .instrument(span)
+                    .await?;
             }
         }
         Ok(())
@@ -798,6 +818,16 @@ impl Session {
                 expected_version,
             )
             .await;
+        self.took_call_command(call_id, metadata, result).await
+    }
+
+    /// Takes the result of a Call command into the view (see [`Self::call_command`]).
+    pub(super) async fn took_call_command(
+        &mut self,
+        call_id: CallId,
+        metadata: &Metadata,
+        result: Result<Committed<Call>, CommandError<CallError>>,
+    ) -> anyhow::Result<Result<Committed<Call>, Refusal<CallError>>> {
         self.dirty = true;
         match refusal(result)? {
             Ok(committed) => {
@@ -848,35 +878,16 @@ impl Session {
 }
 
 impl Session {
-    /// Reserves an agent and offers them a call in one commit (both or neither), each at the
-    /// version the view has. A refusal (either command, or either aggregate moved on) leaves
-    /// both reloaded for the next round.
-    pub(super) async fn reserve_and_offer(
+    /// Takes the result of [`execute_reserve_and_offer`] (an agent reserved and offered a call
+    /// in one commit, both or neither) into the view. A refusal (either command, or either
+    /// aggregate moved on) leaves both reloaded for the next round.
+    pub(super) async fn took_reserve_and_offer(
         &mut self,
-        (worker_id, reserve, worker_version): (WorkerId, WorkerCommand, i64),
-        (call_id, offer, call_version): (CallId, CallCommand, i64),
+        worker_id: WorkerId,
+        call_id: CallId,
         metadata: &Metadata,
+        result: Result<(Committed<Worker>, Committed<Call>), PairError<WorkerError, CallError>>,
     ) -> anyhow::Result<Result<(), PairError<WorkerError, CallError>>> {
-        let worker_key = worker_id.to_string();
-        let call_key = call_id.to_string();
-        let result = self
-            .store
-            .execute_pair::<Worker, Call>(
-                PairCommand {
-                    aggregate_id: &worker_key,
-                    command: reserve,
-                    services: &(),
-                    expected_version: worker_version,
-                },
-                PairCommand {
-                    aggregate_id: &call_key,
-                    command: offer,
-                    services: &(),
-                    expected_version: call_version,
-                },
-                metadata,
-            )
-            .await;
         self.dirty = true;
         match result {
             Ok((worker, call)) => {
@@ -996,6 +1007,35 @@ async fn live_since_checkpoint(
         (Some(tx_id), Some(position)) if position > 0 => Ok((LogPosition { tx_id, position }, ids)),
         _ => Ok((LogPosition::START, Vec::new())),
     }
+}
+
+/// The Worker `Offer` and the Call `Offer` in one commit, each at the version given; touches
+/// no session state, so that the offers of one routing round can be committed together.
+pub(super) async fn execute_reserve_and_offer(
+    store: &EventStore,
+    (worker_id, reserve, worker_version): (WorkerId, WorkerCommand, i64),
+    (call_id, offer, call_version): (CallId, CallCommand, i64),
+    metadata: &Metadata,
+) -> Result<(Committed<Worker>, Committed<Call>), PairError<WorkerError, CallError>> {
+    let worker_key = worker_id.to_string();
+    let call_key = call_id.to_string();
+    store
+        .execute_pair::<Worker, Call>(
+            PairCommand {
+                aggregate_id: &worker_key,
+                command: reserve,
+                services: &(),
+                expected_version: worker_version,
+            },
+            PairCommand {
+                aggregate_id: &call_key,
+                command: offer,
+                services: &(),
+                expected_version: call_version,
+            },
+            metadata,
+        )
+        .await
 }
 
 /// Which of the calls `ids` have been committed (their first event is in the log), by primary
