@@ -126,6 +126,28 @@ impl Telephony {
         (telephony, leader)
     }
 
+    /// Stops the server (its events socket closes), then starts a new one on the same database
+    /// of `postgres` and the same simulator, and waits for its events socket: a restart.
+    /// Returns the simulator and the new server.
+    pub async fn restart_in(self, postgres: &TestPostgres) -> (SimHandle, TestApp) {
+        let Telephony {
+            sim, app, queue, ..
+        } = self;
+        let database = app.database.clone();
+        app.stop().await;
+        sim.wait_until(WAIT, "the socket closed", |sim| {
+            !sim.is_connected("callcenter")
+        })
+        .await
+        .expect("the socket closes");
+        let restarted =
+            TestApp::spawn_in(postgres, database, |config| use_sim(config, &sim, &queue)).await;
+        sim.wait_for_socket("callcenter", WAIT)
+            .await
+            .expect("the restarted server connects");
+        (sim, restarted)
+    }
+
     /// How many events WebSockets the simulator accepted so far (one per leadership term and
     /// reconnection).
     pub fn events_sockets(&self) -> usize {
@@ -820,6 +842,30 @@ pub fn control_requests(sim: &SimHandle) -> Vec<String> {
 }
 
 /// Polls `probe` until it yields a value; fails the test after [`WAIT`].
+/// A caller calls `sim` from `number`; waits until the call, loaded from `store`, gives
+/// `outcome` (within [`WAIT`]), and returns it.
+pub async fn call_and_wait<T>(
+    sim: &SimHandle,
+    store: &EventStore,
+    number: &str,
+    what: &str,
+    outcome: impl Fn(&Call) -> Option<T>,
+) -> (String, T) {
+    let channel = sim
+        .place_call(number, "Customer", "100")
+        .expect("call placed");
+    let call_id = api::telephony::call_id_for_channel(&channel).to_string();
+    let found = wait_for(what, || async {
+        let (call, _) = store
+            .load_aggregate::<Call>(&call_id)
+            .await
+            .expect("call loads");
+        outcome(&call)
+    })
+    .await;
+    (channel, found)
+}
+
 pub async fn wait_for<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: Fn() -> Fut,

@@ -17,18 +17,10 @@ use journal::{Actor, Metadata};
 use tracing::Instrument as _;
 
 use super::call_id_for_channel;
-use super::session::Session;
+use super::session::{Arrival, Session};
 
 /// The queue every call joins (one queue for now).
 const QUEUE: &str = "default";
-
-/// A caller who entered the application (`StasisStart` of an inbound channel).
-pub(super) struct Arrival {
-    call_id: CallId,
-    channel_id: String,
-    caller_number: String,
-    caller_name: String,
-}
 
 impl Session {
     /// One event from the ARI WebSocket.

@@ -36,6 +36,15 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const SETTLE_ROUNDS: usize = 20;
 /// ARI events handled in a row (those already received) before routing once for all of them.
 const STREAM_BATCH: usize = 32;
+/// A caller who entered the application (`StasisStart` of an inbound channel), gathered with
+/// the others of one batch of ARI events (see `Session::callers_arrived`).
+pub(super) struct Arrival {
+    pub(super) call_id: CallId,
+    pub(super) channel_id: String,
+    pub(super) caller_number: String,
+    pub(super) caller_name: String,
+}
+
 /// Rows a view refresh re-read (committed after `position`) from which the step also reads the
 /// ordered tail, to move `position` on.
 const REFRESH_BACKLOG: usize = 16;
@@ -350,7 +359,7 @@ impl Session {
     async fn on_stream_item(
         &mut self,
         item: StreamItem,
-        arrivals: &mut Vec<super::facts::Arrival>,
+        arrivals: &mut Vec<Arrival>,
     ) -> anyhow::Result<()> {
         if !matches!(item, StreamItem::Event(_)) {
             self.callers_arrived(std::mem::take(arrivals)).await?;

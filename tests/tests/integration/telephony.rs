@@ -1049,20 +1049,7 @@ async fn a_restart_restores_only_the_live_calls_not_the_history() {
     })
     .await;
 
-    let Telephony {
-        sim, app, queue, ..
-    } = tel;
-    let database = app.database.clone();
-    app.stop().await;
-    sim.wait_until(tests::telephony::WAIT, "the socket closed", |sim| {
-        !sim.is_connected("callcenter")
-    })
-    .await
-    .expect("the socket closes");
-    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
-        tests::telephony::use_sim(config, &sim, &queue)
-    })
-    .await;
+    let (sim, restarted) = tel.restart_in(postgres).await;
     let restored = tests::telephony::wait_for("the restore", || {
         let link = restarted.state.ari_link.clone();
         async move { link.last_step().restored }
@@ -1076,24 +1063,14 @@ async fn a_restart_restores_only_the_live_calls_not_the_history() {
     );
 
     // The restarted leader takes calls as before: a new caller, nobody logged in, is rejected.
-    sim.wait_for_socket("callcenter", tests::telephony::WAIT)
-        .await
-        .expect("the restarted server connects");
-    let next = sim
-        .place_call("+15551230002", "Customer", "100")
-        .expect("call placed");
     let store = journal::EventStore::new(pool.clone());
-    let call_id = api::telephony::call_id_for_channel(&next);
-    let call = tests::telephony::wait_for("the next call rejected", || {
-        let store = store.clone();
-        async move {
-            let (call, _) = store
-                .load_aggregate::<domain::call::Call>(&call_id.to_string())
-                .await
-                .expect("call loads");
-            call.is_terminal().then_some(call)
-        }
-    })
+    let (_, call) = tests::telephony::call_and_wait(
+        &sim,
+        &store,
+        "+15551230002",
+        "the next call rejected",
+        |call| call.is_terminal().then(|| call.clone()),
+    )
     .await;
     assert_eq!(
         *call.state(),
@@ -1175,38 +1152,15 @@ async fn a_restarted_leader_knows_each_agents_calls_today_and_routes_by_them() {
     })
     .await;
 
-    let Telephony {
-        sim, app, queue, ..
-    } = tel;
-    let database = app.database.clone();
-    app.stop().await;
-    sim.wait_until(tests::telephony::WAIT, "the socket closed", |sim| {
-        !sim.is_connected("callcenter")
-    })
-    .await
-    .expect("the socket closes");
-    let restarted = tests::TestApp::spawn_in(postgres, database, |config| {
-        tests::telephony::use_sim(config, &sim, &queue)
-    })
-    .await;
-    sim.wait_for_socket("callcenter", tests::telephony::WAIT)
-        .await
-        .expect("the restarted server connects");
-    let next = sim
-        .place_call("+15551230002", "Customer", "100")
-        .expect("call placed");
+    let (sim, restarted) = tel.restart_in(postgres).await;
     let store = journal::EventStore::new(pool.clone());
-    let next_call = api::telephony::call_id_for_channel(&next);
-    let offered = tests::telephony::wait_for("the next call offered", || {
-        let store = store.clone();
-        async move {
-            let (call, _) = store
-                .load_aggregate::<domain::call::Call>(&next_call.to_string())
-                .await
-                .expect("call loads");
-            call.agent()
-        }
-    })
+    let (next, offered) = tests::telephony::call_and_wait(
+        &sim,
+        &store,
+        "+15551230002",
+        "the next call offered",
+        domain::call::Call::agent,
+    )
     .await;
     assert_eq!(
         offered, fresh,
